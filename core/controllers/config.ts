@@ -1,0 +1,84 @@
+/**
+ * Controller configurations (spec C; reference projects/skip_middle/gate_controller/*.py), as zod schemas with the
+ * reference defaults. JSON has no ±∞, so the unbounded coefficient clamps are written as null.
+ */
+import { z } from 'zod'
+
+export const CONTROLLER_NAMES = [
+  'dummy',
+  'sparsity',
+  'sparsity_variance',
+  'sparsity_variance_l2',
+  'adaptive',
+  'proportional',
+  'proportional_derivative',
+] as const
+export type ControllerName = (typeof CONTROLLER_NAMES)[number]
+
+/** "auto", an explicit list of L/2 values, or the reference's space-separated string of them. */
+const meanTargets = z
+  .union([z.literal('auto'), z.array(z.number()).min(1), z.string()])
+  .default('auto')
+  .describe('gate-mean targets for the first L/2 layers, mirrored onto the second half')
+
+const targetsBase = {
+  mean_targets: meanTargets,
+  /**
+   * Start/end of the "auto" linspace. The reference has no default (None, then an assertion); we default to the
+   * values of the paper's gated runs: start 1, end 0.5 (the script default E).
+   */
+  mean_target_start: z.number().default(1),
+  mean_target_end: z.number().default(0.5),
+  /** added to the Bernoulli variance target m(1−m), then clamped at 0 */
+  var_target_delta: z.number().default(0),
+  ema_steps_short: z.number().positive().default(1),
+  ema_steps_long: z.number().positive().default(10),
+}
+
+const targetCommon = {
+  ...targetsBase,
+  mean_coef_init: z.number().default(0),
+  var_coef_init: z.number().default(0),
+  /** null = +∞ (no clamp), the reference default */
+  coef_max: z.number().nullable().default(null),
+  /** null = −∞ (no clamp), the reference default */
+  coef_min: z.number().nullable().default(null),
+  /** |Δ| must exceed this for a coefficient to move */
+  delta_min: z.number().nonnegative().default(0.01),
+}
+
+export const ControllerConfigSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('dummy') }).strict(),
+  z.object({ name: z.literal('sparsity'), mean_coef_init: z.number().default(0.01) }).strict(),
+  z
+    .object({ name: z.literal('sparsity_variance'), mean_coef_init: z.number().default(0.01), var_coef_init: z.number().default(-0.01) })
+    .strict(),
+  z
+    .object({
+      name: z.literal('sparsity_variance_l2'),
+      ...targetsBase,
+      mean_coef_init: z.number().default(0.1),
+      var_coef_init: z.number().default(0.1),
+    })
+    .strict(),
+  z.object({ name: z.literal('adaptive'), ...targetCommon, coef_update: z.number().default(1e-3) }).strict(),
+  z.object({ name: z.literal('proportional'), ...targetCommon, coef_update_multiplier: z.number().default(1e-3) }).strict(),
+  z
+    .object({
+      name: z.literal('proportional_derivative'),
+      ...targetCommon,
+      coef_update_multiplier: z.number().default(1e-2),
+      deriv_min: z.number().default(0),
+    })
+    .strict(),
+])
+
+export type ControllerConfig = z.output<typeof ControllerConfigSchema>
+export type ControllerConfigInput = z.input<typeof ControllerConfigSchema>
+export type TargetControllerConfig = Extract<ControllerConfig, { name: 'adaptive' | 'proportional' | 'proportional_derivative' }>
+export type L2ControllerConfig = Extract<ControllerConfig, { name: 'sparsity_variance_l2' }>
+
+/** The paper's gated runs (spec C, H.10): proportional, k = 1e-3, targets linspace(1, E, L/2). */
+export function paperController(end = 0.5): ControllerConfig {
+  return ControllerConfigSchema.parse({ name: 'proportional', mean_target_start: 1, mean_target_end: end, coef_update_multiplier: 1e-3 })
+}

@@ -1,0 +1,35 @@
+/**
+ * The learning-rate schedule of spec B.2: linear warm-up from start_factor·base over W = int(warmup·T) steps, then
+ * cosine annealing to 0 over T − W steps. It is PyTorch's
+ * SequentialLR(LinearLR(start_factor, total_iters=W), CosineAnnealingLR(T_max=T−W), milestones=[W], last_epoch=0),
+ * whose `last_epoch=0` makes the switch one step early. Closed form for the lr used by optimizer step s (0-indexed):
+ *
+ *   lr(s) = base·(f + (1 − f)·s/W)                      for s ≤ W − 2
+ *   lr(s) = base·½·(1 + cos(π·(s − W + 1)/(T − W)))     for s ≥ W − 1
+ *
+ * (reference: lab/train/schedulers.py:13-35; the off-by-one is reproduced on purpose, spec H.7).
+ */
+
+export interface ScheduleConfig {
+  /** fraction of the training steps used for warm-up; W = int(warmup_fraction · T) (reference `warmup_steps` 0.1) */
+  warmup_fraction: number
+  /** warm-up starts at start_factor · base lr (reference 0.1) */
+  start_factor: number
+}
+
+export const REFERENCE_SCHEDULE: ScheduleConfig = { warmup_fraction: 0.1, start_factor: 0.1 }
+
+/** W = int(warmup_fraction · T), Python's truncation of the float product. */
+export function warmupSteps(totalSteps: number, warmupFraction: number): number {
+  return Math.trunc(warmupFraction * totalSteps)
+}
+
+/** The lr used by optimizer step `step` (0-indexed) of a run of `totalSteps` steps. */
+export function lrAt(step: number, totalSteps: number, baseLr: number, cfg: ScheduleConfig = REFERENCE_SCHEDULE): number {
+  const W = warmupSteps(totalSteps, cfg.warmup_fraction)
+  const f = cfg.start_factor
+  if (step <= W - 2) return baseLr * (f + ((1 - f) * step) / W)
+  const span = totalSteps - W
+  if (span <= 0) return 0
+  return baseLr * 0.5 * (1 + Math.cos((Math.PI * (step - W + 1)) / span))
+}

@@ -1,0 +1,28 @@
+import { resolve } from 'node:path'
+import { defineConfig } from 'electron-vite'
+import vue from '@vitejs/plugin-vue'
+
+// Top-level layout fixed by the product design: main/, preload/, renderer/ (not electron-vite's src/*).
+// core/ is bundled into main and (the contract only) into preload and renderer.
+export default defineConfig({
+  main: {
+    build: {
+      lib: { entry: resolve(__dirname, 'main/index.ts') },
+      // native modules (better-sqlite3, onnxruntime-node) stay external: package.json dependencies
+      externalizeDeps: true,
+    },
+  },
+  preload: {
+    build: {
+      // sandboxed preloads must be CommonJS
+      lib: { entry: resolve(__dirname, 'preload/index.ts'), formats: ['cjs'], fileName: () => 'index.cjs' },
+      externalizeDeps: { exclude: ['zod'] },
+    },
+  },
+  renderer: {
+    root: resolve(__dirname, 'renderer'),
+    build: { rolldownOptions: { input: resolve(__dirname, 'renderer/index.html') } },
+    resolve: { alias: { '@renderer': resolve(__dirname, 'renderer/src') } },
+    plugins: [vue()],
+  },
+})

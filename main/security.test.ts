@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { CONTENT_SECURITY_POLICY, isAllowedNavigation, secureWindowOptions } from './security.js'
+
+describe('window security', () => {
+  it('keeps isolation and sandbox on, node off', () => {
+    expect(secureWindowOptions).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webviewTag: false })
+  })
+  it('has a CSP without unsafe-eval or remote scripts', () => {
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
+    expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'")
+  })
+  it('blocks navigation away from the renderer', () => {
+    expect(isAllowedNavigation('https://evil.example/')).toBe(false)
+    expect(isAllowedNavigation('file:///app/out/renderer/index.html')).toBe(true)
+    expect(isAllowedNavigation('http://localhost:5173/#/x', 'http://localhost:5173/')).toBe(true)
+    expect(isAllowedNavigation('file:///etc/passwd')).toBe(false)
+  })
+})

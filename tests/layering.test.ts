@@ -1,0 +1,28 @@
+// The layering of docs/architecture.md is enforced by lint; this proves the rules fire (and stay quiet on legal imports).
+import { ESLint } from 'eslint'
+import { describe, expect, it } from 'vitest'
+
+const eslint = new ESLint({ cwd: process.cwd() })
+async function layeringErrors(filePath: string, code: string): Promise<string[]> {
+  const [r] = await eslint.lintText(code, { filePath })
+  return (r?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message)
+}
+
+describe('layering lint rules', () => {
+  it('keeps Electron and Vue out of core/', async () => {
+    expect(await layeringErrors('core/model/x.ts', "import { app } from 'electron'\nexport const a = app\n")).toHaveLength(1)
+    expect(await layeringErrors('core/trainer/x.ts', "import { ref } from 'vue'\nexport const a = ref\n")).toHaveLength(1)
+    expect(await layeringErrors('core/trainer/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(0)
+  })
+  it('lets the renderer import only the contract and report builders', async () => {
+    const bad = await layeringErrors('renderer/src/x.ts', "import { initWeights } from '../../core/model/init'\nexport const a = initWeights\n")
+    expect(bad[0]).toMatch(/renderer\/ may import only core\/contract/)
+    expect(await layeringErrors('renderer/src/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)
+    expect(await layeringErrors('renderer/src/x.ts', "import { API } from '../../core/contract/api'\nexport const a = API\n")).toHaveLength(0)
+  })
+  it('keeps the contract free of node and engines, and main free of the renderer', async () => {
+    expect(await layeringErrors('core/contract/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)
+    expect(await layeringErrors('main/x.ts', "import App from '../renderer/src/App.vue'\nexport const a = App\n")).toHaveLength(1)
+    expect(await layeringErrors('preload/x.ts', "import { initWeights } from '../core/model/init'\nexport const a = initWeights\n")).toHaveLength(1)
+  })
+})
