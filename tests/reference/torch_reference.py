@@ -425,7 +425,7 @@ def self_test():
     rng = np.random.default_rng(0)
     # RoPE: interleaved pairs as complex numbers (the upstream formulation, torch.view_as_complex)
     x = torch.tensor(rng.normal(size=(2, 5, 3, 8)))
-    f = rope_freqs(dict(dim=24, n_heads=3, n_kv_heads=None, vocab_size=1, rope_theta=10000.0, use_scaled_rope=False))
+    f = rope_freqs(dict(dim=24, n_layers=2, n_heads=3, n_kv_heads=None, vocab_size=1, rope_theta=10000.0, use_scaled_rope=False))
     ang = torch.arange(5.0)[:, None] * f[None, :]
     xc = torch.view_as_complex(x.reshape(2, 5, 3, 4, 2).contiguous())
     ref = torch.view_as_real(xc * torch.polar(torch.ones_like(ang), ang)[None, :, None, :]).flatten(-2)
