@@ -103,7 +103,7 @@ export function correctedForwardFlops(c: ModelConfig, layerSparsity: readonly nu
   f += T * u.rmsNormPerToken // input_norm (embedding lookup: 0)
   if (gated) {
     f += nMasks * 2 * T * D // mask matvecs: one D-vector dot product per token for each of the L/2 masks
-    f += (nMasks - 1) * T // gate accumulation (cumulative product along the first half)
+    f += (nMasks - 1) * T // accumulation S_ℓ = s_ℓ + S_{ℓ−1} (spec A.4); clamp and 1 − S uncounted, as the paper
   }
   for (const s of layerSparsity) f += correctedBlockFlops(c, s)
   f += T * u.rmsNormPerToken // output_norm

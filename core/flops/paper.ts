@@ -97,7 +97,10 @@ export function paperSwiglu(c: ModelConfig): bigint {
   return f
 }
 
-/** flops_apply_rotary_emb: a complex multiply (6 FLOPs) per pair, for q and k; `6*T*H*hd // 2` (floor). */
+/**
+ * flops_apply_rotary_emb: a complex multiply (6 FLOPs) per pair, for q and k; `6*T*H*hd // 2` (floor division,
+ * ported as such, although 6·… is always even so the floor never drops anything).
+ */
 export function paperRotaryEmb(c: ModelConfig): bigint {
   const { T, H, Hkv, hd } = sizes(c)
   return pyFloorDiv(6n * T * H * hd, 2n) + pyFloorDiv(6n * T * Hkv * hd, 2n)
