@@ -1,0 +1,110 @@
+/**
+ * onnxruntime-node sessions: execution-provider selection ('auto' | 'cpu' | 'cuda' | 'webgpu'), thread and
+ * spinning settings, and the session options every graph of this engine needs.
+ */
+import os from 'node:os'
+import * as ort from 'onnxruntime-node'
+
+export type OrtProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu'
+export type ResolvedProvider = Exclude<OrtProvider, 'auto'>
+
+export interface SessionSettings {
+  provider: ResolvedProvider
+  /** intra-op threads (default: the machine's available parallelism) */
+  threads: number
+  /** let idle worker threads spin (faster on an otherwise idle machine; 0 is kinder to shared machines) */
+  allowSpinning: boolean
+  /** the CPU arena keeps freed blocks for reuse; off returns them to the OS (lower peak RSS between graphs) */
+  cpuArena: boolean
+}
+
+export class OrtProviderError extends Error {
+  override name = 'OrtProviderError'
+}
+
+export function supportedBackends(): { name: string; bundled: boolean }[] {
+  return ort.listSupportedBackends()
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length)
+}
+
+export function sessionOptions(s: SessionSettings): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [s.provider],
+    intraOpNumThreads: s.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: s.cpuArena,
+    enableMemPattern: true,
+    logSeverityLevel: 3,
+    extra: {
+      // Constant folding would turn runtime zeros (Shape → ConstantOfShape, e.g. the embedding gradient's
+      // scatter target) into stored initializers as large as the parameter: disable exactly that optimizer.
+      optimization: { disable_specified_optimizers: 'ConstantFolding' },
+      session: { intra_op: { allow_spinning: s.allowSpinning ? '1' : '0' } },
+    },
+  }
+}
+
+export async function createSession(model: Uint8Array, s: SessionSettings): Promise<ort.InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(model, sessionOptions(s))
+  } catch (e) {
+    throw explainProviderError(s.provider, e)
+  }
+}
+
+function explainProviderError(provider: ResolvedProvider, e: unknown): Error {
+  const msg = e instanceof Error ? e.message : String(e)
+  if (provider === 'cuda' && /shared library|libonnxruntime_providers|cuda/i.test(msg))
+    return new OrtProviderError(
+      `onnxruntime CUDA execution provider unavailable: ${msg.split('\n')[0]}. onnxruntime-node ships its CUDA ` +
+        `provider libraries separately (downloaded by its install script, which this project skips by default). ` +
+        `On a CUDA 12 machine reinstall onnxruntime-node with its install script enabled, or use provider 'cpu'.`,
+    )
+  if (provider === 'webgpu')
+    return new OrtProviderError(`onnxruntime WebGPU execution provider failed: ${msg.split('\n')[0]}. Use provider 'cpu'.`)
+  return e instanceof Error ? e : new Error(msg)
+}
+
+const probeCache = new Map<ResolvedProvider, Promise<string | null>>()
+
+/** null when the provider loads, else the reason it does not. */
+export function probeProvider(provider: ResolvedProvider, probeModel: Uint8Array): Promise<string | null> {
+  let p = probeCache.get(provider)
+  if (!p) {
+    p = (async () => {
+      if (provider === 'cpu') return null
+      if (!supportedBackends().some((b) => b.name === provider)) return `this onnxruntime-node build has no ${provider} provider`
+      try {
+        const s = await createSession(probeModel, { provider, threads: 1, allowSpinning: false, cpuArena: true })
+        await s.release()
+        return null
+      } catch (e) {
+        return e instanceof Error ? e.message : String(e)
+      }
+    })()
+    probeCache.set(provider, p)
+  }
+  return p
+}
+
+/** Resolve 'auto' (CUDA when it loads, else CPU) and check an explicit provider, failing with a clear message. */
+export async function resolveProvider(want: OrtProvider, probeModel: Uint8Array): Promise<{ provider: ResolvedProvider; notes: string[] }> {
+  const notes: string[] = []
+  if (want === 'auto') {
+    const why = await probeProvider('cuda', probeModel)
+    if (why === null) return { provider: 'cuda', notes }
+    notes.push(`cuda not used: ${why}`)
+    return { provider: 'cpu', notes }
+  }
+  const why = await probeProvider(want, probeModel)
+  if (why !== null) throw new OrtProviderError(why)
+  return { provider: want, notes }
+}
+
+export const ortVersion = (): string => ort.env.versions.node ?? ort.env.versions.common ?? 'unknown'
+export { ort }
