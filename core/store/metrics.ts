@@ -1,0 +1,250 @@
+/**
+ * Metrics: (run, key, step) → value, plus the per-(run, key) summaries the run list sorts by.
+ *
+ * Write semantics (decided, and tested in jobs/resume tests): a stored (run, key, step) is never overwritten —
+ * inserts are INSERT OR IGNORE, so re-sending or re-ingesting the same step adds nothing. A run resumed from a
+ * checkpoint at step S first discards its rows with step > S (`discardAfter`, in the same transaction that marks
+ * it running): the resumed timeline then writes those steps afresh, so there are no duplicates, no gaps, and no
+ * stale values from the abandoned timeline mixed in.
+ */
+import type { SqliteDatabase } from './open.js'
+import { lttb } from './lttb.js'
+import { fromDbNumber, toDbNumber, type Statement } from './sql.js'
+import type { MetricPoint, MetricSummary, Series } from './types.js'
+
+interface SummaryRow {
+  key: string
+  count: number
+  first_step: number
+  last_step: number
+  last_value: number | null
+  min_value: number | null
+  min_step: number | null
+  max_value: number | null
+}
+
+interface Agg {
+  count: number
+  first: number
+  last: number
+  lastValue: number | null
+  min: number | null
+  minStep: number | null
+  max: number | null
+}
+
+export interface SeriesOptions {
+  /** downsample to at most this many points with LTTB; default 1000; 0 = no downsampling */
+  maxPoints?: number
+  /** inclusive step range */
+  fromStep?: number
+  toStep?: number
+}
+
+export class MetricsRepository {
+  private readonly keyIds = new Map<string, number>()
+  private readonly s: Record<
+    | 'keyInsert'
+    | 'keyGet'
+    | 'insert'
+    | 'summaryUpsert'
+    | 'runLastStep'
+    | 'series'
+    | 'keysOfRun'
+    | 'summariesOfRun'
+    | 'deleteAfter'
+    | 'deleteSummaries'
+    | 'rebuildSummaries'
+    | 'recomputeLastStep'
+    | 'countRun'
+    | 'stepsOfKey',
+    Statement
+  >
+
+  constructor(private readonly db: SqliteDatabase) {
+    this.s = {
+      keyInsert: db.prepare('INSERT OR IGNORE INTO metric_keys (key) VALUES (?)'),
+      keyGet: db.prepare('SELECT id FROM metric_keys WHERE key = ?').pluck(),
+      insert: db.prepare('INSERT OR IGNORE INTO metrics (run_id, key_id, step, value) VALUES (?, ?, ?, ?)'),
+      summaryUpsert: db.prepare(`
+        INSERT INTO metric_summaries (run_id, key_id, count, first_step, last_step, last_value, min_value, min_step, max_value)
+        VALUES (@run, @key, @count, @first, @last, @lastValue, @min, @minStep, @max)
+        ON CONFLICT (run_id, key_id) DO UPDATE SET
+          count = count + excluded.count,
+          first_step = min(first_step, excluded.first_step),
+          last_step = max(last_step, excluded.last_step),
+          last_value = CASE WHEN excluded.last_step > last_step THEN excluded.last_value ELSE last_value END,
+          min_value = CASE WHEN min_value IS NULL THEN excluded.min_value
+                           WHEN excluded.min_value IS NULL THEN min_value
+                           ELSE min(min_value, excluded.min_value) END,
+          min_step = CASE WHEN min_value IS NULL THEN excluded.min_step
+                          WHEN excluded.min_value IS NULL THEN min_step
+                          WHEN excluded.min_value < min_value THEN excluded.min_step
+                          WHEN excluded.min_value = min_value THEN min(min_step, excluded.min_step)
+                          ELSE min_step END,
+          max_value = CASE WHEN max_value IS NULL THEN excluded.max_value
+                           WHEN excluded.max_value IS NULL THEN max_value
+                           ELSE max(max_value, excluded.max_value) END`),
+      runLastStep: db.prepare('UPDATE runs SET last_step = max(last_step, ?) WHERE id = ?'),
+      series: db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? ORDER BY step').raw(true),
+      keysOfRun: db.prepare('SELECT k.key FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.key').pluck(),
+      summariesOfRun: db.prepare(
+        'SELECT k.key, s.* FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.key',
+      ),
+      deleteAfter: db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?'),
+      deleteSummaries: db.prepare('DELETE FROM metric_summaries WHERE run_id = ?'),
+      rebuildSummaries: db.prepare(`
+        INSERT INTO metric_summaries (run_id, key_id, count, first_step, last_step, last_value, min_value, min_step, max_value)
+        SELECT g.run_id, g.key_id, g.n, g.first_step, g.last_step,
+               (SELECT m.value FROM metrics m WHERE m.run_id = g.run_id AND m.key_id = g.key_id AND m.step = g.last_step),
+               g.min_value,
+               (SELECT m.step FROM metrics m WHERE m.run_id = g.run_id AND m.key_id = g.key_id AND m.value = g.min_value ORDER BY m.step LIMIT 1),
+               g.max_value
+        FROM (SELECT run_id, key_id, count(*) AS n, min(step) AS first_step, max(step) AS last_step,
+                     min(value) AS min_value, max(value) AS max_value
+              FROM metrics WHERE run_id = ? GROUP BY key_id) g`),
+      recomputeLastStep: db.prepare('UPDATE runs SET last_step = coalesce((SELECT max(last_step) FROM metric_summaries WHERE run_id = ?1), 0) WHERE id = ?1'),
+      countRun: db.prepare('SELECT coalesce(sum(count), 0) FROM metric_summaries WHERE run_id = ?').pluck(),
+      stepsOfKey: db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step').pluck(),
+    }
+  }
+
+  /** Interned id of a metric key (created on first use). */
+  keyId(key: string): number {
+    let id = this.keyIds.get(key)
+    if (id === undefined) {
+      this.s.keyInsert.run(key)
+      id = this.s.keyGet.get(key) as number
+      this.keyIds.set(key, id)
+    }
+    return id
+  }
+
+  /** Id of a key if it exists (never creates one). */
+  existingKeyId(key: string): number | null {
+    const cached = this.keyIds.get(key)
+    if (cached !== undefined) return cached
+    const id = this.s.keyGet.get(key) as number | undefined
+    if (id === undefined) return null
+    this.keyIds.set(key, id)
+    return id
+  }
+
+  /** Forget cached key ids (called when a transaction that may have created keys rolls back). */
+  resetCache(): void {
+    this.keyIds.clear()
+  }
+
+  private tx<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)()
+    } catch (e) {
+      this.resetCache()
+      throw e
+    }
+  }
+
+  /**
+   * Insert points for one run in one transaction (a savepoint when called inside another transaction). Points
+   * already stored (same run, key, step) are ignored. Returns the number of new rows. Maintains metric_summaries and
+   * runs.last_step.
+   */
+  insert(runId: number, points: Iterable<MetricPoint>): number {
+    return this.tx(() => {
+      const aggs = new Map<number, Agg>()
+      let inserted = 0
+      let maxStep = -1
+      for (const p of points) {
+        const keyId = this.keyId(p.key)
+        const v = toDbNumber(p.value)
+        if (this.s.insert.run(runId, keyId, p.step, v).changes === 0) continue
+        inserted++
+        if (p.step > maxStep) maxStep = p.step
+        const a = aggs.get(keyId)
+        if (!a) {
+          aggs.set(keyId, { count: 1, first: p.step, last: p.step, lastValue: v, min: v, minStep: v === null ? null : p.step, max: v })
+          continue
+        }
+        a.count++
+        if (p.step < a.first) a.first = p.step
+        if (p.step > a.last) {
+          a.last = p.step
+          a.lastValue = v
+        }
+        if (v !== null) {
+          if (a.min === null || v < a.min || (v === a.min && p.step < a.minStep!)) {
+            a.min = v
+            a.minStep = p.step
+          }
+          if (a.max === null || v > a.max) a.max = v
+        }
+      }
+      for (const [keyId, a] of aggs)
+        this.s.summaryUpsert.run({ run: runId, key: keyId, count: a.count, first: a.first, last: a.last, lastValue: a.lastValue, min: a.min, minStep: a.minStep, max: a.max })
+      if (maxStep >= 0) this.s.runLastStep.run(maxStep, runId)
+      return inserted
+    })
+  }
+
+  /** Delete every row of the run with step > `step` (resume from a checkpoint at `step`); recomputes summaries. */
+  discardAfter(runId: number, step: number): number {
+    return this.tx(() => {
+      const n = this.s.deleteAfter.run(runId, step).changes
+      if (n > 0) {
+        this.s.deleteSummaries.run(runId)
+        this.s.rebuildSummaries.run(runId)
+      }
+      this.s.recomputeLastStep.run(runId)
+      return n
+    })
+  }
+
+  /** A metric series, LTTB-downsampled to `maxPoints` (default 1000). NaN values come back as NaN. */
+  series(runId: number, key: string, opts: SeriesOptions = {}): Series {
+    const keyId = this.existingKeyId(key)
+    if (keyId === null) return { key, steps: [], values: [], total: 0 }
+    const rows = this.s.series.all(runId, keyId, opts.fromStep ?? Number.MIN_SAFE_INTEGER, opts.toStep ?? Number.MAX_SAFE_INTEGER) as [number, number | null][]
+    const n = rows.length
+    const steps = new Float64Array(n)
+    const values = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!
+      steps[i] = r[0]
+      values[i] = fromDbNumber(r[1])
+    }
+    const max = opts.maxPoints ?? 1000
+    if (max > 0 && n > max) {
+      const d = lttb(steps, values, max)
+      return { key, steps: d.xs, values: d.ys, total: n }
+    }
+    return { key, steps: Array.from(steps), values: Array.from(values), total: n }
+  }
+
+  /** Steps stored for one key of a run (tests and integrity checks). */
+  steps(runId: number, key: string): number[] {
+    const keyId = this.existingKeyId(key)
+    return keyId === null ? [] : (this.s.stepsOfKey.all(runId, keyId) as number[])
+  }
+
+  keys(runId: number): string[] {
+    return this.s.keysOfRun.all(runId) as string[]
+  }
+
+  summaries(runId: number): MetricSummary[] {
+    return (this.s.summariesOfRun.all(runId) as SummaryRow[]).map((r) => ({
+      key: r.key,
+      count: r.count,
+      firstStep: r.first_step,
+      lastStep: r.last_step,
+      lastValue: r.last_value,
+      minValue: r.min_value,
+      minStep: r.min_step,
+      maxValue: r.max_value,
+    }))
+  }
+
+  /** Number of metric rows of a run (from the summaries: O(keys)). */
+  count(runId: number): number {
+    return this.s.countRun.get(runId) as number
+  }
+}
