@@ -1,0 +1,36 @@
+/** Pareto analysis of gated runs against the dense frontier (issue 6): public surface of core/analysis. */
+export {
+  compareRuns,
+  type CompareOptions,
+  type Comparison,
+  type EvaluationReference,
+  type Excluded,
+  type FlopsKind,
+  type GatedGap,
+  type SeedGroup,
+} from './compare.js'
+export {
+  frontierFlopsAt,
+  frontierLossAt,
+  log10Flops,
+  LOG10_FLOPS_TOLERANCE,
+  LOSS_TOLERANCE,
+  paretoFrontier,
+  type Extrapolation,
+  type FlopsAtLoss,
+  type Frontier,
+  type FrontierInput,
+  type FrontierPoint,
+  type LossAtFlops,
+} from './frontier.js'
+export {
+  canonicalJson,
+  parseRunRecord,
+  runRecordSchema,
+  seedGroupKey,
+  seedGroupLabel,
+  type ParsedRun,
+  type ParseResult,
+  type RunRecord,
+} from './records.js'
+export { incompleteBeta, logGamma, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
