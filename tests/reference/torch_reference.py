@@ -385,7 +385,7 @@ def build_case(name, spec):
     traj2, margin2 = trajectory(wjson, cfg, inputs, targets, ctrl, 2)
     g = out['gates'].detach().numpy()
     stats = dict(zero=int((g == 0).sum()), one=int((g == 1).sum()), frac=int(((g > 0) & (g < 1)).sum()),
-                 margin=min(margin1, margin2))
+                 margin=min(margin1, margin2) if not cfg['zero_init_masks'] else None)
 
     common = dict(optimizer=dict(lr=OPT['lr'], beta1=OPT['betas'][0], beta2=OPT['betas'][1], eps=OPT['eps'],
                                  weight_decay=OPT['weight_decay']),
@@ -486,7 +486,7 @@ def main():
                 with open(path, 'w') as f:
                     f.write(text)
         print(f'{name}: loss {float(expected["loss"].text):.6f} gates zero/one/frac {st["zero"]}/{st["one"]}/{st["frac"]} '
-              f'margin {st["margin"]:.2e} traj {[round(float(x.text), 6) for x in expected["trajectory"]["losses"]]}')
+              f'margin {st["margin"] or 0:.2e} traj {[round(float(x.text), 6) for x in expected["trajectory"]["losses"]]}')
     if args.check and bad:
         sys.exit(1)
 

@@ -1,0 +1,18 @@
+/**
+ * The tfjs engine: `createTfjsEngine` selects the backend (backend.ts) and returns an Engine (core/engine/engine.ts).
+ */
+import type { Engine } from '../engine.js'
+import { acquireBackend, type BackendChoice } from './backend.js'
+import { TfjsEngine } from './engine.js'
+
+export interface TfjsEngineOptions {
+  /** 'auto' (default): native TensorFlow if installed, else WASM, else the JS cpu backend */
+  backend?: BackendChoice
+}
+
+export async function createTfjsEngine(opts: TfjsEngineOptions = {}): Promise<Engine> {
+  return new TfjsEngine(await acquireBackend(opts.backend ?? 'auto'))
+}
+
+export { BackendUnavailableError, TENSORFLOW_INSTALL_HINT, type BackendChoice, type BackendStatus } from './backend.js'
+export { TfjsEngine } from './engine.js'

@@ -1,0 +1,56 @@
+/**
+ * RoPE frequencies (spec A.3) and the per-position tables used by ops.rope. Frequencies and angles are computed in
+ * float64 and rounded once to float32.
+ */
+import * as tf from '@tensorflow/tfjs-core'
+import type { ModelConfig } from '../../model/config.js'
+
+/** f_k = θ^(−2k/hd), k < hd/2, with the optional Llama-3.1 scaling (factor 8, low 1, high 4, old context 8192). */
+export function ropeFrequencies(hd: number, theta: number, scaled: boolean): Float64Array {
+  const f = new Float64Array(hd / 2)
+  for (let k = 0; k < hd / 2; k++) f[k] = 1 / Math.pow(theta, (2 * k) / hd)
+  if (!scaled) return f
+  const factor = 8
+  const low = 1
+  const high = 4
+  const old = 8192
+  const lowWavelen = old / low
+  const highWavelen = old / high
+  for (let k = 0; k < f.length; k++) {
+    const fk = f[k]!
+    const wavelen = (2 * Math.PI) / fk
+    if (wavelen < highWavelen) continue
+    if (wavelen > lowWavelen) f[k] = fk / factor
+    else {
+      const smooth = (old / wavelen - low) / (high - low)
+      f[k] = ((1 - smooth) * fk) / factor + smooth * fk
+    }
+  }
+  return f
+}
+
+export interface RopeTables {
+  /** (T, heads·hd): cos(t·f_k) at both members of pair k of every head */
+  cos: tf.Tensor2D
+  /** (T, heads·hd): −sin(t·f_k) at member 2k, +sin(t·f_k) at member 2k+1 */
+  sinSigned: tf.Tensor2D
+}
+
+/** Tables for T positions and `heads` heads of size hd (kept: the caller disposes them). */
+export function ropeTables(cfg: ModelConfig, T: number, heads: number): RopeTables {
+  const hd = cfg.dim / cfg.n_heads
+  const f = ropeFrequencies(hd, cfg.rope_theta, cfg.use_scaled_rope)
+  const C = heads * hd
+  const cos = new Float32Array(T * C)
+  const sin = new Float32Array(T * C)
+  for (let t = 0; t < T; t++)
+    for (let h = 0; h < heads; h++)
+      for (let k = 0; k < hd / 2; k++) {
+        const a = t * f[k]!
+        const i = t * C + h * hd + 2 * k
+        cos[i] = cos[i + 1] = Math.cos(a)
+        sin[i] = -Math.sin(a)
+        sin[i + 1] = Math.sin(a)
+      }
+  return { cos: tf.keep(tf.tensor2d(cos, [T, C])), sinSigned: tf.keep(tf.tensor2d(sin, [T, C])) }
+}
