@@ -206,7 +206,15 @@ export const GRAD_RULES: Record<string, GradRule> = {
   },
   Gather: (g, n, [dy]) => {
     const [data, idx] = [inp(n, 0), inp(n, 1)]
-    if (intAttr(n, 'axis', 0) !== 0) throw new GraphError('Gather: gradient only for axis 0')
+    const axis = intAttr(n, 'axis', 0)
+    const perm = constantPermutation(g, idx, data.shape[axis]!)
+    if (perm) {
+      // a constant permutation along `axis` (e.g. RoPE's pair swap): the gradient gathers with the inverse
+      const inv = new Array<number>(perm.length)
+      perm.forEach((p, i) => (inv[p] = i))
+      return [g.gather(dy!, g.constant(inv, [inv.length], 'int64'), axis), null]
+    }
+    if (axis !== 0) throw new GraphError('Gather: gradient only for axis 0 or constant permutations')
     // scatter-add rows of dy into zeros shaped like data: indices (…, 1) int64, updates (…, rest)
     const idx64 = g.cast(g.reshape(idx, [...idx.shape, 1]), 'int64')
     return [g.scatterND(g.zerosLike(data), idx64, dy!, 'add'), null]
@@ -215,6 +223,16 @@ export const GRAD_RULES: Record<string, GradRule> = {
     const [data, idx] = [inp(n, 0), inp(n, 1)]
     return [g.scatterElements(g.zerosLike(data), idx, dy!, intAttr(n, 'axis', 0), 'add'), null]
   },
+}
+
+/** The indices as numbers when `idx` is a 1-D constant permutation of 0..n−1, else null. */
+function constantPermutation(g: Graph, idx: Value, n: number): number[] | null {
+  if (idx.shape.length !== 1 || idx.shape[0] !== n) return null
+  const c = g.constants.find((k) => k.value === idx)
+  if (!c) return null
+  const xs = Array.from(c.data as unknown as ArrayLike<number | bigint>, (x) => Number(x))
+  const seen = new Set(xs)
+  return seen.size === n && xs.every((x) => x >= 0 && x < n) ? xs : null
 }
 
 function minMaxRule(g: Graph, n: Node, dy: Value, needs: boolean[], kind: 'max' | 'min'): (Value | null)[] {

@@ -1,0 +1,7 @@
+/**
+ * The onnxruntime training engine (the product's default): TypeScript-built ONNX graphs with our own
+ * reverse-mode autodiff and in-graph AdamW, run by onnxruntime-node.
+ */
+export { createOrtEngine, OrtEngine, type OrtEngineOptions } from './ort-engine.js'
+export { exportOnnxModel, type ExportOptions } from './export.js'
+export { OrtProviderError, supportedBackends, type OrtProvider } from './session.js'

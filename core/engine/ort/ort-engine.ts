@@ -1,0 +1,339 @@
+/**
+ * The onnxruntime engine: implements Engine (core/engine/engine.ts) with graphs built by graphs.ts.
+ *
+ * State lives in onnxruntime tensors that wrap host Float32Arrays (inputs are passed to onnxruntime without a
+ * copy); each training step's outputs (new parameters and moments) become the next step's inputs directly.
+ * Sessions are cached per graph kind and shape. A train step of n micro-batches runs n−1 gradient graphs
+ * (the 2nd.. add the accumulator input) and one graph that adds its gradients and applies AdamW.
+ */
+import { dims, type ModelConfig } from '../../model/config.js'
+import { paramSpecs, numel, type Weights } from '../../model/params.js'
+import type {
+  Batch,
+  ControllerLoss,
+  Engine,
+  EngineInfo,
+  EngineInit,
+  EvalOptions,
+  EvalStepDetail,
+  GateMoments,
+  OptimizerConfig,
+  OptimizerState,
+  TrainStepResult,
+} from '../engine.js'
+import { adamScalarValues, ADAM_SCALARS } from './adamw.js'
+import { averageMoments, controllerFeeds, controllerLossAtOnes, unpackMoments } from './gate-stats.js'
+import { buildEvalGraph, buildTrainGraph, graphParams, type EvalSpec, type TrainSpec } from './graphs.js'
+import { Graph } from './ir.js'
+import { serializeGraph } from './onnx-writer.js'
+import { createSession, defaultThreads, ort, ortVersion, resolveProvider, type OrtProvider, type SessionSettings } from './session.js'
+
+export interface OrtEngineOptions {
+  provider?: OrtProvider
+  /** intra-op threads (default: available parallelism) */
+  threads?: number
+  /** let onnxruntime's idle threads spin (default true; false is kinder to a shared machine) */
+  allowSpinning?: boolean
+  /** onnxruntime's CPU memory arena (default true) */
+  cpuArena?: boolean
+  /** max logits elements per cross-entropy chunk (default 16 M) */
+  ceChunkElements?: number
+}
+
+type Tensors = Map<string, ort.Tensor>
+
+const f32 = (x: number) => new ort.Tensor('float32', Float32Array.of(x), [])
+
+export class OrtEngine implements Engine {
+  readonly info: EngineInfo
+  private cfg: ModelConfig | null = null
+  private opt: OptimizerConfig | null = null
+  private p: Tensors = new Map()
+  private m: Tensors = new Map()
+  private v: Tensors = new Map()
+  private step = 0
+  private withGates = true
+  private sessions = new Map<string, Promise<ort.InferenceSession>>()
+
+  constructor(
+    private readonly settings: SessionSettings,
+    private readonly opts: OrtEngineOptions,
+    notes: string[],
+  ) {
+    this.info = {
+      engine: 'ort',
+      backend: `ort-${settings.provider}`,
+      dtype: 'float32',
+      versions: { 'onnxruntime-node': ortVersion(), threads: String(settings.threads), ...(notes.length ? { notes: notes.join('; ') } : {}) },
+    }
+  }
+
+  // ------------------------------------------------------------------ state
+
+  async init(o: EngineInit): Promise<void> {
+    await this.releaseSessions()
+    this.cfg = o.config
+    this.opt = { ...o.optimizer }
+    this.setWeightsSync(o.weights)
+    if (o.optimizerState) this.setOptimizerStateSync(o.optimizerState)
+    else {
+      this.step = 0
+      this.m = this.zerosState()
+      this.v = this.zerosState()
+    }
+    this.refreshGatePath()
+  }
+
+  private config(): ModelConfig {
+    if (!this.cfg) throw new Error('ort engine: init() first')
+    return this.cfg
+  }
+
+  private zerosState(): Tensors {
+    return new Map(paramSpecs(this.config()).map((s) => [s.name, new ort.Tensor('float32', new Float32Array(numel(s.shape)), s.shape)]))
+  }
+
+  private toTensors(w: Weights, what: string): Tensors {
+    const out: Tensors = new Map()
+    for (const s of paramSpecs(this.config())) {
+      const a = w.get(s.name)
+      if (!a) throw new Error(`ort engine: ${what} lacks ${s.name}`)
+      if (a.length !== numel(s.shape)) throw new Error(`ort engine: ${what} ${s.name} has ${a.length} values, expected [${s.shape}] = ${numel(s.shape)}`)
+      out.set(s.name, new ort.Tensor('float32', Float32Array.from(a), s.shape))
+    }
+    return out
+  }
+
+  private fromTensors(t: Tensors): Weights {
+    return new Map([...t].map(([k, x]) => [k, Float32Array.from(x.data as Float32Array)]))
+  }
+
+  private setWeightsSync(w: Weights) {
+    this.p = this.toTensors(w, 'weights')
+  }
+
+  private setOptimizerStateSync(s: OptimizerState) {
+    this.step = s.step
+    this.m = this.toTensors(s.m, 'optimizer state m')
+    this.v = this.toTensors(s.v, 'optimizer state v')
+  }
+
+  /**
+   * Dense fast path: a dense baseline whose mask parameters (and their Adam moments) are all exactly zero has
+   * g ≡ 1 and zero mask gradients forever, so graphs may omit the gate path (identical results, less work).
+   */
+  private refreshGatePath() {
+    const cfg = this.config()
+    if (!cfg.zero_init_masks) {
+      this.withGates = true
+      return
+    }
+    const zero = (t: ort.Tensor | undefined) => !t || (t.data as Float32Array).every((x) => x === 0)
+    const masks = paramSpecs(cfg).filter((s) => s.group === 'masks')
+    this.withGates = !masks.every((s) => zero(this.p.get(s.name)) && zero(this.m.get(s.name)) && zero(this.v.get(s.name)))
+  }
+
+  async getWeights(): Promise<Weights> {
+    return this.fromTensors(this.p)
+  }
+  async setWeights(w: Weights): Promise<void> {
+    this.setWeightsSync(w)
+    this.refreshGatePath()
+  }
+  async getOptimizerState(): Promise<OptimizerState> {
+    return { step: this.step, m: this.fromTensors(this.m), v: this.fromTensors(this.v) }
+  }
+  async setOptimizerState(s: OptimizerState): Promise<void> {
+    this.setOptimizerStateSync(s)
+    this.refreshGatePath()
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  private session(key: object, build: () => Graph): Promise<ort.InferenceSession> {
+    const k = JSON.stringify(key)
+    let s = this.sessions.get(k)
+    if (!s) {
+      s = createSession(serializeGraph(build()), this.settings)
+      this.sessions.set(k, s)
+      s.catch(() => this.sessions.delete(k))
+    }
+    return s
+  }
+
+  private async releaseSessions() {
+    const all = [...this.sessions.values()]
+    this.sessions.clear()
+    for (const s of all) await (await s.catch(() => null))?.release()
+  }
+
+  private checkBatch(b: Batch) {
+    const cfg = this.config()
+    const n = b.batchSize * b.seqLen
+    if (b.inputs.length !== n || b.targets.length !== n)
+      throw new Error(`batch arrays must hold batchSize·seqLen = ${n} ids (got ${b.inputs.length} inputs, ${b.targets.length} targets)`)
+    const V = cfg.vocab_size
+    for (const arr of [b.inputs, b.targets])
+      for (let i = 0; i < n; i++) {
+        const t = arr[i]!
+        if (t < 0 || t >= V) throw new Error(`token id ${t} at position ${i} is outside the vocabulary [0, ${V})`)
+      }
+  }
+
+  private feedsFor(session: ort.InferenceSession, sources: Record<string, ort.Tensor>, maps: Record<string, Tensors>): Record<string, ort.Tensor> {
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const name of session.inputNames) {
+      let t: ort.Tensor | undefined = sources[name]
+      if (!t) {
+        const dot = name.indexOf('.')
+        t = maps[name.slice(0, dot)]?.get(name.slice(dot + 1))
+      }
+      if (!t) throw new Error(`ort engine: no value for graph input ${name}`)
+      feeds[name] = t
+    }
+    return feeds
+  }
+
+  // ------------------------------------------------------------------ training
+
+  async trainStep(microBatches: Batch[], lr: number, controller: ControllerLoss): Promise<TrainStepResult> {
+    const cfg = this.config()
+    const opt = this.opt!
+    const n = microBatches.length
+    if (n === 0) throw new Error('trainStep needs at least one micro-batch')
+    const { batchSize: B, seqLen: T } = microBatches[0]!
+    for (const b of microBatches) {
+      if (b.batchSize !== B || b.seqLen !== T) throw new Error('all micro-batches of a step must share batchSize and seqLen')
+      this.checkBatch(b)
+    }
+    const { L } = dims(cfg)
+    const withGates = this.withGates
+    const graphCtrl = withGates ? controller.kind : 'none'
+    const t = this.step + 1
+    const scalars = adamScalarValues(opt, t, lr)
+    const common: Record<string, ort.Tensor> = { inv_micro: f32(1 / n) }
+    for (const [k, x] of Object.entries(controllerFeeds(controller, L))) if (graphCtrl !== 'none') common[k] = new ort.Tensor('float32', x, [x.length])
+    for (const k of ADAM_SCALARS) common[k] = f32(scalars[k])
+
+    let acc: Tensors | null = null
+    let ceTotal = 0
+    let ctrlTotal = 0
+    const moments: ReturnType<typeof unpackMoments>[] = []
+    for (let i = 0; i < n; i++) {
+      const mb = microBatches[i]!
+      const last = i === n - 1
+      const spec: TrainSpec = {
+        batch: B,
+        seqLen: T,
+        withGates,
+        controller: graphCtrl,
+        accumulate: i > 0,
+        update: last,
+        decay: opt.weight_decay !== 0,
+        ceChunkElements: this.opts.ceChunkElements,
+      }
+      const session = await this.session({ kind: 'train', cfg, ...spec }, () => buildTrainGraph(cfg, spec))
+      const feeds = this.feedsFor(
+        session,
+        { ...common, tokens: new ort.Tensor('int32', mb.inputs, [B, T]), targets: new ort.Tensor('int32', mb.targets, [B, T]) },
+        { p: this.p, m: this.m, v: this.v, acc: acc ?? new Map() },
+      )
+      const out = await session.run(feeds)
+      ceTotal += (out.ce_sum!.data as Float32Array)[0]! / (B * T)
+      ctrlTotal += graphCtrl !== 'none' ? (out.ctrl_loss!.data as Float32Array)[0]! : controllerLossAtOnes(controller, L)
+      if (out.moments) moments.push(unpackMoments(out.moments.data as Float32Array, L, dims(cfg).nMasks))
+      if (!last) {
+        acc = new Map()
+        for (const s of graphParams(cfg, withGates)) acc.set(s.name, out['grad.' + s.name]!)
+      } else {
+        for (const s of graphParams(cfg, withGates)) {
+          this.p.set(s.name, out['new_p.' + s.name]!)
+          this.m.set(s.name, out['new_m.' + s.name]!)
+          this.v.set(s.name, out['new_v.' + s.name]!)
+        }
+      }
+    }
+    this.step = t
+    const ce = ceTotal / n
+    const controllerLoss = ctrlTotal / n
+    return {
+      loss: ce + controllerLoss,
+      ce,
+      controllerLoss,
+      gates: cfg.zero_init_masks || moments.length === 0 ? null : averageMoments(moments),
+    }
+  }
+
+  /**
+   * Gradients of one batch's loss (mean CE + controller loss) w.r.t. every parameter, without updating
+   * anything (not part of Engine; used by golden tests and diagnostics). Mask gradients on the dense fast path
+   * are exactly zero.
+   */
+  async gradients(batch: Batch, controller: ControllerLoss = { kind: 'none' }): Promise<Weights> {
+    const cfg = this.config()
+    this.checkBatch(batch)
+    const { L } = dims(cfg)
+    const B = batch.batchSize
+    const T = batch.seqLen
+    const withGates = this.withGates
+    const graphCtrl = withGates ? controller.kind : 'none'
+    const spec: TrainSpec = { batch: B, seqLen: T, withGates, controller: graphCtrl, accumulate: false, update: false, decay: false, ceChunkElements: this.opts.ceChunkElements }
+    const session = await this.session({ kind: 'train', cfg, ...spec }, () => buildTrainGraph(cfg, spec))
+    const src: Record<string, ort.Tensor> = { inv_micro: f32(1), tokens: new ort.Tensor('int32', batch.inputs, [B, T]), targets: new ort.Tensor('int32', batch.targets, [B, T]) }
+    if (graphCtrl !== 'none') for (const [k, x] of Object.entries(controllerFeeds(controller, L))) src[k] = new ort.Tensor('float32', x, [x.length])
+    const out = await session.run(this.feedsFor(session, src, { p: this.p }))
+    return new Map(paramSpecs(cfg).map((s) => [s.name, out['grad.' + s.name] ? (out['grad.' + s.name]!.data as Float32Array) : new Float32Array(numel(s.shape))]))
+  }
+
+  // ------------------------------------------------------------------ evaluation
+
+  async evalStep(batch: Batch, o: EvalOptions = {}): Promise<EvalStepDetail> {
+    const cfg = this.config()
+    this.checkBatch(batch)
+    const { L, nMasks } = dims(cfg)
+    const B = batch.batchSize
+    const T = batch.seqLen
+    const withGates = this.withGates
+    const spec: EvalSpec = { batch: B, seqLen: T, withGates, logits: !!o.returnLogits, rawGates: !!o.returnGates && withGates, ceChunkElements: this.opts.ceChunkElements }
+    const session = await this.session({ kind: 'eval', cfg, ...spec }, () => buildEvalGraph(cfg, spec))
+    const feeds = this.feedsFor(session, { tokens: new ort.Tensor('int32', batch.inputs, [B, T]), targets: new ort.Tensor('int32', batch.targets, [B, T]) }, { p: this.p })
+    const out = await session.run(feeds)
+    const r: EvalStepDetail = {
+      ceSum: (out.ce_sum!.data as Float32Array)[0]!,
+      tokens: B * T,
+      gates: !cfg.zero_init_masks && out.moments ? ({ ...unpackMoments(out.moments.data as Float32Array, L, nMasks), count: 1 } satisfies GateMoments) : null,
+    }
+    if (o.returnLogits) r.logits = out.logits!.data as Float32Array
+    if (o.returnGates) {
+      r.rawGates = withGates ? (out.gates!.data as Float32Array) : new Float32Array(L * B * T).fill(1)
+      r.rawMasks = withGates && out.masks ? (out.masks.data as Float32Array) : new Float32Array(nMasks * B * T)
+    }
+    return r
+  }
+
+  async dispose(): Promise<void> {
+    await this.releaseSessions()
+    this.p = new Map()
+    this.m = new Map()
+    this.v = new Map()
+    this.cfg = null
+  }
+}
+
+/** A tiny identity model, used to check that an execution provider loads. */
+function probeModel(): Uint8Array {
+  const g = new Graph('float32')
+  g.output(g.identity(g.input('x', [1])), 'y')
+  return serializeGraph(g)
+}
+
+export async function createOrtEngine(opts: OrtEngineOptions = {}): Promise<OrtEngine> {
+  const { provider, notes } = await resolveProvider(opts.provider ?? 'auto', probeModel())
+  const settings: SessionSettings = {
+    provider,
+    threads: opts.threads ?? defaultThreads(),
+    allowSpinning: opts.allowSpinning ?? true,
+    cpuArena: opts.cpuArena ?? true,
+  }
+  return new OrtEngine(settings, opts, notes)
+}
