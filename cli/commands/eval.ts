@@ -1,0 +1,71 @@
+/** `skipbench eval --checkpoint DIR --data SHARD.bin [--max-tokens N] [--batch-size N] [--engine E] [--backend B] [--json]` */
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { ENGINE_NAMES } from '../../core/engine/index.js'
+import { evaluateCheckpoint } from '../../core/trainer/index.js'
+import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
+import { formatRate } from '../progress.js'
+
+export const EVAL_HELP = `usage: skipbench eval --checkpoint DIR --data SHARD.bin [options]
+
+Evaluate a checkpoint folder (config.json + model.safetensors, e.g. one of the paper's released models) on a .bin
+token shard: every full window of max_seq_len + 1 tokens, in order, stride max_seq_len.
+
+options:
+  --checkpoint DIR       checkpoint folder (a run's final/ or checkpoints/step-XXXXXX/ works too)
+  --data SHARD.bin       token shard (several: comma-separated, evaluated in order)
+  --max-tokens N         evaluate at most the first ⌊N / max_seq_len⌋ windows
+  --batch-size N         windows per batch (default ⌊4096 / max_seq_len⌋)
+  --engine ort|tfjs      tensor engine
+  --backend B            engine backend
+  --json                 print one JSON object (loss, tokens, gates_mean, zeros_mean, backend, ...)`
+
+const Args = z.object({
+  checkpoint: z.string({ error: 'is required' }),
+  data: z.string({ error: 'is required' }),
+  max_tokens: positiveInt('--max-tokens').optional(),
+  batch_size: positiveInt('--batch-size').optional(),
+  engine: z.enum(ENGINE_NAMES, { error: 'must be ort or tfjs' }).optional(),
+  backend: z.string().optional(),
+  json: z.boolean().default(false),
+})
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['checkpoint', 'data', 'max-tokens', 'batch-size', 'engine', 'backend'] })
+  if (positionals.length) throw new UsageError(`eval takes no positional arguments, got ${positionals.join(' ')}`)
+  const a = validate(Args, {
+    checkpoint: options.checkpoint,
+    data: options.data,
+    max_tokens: options['max-tokens'],
+    batch_size: options['batch-size'],
+    engine: options.engine,
+    backend: options.backend,
+    json: options.json ?? false,
+  })
+  const tty = !a.json && process.stderr.isTTY === true
+  const r = await evaluateCheckpoint({
+    checkpoint: resolve(a.checkpoint),
+    data: a.data.split(',').map((p) => resolve(p.trim())),
+    ...(a.max_tokens ? { maxTokens: a.max_tokens } : {}),
+    ...(a.batch_size ? { batchSize: a.batch_size } : {}),
+    engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}) },
+    ...(tty ? { onProgress: (d: number, t: number) => process.stderr.write(`\r\x1b[2Kwindow ${d}/${t}`) } : {}),
+  })
+  if (tty) process.stderr.write('\r\x1b[2K')
+  if (a.json) {
+    process.stdout.write(JSON.stringify(r) + '\n')
+    return 0
+  }
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`
+  const lines = [
+    `checkpoint ${r.checkpoint}`,
+    `model: ${r.model.n_layers} layers, dim ${r.model.dim}, ${r.model.zero_init_masks ? 'dense' : `gated (${r.model.gated_attention})`}; engine ${r.engine} (${r.backend})`,
+    `loss ${r.loss.toFixed(6)} nats over ${r.tokens.toLocaleString('en-US')} tokens (${r.windows} windows, ${formatRate(r.tokens_per_sec)})`,
+  ]
+  if (!r.model.zero_init_masks) {
+    lines.push(`gates mean per layer: ${r.gates_mean.map((g) => g.toFixed(3)).join(' ')}`)
+    lines.push(`zeros per layer:      ${r.zeros_mean.map(pct).join(' ')}  (sparsity ${pct(r.sparsity)})`)
+  }
+  process.stdout.write(lines.join('\n') + '\n')
+  return 0
+}

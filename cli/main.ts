@@ -1,0 +1,97 @@
+/**
+ * skipbench command line: a thin layer over core/. Each command parses and validates its arguments (zod), calls
+ * core, and prints. User errors (bad config, unreadable checkpoint, bad shard, ...) print one clear message and exit
+ * non-zero without a stack trace; SKIPBENCH_DEBUG=1 shows stacks.
+ */
+import { readFileSync } from 'node:fs'
+import { evalCommand, EVAL_HELP } from './commands/eval.js'
+import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
+import { trainCommand, TRAIN_HELP } from './commands/train.js'
+import { UsageError } from './args.js'
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
+  train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model from a config file or preset (or resume a run)' },
+  eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
+  presets: { run: presetsCommand, help: PRESETS_HELP, summary: 'list the built-in presets' },
+}
+
+function usage(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length))
+  return [
+    'usage: skipbench <command> [options]',
+    '',
+    'commands:',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(w)}  ${c.summary}`),
+    '',
+    'skipbench <command> --help for its options.',
+  ].join('\n')
+}
+
+/** Errors that are the user's to fix: print the message only. */
+const USER_ERRORS = new Set([
+  'UsageError',
+  'ConfigError',
+  'RunConfigError',
+  'CheckpointError',
+  'ShardError',
+  'LoaderError',
+  'DatasetError',
+  'DataError',
+  'EngineError',
+  'TrainingError',
+  'BackendUnavailableError',
+  'TokenizerError',
+  'CorpusError',
+])
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
+    const sub = cmd === 'help' ? rest[0] : undefined
+    process.stdout.write((sub && COMMANDS[sub] ? COMMANDS[sub].help : usage()) + '\n')
+    return 0
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(`skipbench ${version()}\n`)
+    return 0
+  }
+  const c = COMMANDS[cmd]
+  if (!c) throw new UsageError(`unknown command "${cmd}"\n${usage()}`)
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(c.help + '\n')
+    return 0
+  }
+  return c.run(rest)
+}
+
+function report(e: unknown): number {
+  const err = e instanceof Error ? e : new Error(String(e))
+  const debug = process.env.SKIPBENCH_DEBUG === '1'
+  if (USER_ERRORS.has(err.name) && !debug) {
+    process.stderr.write(`skipbench: error: ${err.message}\n`)
+    return err.name === 'UsageError' ? 2 : 1
+  }
+  process.stderr.write(`skipbench: error: ${err.message}\n`)
+  if (debug) process.stderr.write(`${err.stack ?? ''}\n`)
+  else process.stderr.write('(this looks like a bug in skipbench; run with SKIPBENCH_DEBUG=1 for details)\n')
+  return 1
+}
+
+export async function run(argv: string[]): Promise<void> {
+  let code: number
+  try {
+    code = await main(argv)
+  } catch (e) {
+    code = report(e)
+  }
+  // stdout may be a pipe: exit once it has drained
+  process.stdout.write('', () => process.exit(code))
+}

@@ -1,0 +1,45 @@
+/** Terminal rendering for `skipbench train`: a one-line progress bar with ETA, and plain log lines. */
+
+export function formatDuration(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) return '--:--'
+  const s = Math.round(sec)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const ss = String(s % 60).padStart(2, '0')
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`
+}
+
+export function formatRate(tokensPerSec: number): string {
+  if (tokensPerSec >= 1e6) return `${(tokensPerSec / 1e6).toFixed(2)}M tok/s`
+  if (tokensPerSec >= 1e4) return `${(tokensPerSec / 1e3).toFixed(1)}k tok/s`
+  return `${Math.round(tokensPerSec)} tok/s`
+}
+
+export function progressLine(o: { step: number; total: number; loss: number; lr: number; tokensPerSec: number; etaSeconds: number; zeros?: number | null; width?: number }): string {
+  const width = o.width ?? 24
+  const frac = o.total > 0 ? Math.min(1, o.step / o.total) : 0
+  const filled = Math.round(frac * width)
+  const bar = '█'.repeat(filled) + '░'.repeat(width - filled)
+  const pct = `${Math.floor(frac * 100)}`.padStart(3)
+  const zeros = o.zeros != null ? ` skip ${(o.zeros * 100).toFixed(1)}%` : ''
+  return `${bar} ${pct}% step ${o.step}/${o.total} loss ${o.loss.toFixed(4)} lr ${o.lr.toExponential(2)}${zeros} ${formatRate(o.tokensPerSec)} ETA ${formatDuration(o.etaSeconds)}`
+}
+
+/** Writes a bar that redraws in place on a TTY; log lines are printed above it. */
+export class ProgressBar {
+  private last = ''
+  constructor(private readonly out: NodeJS.WriteStream) {}
+  update(line: string): void {
+    const cols = this.out.columns ?? 120
+    this.last = line.length > cols - 1 ? line.slice(0, cols - 1) : line
+    this.out.write(`\r\x1b[2K${this.last}`)
+  }
+  log(line: string): void {
+    this.out.write(`\r\x1b[2K${line}\n`)
+    if (this.last) this.out.write(this.last)
+  }
+  done(): void {
+    if (this.last) this.out.write('\n')
+    this.last = ''
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The trainer's view of data: a training batch stream with a resumable position, a fixed set of validation batches
+ * (spec H.8: every full window of T+1 tokens with stride T, up to a token budget, the same every time), and facts
+ * recorded with the run (dataset, tokenizer, vocabulary, unigram entropy of the validation targets).
+ *
+ * Sources: the built-in synthetic set, explicit shard lists, or a dataset resolved by core/data (the shipped corpus
+ * "default", a dataset name under the data folder, or a path).
+ */
+import { resolve } from 'node:path'
+import type { Batch } from '../engine/engine.js'
+import { resolveDataset } from '../data/dataset.js'
+import { evalWindows, planEval, TokenLoader, type LoaderState } from '../data/loader.js'
+import { ArrayTokenLoader, arrayEvalWindows, makeSynthetic, type ArrayLoaderState } from '../data/synthetic.js'
+import type { RunConfig } from './run-config.js'
+
+export interface DataInfo {
+  dataset: string
+  tokenizer: string
+  /** ids are < vocabSize */
+  vocabSize: number
+  trainShards: string[]
+  valShards: string[]
+  /** total training tokens (sum of shard headers) */
+  trainTokens: number
+  /** predicted validation tokens per evaluation (windows · T) */
+  valTokens: number
+  /** empirical unigram entropy of the validation targets, nats: the loss of the best context-free model */
+  unigramEntropy: number
+  /** synthetic data only: the chain's entropy rate (best achievable loss), nats */
+  entropyRate?: number
+}
+
+export interface TrainData {
+  readonly info: DataInfo
+  next(): Batch
+  state(): unknown
+  restore(s: unknown): void
+  /** a fresh iteration over the fixed validation batches */
+  valBatches(): Iterable<Batch>
+  close(): void
+}
+
+export class DataError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'DataError'
+  }
+}
+
+function entropyOfCounts(counts: Map<number, number>, n: number): number {
+  let h = 0
+  for (const c of counts.values()) h -= (c / n) * Math.log(c / n)
+  return h
+}
+
+function valUnigramEntropy(batches: Iterable<Batch>): number {
+  const counts = new Map<number, number>()
+  let n = 0
+  for (const b of batches)
+    for (const t of b.targets) {
+      counts.set(t, (counts.get(t) ?? 0) + 1)
+      n++
+    }
+  return entropyOfCounts(counts, n)
+}
+
+export interface OpenDataOptions {
+  /** folder holding datasets and the shipped corpus' shards (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data) */
+  dataDir?: string
+}
+
+export function defaultDataDir(): string {
+  return resolve(process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
+}
+
+/** Map our data config to the names core/data understands ('default' + tokenizer gpt2 → 'default-gpt2'). */
+function datasetName(dataset: string, tokenizer: string | undefined): string {
+  if (dataset === 'default' && tokenizer) return `default-${tokenizer}`
+  return dataset
+}
+
+/** Open the data of a run: B = training.batch_size, T = model.max_seq_len. */
+export async function openTrainData(cfg: RunConfig, opts: OpenDataOptions = {}): Promise<TrainData> {
+  const B = cfg.training.batch_size
+  const T = cfg.model.max_seq_len
+  const valB = cfg.training.val_batch_size ?? B
+  const budget = cfg.training.val_tokens
+  const V = cfg.model.vocab_size
+  const d = cfg.data
+
+  if (!d.train_shards && d.dataset === 'synthetic') {
+    const s = d.synthetic ?? { train_tokens: 1_000_000, val_tokens: 65_536, successors: 4 }
+    const vocab = s.vocab_size ?? Math.min(V, 64)
+    if (vocab > V) throw new DataError(`data.synthetic.vocab_size ${vocab} exceeds model.vocab_size ${V}`)
+    const syn = makeSynthetic({ vocabSize: vocab, seed: s.seed ?? cfg.training.seed, trainTokens: s.train_tokens, valTokens: s.val_tokens, successors: s.successors })
+    const loader = new ArrayTokenLoader(syn.train, B, T)
+    const valList = [...arrayEvalWindows(syn.val, T, valB, budget)]
+    return {
+      info: {
+        dataset: 'synthetic',
+        tokenizer: 'synthetic',
+        vocabSize: vocab,
+        trainShards: [],
+        valShards: [],
+        trainTokens: syn.train.length,
+        valTokens: valList.reduce((n, b) => n + b.batchSize * T, 0),
+        unigramEntropy: valUnigramEntropy(valList),
+        entropyRate: syn.entropyRate,
+      },
+      next: () => loader.next(),
+      state: () => ({ kind: 'synthetic', ...loader.state() }),
+      restore: (st) => loader.restore(st as ArrayLoaderState),
+      valBatches: () => valList,
+      close: () => {},
+    }
+  }
+
+  let ds: { train: string[]; val: string[]; tokenizer: string; vocabSize: number; name: string }
+  if (d.train_shards && d.val_shards) ds = { train: d.train_shards, val: d.val_shards, tokenizer: d.tokenizer ?? 'unknown', vocabSize: V, name: 'shards' }
+  else {
+    const r = await resolveDataset(opts.dataDir ?? defaultDataDir(), datasetName(d.dataset, d.tokenizer), d.tokenizer ? { tokenizer: d.tokenizer } : {})
+    if (!r.valPaths.length) throw new DataError(`dataset "${r.name}" has no validation split; validation needs one`)
+    ds = { train: r.trainPaths, val: r.valPaths, tokenizer: r.tokenizer, vocabSize: r.vocabSize, name: r.name }
+  }
+  if (ds.vocabSize > V)
+    throw new DataError(
+      `dataset "${ds.name}" (tokenizer ${ds.tokenizer}) has vocabulary ${ds.vocabSize}, but model.vocab_size is ${V}; set model.vocab_size to at least ${ds.vocabSize}`,
+    )
+  const loader = new TokenLoader(ds.train, { batchSize: B, seqLen: T, vocabSize: V })
+  const plan = planEval(ds.val, T, valB, budget)
+  const valBatches = () => evalWindows(ds.val, T, valB, budget, { vocabSize: V })
+  return {
+    info: {
+      dataset: ds.name,
+      tokenizer: ds.tokenizer,
+      vocabSize: ds.vocabSize,
+      trainShards: ds.train,
+      valShards: ds.val,
+      trainTokens: loader.totalTokens,
+      valTokens: plan.tokens,
+      unigramEntropy: valUnigramEntropy(valBatches()),
+    },
+    next: () => loader.next(),
+    state: () => ({ kind: 'shards', ...loader.state() }),
+    restore: (st) => loader.restore(st as LoaderState),
+    valBatches,
+    close: () => loader.close(),
+  }
+}

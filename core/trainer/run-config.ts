@@ -1,0 +1,198 @@
+/**
+ * RunConfig: everything that defines a training run, as one JSON document with reference key names where the
+ * reference has them (model keys as config.py; optimizer/schedule as train_fineweb.py; controller as
+ * gate_controller/*.py). Validated with zod; every problem is reported with its path and what to change.
+ *
+ *   {
+ *     "model":      { dim, n_layers, n_heads, n_kv_heads, vocab_size, max_seq_len, zero_init_masks, gated_attention, ... },
+ *     "training":   { batch_size, grad_acc_steps, train_steps, val_every, val_tokens, checkpoint_every, keep_checkpoints, seed, zero_eps },
+ *     "optimizer":  { lr, beta1, beta2, eps, weight_decay },
+ *     "schedule":   { warmup_fraction, start_factor },
+ *     "controller": { name, ...params },
+ *     "data":       { dataset: "synthetic" | "default" | NAME | PATH, tokenizer, ... },
+ *     "engine":     { engine: "ort" | "tfjs", backend }
+ *   }
+ */
+import { z } from 'zod'
+import { ControllerConfigSchema, type ControllerConfig } from '../controllers/config.js'
+import { ENGINE_NAMES } from '../engine/index.js'
+import { ConfigError, parseModelConfig, type ModelConfig } from '../model/config.js'
+
+const int = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` })
+
+export const TrainingSchema = z
+  .object({
+    /** sequences per micro-batch (the reference's device_batch_size) */
+    batch_size: int('batch_size').min(1, { error: 'batch_size must be at least 1' }).default(8),
+    /** micro-batches per optimizer step; one step sees batch_size · grad_acc_steps · max_seq_len tokens */
+    grad_acc_steps: int('grad_acc_steps').min(1, { error: 'grad_acc_steps must be at least 1' }).default(1),
+    /** optimizer steps; the LR schedule spans exactly this many */
+    train_steps: int('train_steps').min(1, { error: 'train_steps must be at least 1' }),
+    /** validate at step 0, every val_every steps and at the last step (0: only first and last) */
+    val_every: int('val_every').min(0).default(100),
+    /** validation token budget: the first ⌊val_tokens / max_seq_len⌋ windows of the validation split, every time */
+    val_tokens: int('val_tokens').min(1).default(65_536),
+    /** validation batch size (default: batch_size) */
+    val_batch_size: int('val_batch_size').min(1).optional(),
+    /** training checkpoint every N steps (0: only the final one); cancellation always checkpoints */
+    checkpoint_every: int('checkpoint_every').min(0).default(0),
+    /** keep the newest N step checkpoints (0: keep all); final/ is always kept */
+    keep_checkpoints: int('keep_checkpoints').min(0).default(2),
+    /** seed of the weight initialisation (and of the synthetic data unless it sets its own) */
+    seed: int('seed').min(0).default(0),
+    /** |g| below this counts as a skipped gate (reference --gates_zero_eps) */
+    zero_eps: z.number().positive().default(1e-8),
+  })
+  .strict()
+
+export const OptimizerSchema = z
+  .object({
+    lr: z.number().positive().default(1e-3),
+    beta1: z.number().min(0).lt(1).default(0.8),
+    beta2: z.number().min(0).lt(1).default(0.95),
+    eps: z.number().positive().default(1e-10),
+    weight_decay: z.number().min(0).default(0),
+  })
+  .strict()
+
+export const ScheduleSchema = z
+  .object({
+    warmup_fraction: z.number().min(0).max(1).default(0.1),
+    start_factor: z.number().min(0).max(1).default(0.1),
+  })
+  .strict()
+
+export const SyntheticDataSchema = z
+  .object({
+    /** tokens 0..vocab_size−1 (default: min(model vocab_size, 64)) */
+    vocab_size: int('data.synthetic.vocab_size').min(2).optional(),
+    train_tokens: int('data.synthetic.train_tokens').min(1).default(1_000_000),
+    val_tokens: int('data.synthetic.val_tokens').min(1).default(65_536),
+    successors: int('data.synthetic.successors').min(1).default(4),
+    /** default: training.seed */
+    seed: int('data.synthetic.seed').min(0).optional(),
+  })
+  .strict()
+
+export const DataSchema = z
+  .object({
+    /** "synthetic" (built in), "default" (the shipped corpus), a dataset name under the data folder, or a path */
+    dataset: z.string().min(1).default('synthetic'),
+    /** tokenizer for the shipped corpus: byte (vocab 257) or gpt2 (vocab 50257) */
+    tokenizer: z.enum(['byte', 'gpt2']).optional(),
+    /** explicit shard lists instead of a dataset (paths to .bin files) */
+    train_shards: z.array(z.string()).min(1).optional(),
+    val_shards: z.array(z.string()).min(1).optional(),
+    synthetic: SyntheticDataSchema.optional(),
+  })
+  .strict()
+
+export const EngineConfigSchema = z
+  .object({
+    engine: z.enum(ENGINE_NAMES).optional(),
+    backend: z.string().optional(),
+    threads: int('engine.threads').min(1).optional(),
+  })
+  .strict()
+
+export const RunConfigSchema = z
+  .object({
+    name: z.string().optional(),
+    description: z.string().optional(),
+    /** reference model keys (core/model/config.ts); validated by parseModelConfig */
+    model: z.record(z.string(), z.unknown()).default({}),
+    training: TrainingSchema,
+    optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
+    schedule: ScheduleSchema.default(ScheduleSchema.parse({})),
+    controller: z.unknown().default({ name: 'dummy' }),
+    data: DataSchema.default(DataSchema.parse({})),
+    engine: EngineConfigSchema.default({}),
+  })
+  .strict()
+
+export type RunConfigInput = z.input<typeof RunConfigSchema>
+type RawRunConfig = z.output<typeof RunConfigSchema>
+
+/** A resolved, validated run configuration. */
+export interface RunConfig extends Omit<RawRunConfig, 'model' | 'controller'> {
+  model: ModelConfig
+  controller: ControllerConfig
+}
+
+export class RunConfigError extends ConfigError {
+  constructor(issues: string[]) {
+    super(`invalid run config:\n  - ${issues.join('\n  - ')}`, issues)
+    this.name = 'RunConfigError'
+  }
+}
+
+function fmtIssue(i: z.core.$ZodIssue): string {
+  const path = i.path.map(String).join('.') || '(root)'
+  if (i.code === 'unrecognized_keys') return `${path === '(root)' ? '' : path + ': '}unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`
+  if (i.code === 'invalid_union' && path === 'controller') return `controller: unknown controller`
+  return `${path}: ${i.message}`
+}
+
+/**
+ * Parse and validate a run config. Throws RunConfigError listing every problem (paths included). Also returns
+ * warnings: valid but probably unintended settings.
+ */
+export function parseRunConfig(input: unknown): RunConfig {
+  return parseRunConfigWithWarnings(input).config
+}
+
+export function parseRunConfigWithWarnings(input: unknown): { config: RunConfig; warnings: string[] } {
+  const r = RunConfigSchema.safeParse(input)
+  const issues: string[] = []
+  if (!r.success) issues.push(...r.error.issues.map(fmtIssue))
+  let model: ModelConfig | undefined
+  try {
+    model = parseModelConfig(r.success ? r.data.model : ((input as { model?: unknown } | null)?.model ?? {}))
+  } catch (e) {
+    if (e instanceof ConfigError) issues.push(...e.issues.map((m) => `model: ${m.replace(/^invalid model config: /, '')}`))
+    else throw e
+  }
+  let controller: ControllerConfig | undefined
+  const rawCtl = r.success ? r.data.controller : ((input as { controller?: unknown } | null)?.controller ?? { name: 'dummy' })
+  const c = ControllerConfigSchema.safeParse(rawCtl)
+  if (c.success) controller = c.data
+  else
+    issues.push(
+      ...c.error.issues.map((i) => {
+        if (i.code === 'invalid_union' && i.path.length === 0)
+          return `controller.name: expected one of dummy, sparsity, sparsity_variance, sparsity_variance_l2, adaptive, proportional, proportional_derivative, got ${JSON.stringify((rawCtl as { name?: unknown })?.name)}`
+        return fmtIssue({ ...i, path: ['controller', ...i.path] })
+      }),
+    )
+  if (issues.length || !r.success || !model || !controller) throw new RunConfigError(issues)
+
+  const warnings: string[] = []
+  const cfg: RunConfig = { ...r.data, model, controller }
+  if (model.zero_init_masks && controller.name !== 'dummy')
+    warnings.push(`controller "${controller.name}" has no effect on a dense model (model.zero_init_masks is true): dense runs have no gates to control`)
+  if (!model.zero_init_masks && 'mean_targets' in controller && Array.isArray(controller.mean_targets) && controller.mean_targets.length !== model.n_layers / 2)
+    throw new RunConfigError([`controller.mean_targets: needs ${model.n_layers / 2} values (n_layers / 2), got ${controller.mean_targets.length}`])
+  const d = cfg.data
+  if ((d.train_shards && !d.val_shards) || (!d.train_shards && d.val_shards)) throw new RunConfigError(['data: give both train_shards and val_shards, or neither'])
+  if (d.synthetic && d.dataset !== 'synthetic') warnings.push('data.synthetic is ignored because data.dataset is not "synthetic"')
+  if (cfg.training.val_tokens < model.max_seq_len)
+    warnings.push(`training.val_tokens (${cfg.training.val_tokens}) is below one window (max_seq_len ${model.max_seq_len}); one window is evaluated`)
+  return { config: cfg, warnings }
+}
+
+/** Plain JSON of a resolved config (what run.json stores and `--resume` re-parses). */
+export function runConfigToJson(c: RunConfig): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(c)) as Record<string, unknown>
+}
+
+/** Deep merge for config overrides (objects merge, everything else replaces). */
+export function mergeConfig<T>(base: T, over: unknown): T {
+  if (over === undefined) return base
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof over !== 'object' || over === null || Array.isArray(over)) return over as T
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) }
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = mergeConfig(out[k], v)
+  return out as T
+}
+
+/** tokens per optimizer step */
+export const tokensPerStep = (c: RunConfig) => c.training.batch_size * c.training.grad_acc_steps * c.model.max_seq_len

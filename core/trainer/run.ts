@@ -1,0 +1,96 @@
+/**
+ * Wiring for a whole run: resolve a config (preset, file, overrides), open engine and data, build the Trainer,
+ * and clean up. Shared by the CLI and the app's training process; the Trainer itself stays free of it.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { resolveResume, CheckpointError } from '../checkpoint/index.js'
+import { createEngine, type CreateEngineOptions } from '../engine/index.js'
+import type { Engine } from '../engine/engine.js'
+import { getPreset } from '../presets/index.js'
+import { openTrainData, type TrainData } from './data.js'
+import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, type RunConfig, type RunConfigInput } from './run-config.js'
+import { RUN_FILE, Trainer, type TrainerOptions } from './trainer.js'
+
+/**
+ * A config document may name a preset to start from: `{ "extends": "tiny-gated", "training": { ... } }`.
+ * Overrides are merged last.
+ */
+export function resolveRunConfigInput(doc: unknown, overrides: unknown = undefined): unknown {
+  let base: unknown = doc
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && typeof (doc as { extends?: unknown }).extends === 'string') {
+    const { extends: name, ...rest } = doc as { extends: string }
+    const preset = getPreset(name)
+    if (!preset) throw new RunConfigError([`extends: unknown preset "${name}"`])
+    base = mergeConfig<unknown>(structuredClone(preset.config), rest)
+  }
+  return mergeConfig(base, overrides)
+}
+
+export function readConfigFile(path: string): unknown {
+  if (!existsSync(path)) throw new RunConfigError([`${path}: file not found`])
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'))
+  } catch (e) {
+    throw new RunConfigError([`${path}: not valid JSON (${(e as Error).message})`])
+  }
+}
+
+/** The run config and run folder of a resume target (a run folder or one of its checkpoints). */
+export function loadResumeTarget(path: string, overrides: unknown = undefined): { config: RunConfig; warnings: string[]; runDir: string; checkpoint: string } {
+  const { checkpoint, runDir } = resolveResume(path)
+  const runFile = join(runDir, RUN_FILE)
+  let doc: unknown
+  if (existsSync(runFile)) doc = (JSON.parse(readFileSync(runFile, 'utf8')) as { config?: unknown }).config
+  if (!doc) throw new CheckpointError(`${runDir}: no ${RUN_FILE} with the run's config; cannot resume`)
+  const { config, warnings } = parseRunConfigWithWarnings(mergeConfig(doc, overrides))
+  return { config, warnings, runDir, checkpoint }
+}
+
+export interface PreparedRun {
+  trainer: Trainer
+  engine: Engine
+  data: TrainData
+  /** dispose engine and data (idempotent) */
+  close(): Promise<void>
+}
+
+export interface PrepareOptions extends Omit<TrainerOptions, 'resumeFrom'> {
+  config: RunConfig
+  resumeFrom?: string
+  dataDir?: string
+  /** engine choice; defaults to config.engine */
+  engine?: CreateEngineOptions
+}
+
+export async function prepareRun(o: PrepareOptions): Promise<PreparedRun> {
+  const ec = { ...o.config.engine, ...(o.engine ?? {}) }
+  const data = await openTrainData(o.config, o.dataDir ? { dataDir: o.dataDir } : {})
+  let engine: Engine
+  try {
+    engine = await createEngine(ec)
+  } catch (e) {
+    data.close()
+    throw e
+  }
+  const trainer = new Trainer(o.config, engine, data, {
+    runDir: o.runDir,
+    ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.runInfo ? { runInfo: o.runInfo } : {}),
+  })
+  let closed = false
+  return {
+    trainer,
+    engine,
+    data,
+    async close() {
+      if (closed) return
+      closed = true
+      data.close()
+      await engine.dispose()
+    },
+  }
+}
+
+export type { RunConfigInput }
