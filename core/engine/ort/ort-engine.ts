@@ -38,6 +38,8 @@ export interface OrtEngineOptions {
   cpuArena?: boolean
   /** max logits elements per cross-entropy chunk (default 16 M) */
   ceChunkElements?: number
+  /** omit the gate path for dense baselines whose masks are all zero (default true; identical results) */
+  denseFastPath?: boolean
 }
 
 type Tensors = Map<string, ort.Tensor>
@@ -124,7 +126,7 @@ export class OrtEngine implements Engine {
    */
   private refreshGatePath() {
     const cfg = this.config()
-    if (!cfg.zero_init_masks) {
+    if (!cfg.zero_init_masks || this.opts.denseFastPath === false) {
       this.withGates = true
       return
     }
