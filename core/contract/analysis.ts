@@ -1,0 +1,84 @@
+/**
+ * Wire schema of a comparison (core/analysis compareRuns output), so the renderer and the report builders can
+ * use it without importing core/analysis. tests/contract-analysis.test.ts checks the two stay in step.
+ */
+import { z } from 'zod'
+
+export const Summary = z.object({
+  n: z.number().int(),
+  mean: z.number(),
+  sd: z.number().nullable(),
+  se: z.number().nullable(),
+  level: z.number(),
+  ci: z.tuple([z.number(), z.number()]).nullable(),
+})
+export type Summary = z.infer<typeof Summary>
+
+const Extrapolation = z.enum(['below', 'above']).nullable()
+
+export const FrontierPoint = z.object({
+  flops: z.number(),
+  log10Flops: z.number(),
+  loss: z.number(),
+  ids: z.array(z.string()),
+  label: z.string().optional(),
+})
+
+export const GatedGap = z.object({
+  id: z.string(),
+  group: z.string(),
+  label: z.string(),
+  seed: z.number(),
+  flops: z.number(),
+  loss: z.number(),
+  zeroFraction: z.number().nullable(),
+  atEqualFlops: z.object({ frontierLoss: z.number().nullable(), gap: z.number().nullable(), extrapolated: Extrapolation }),
+  atEqualLoss: z.object({
+    denseFlops: z.number().nullable(),
+    flopsRatio: z.number().nullable(),
+    flopsSaving: z.number().nullable(),
+    extrapolated: Extrapolation,
+  }),
+})
+export type GatedGap = z.infer<typeof GatedGap>
+
+export const SeedGroup = z.object({
+  key: z.string(),
+  label: z.string(),
+  kind: z.enum(['dense', 'gated']),
+  ids: z.array(z.string()),
+  seeds: z.array(z.number()),
+  n: z.number().int(),
+  loss: Summary,
+  flops: Summary,
+  gap: Summary.nullable(),
+  flopsSaving: Summary.nullable(),
+  onFrontier: z.boolean().nullable(),
+})
+export type SeedGroup = z.infer<typeof SeedGroup>
+
+export const Comparison = z.object({
+  estimator: z.enum(['paper', 'corrected']),
+  flopsKind: z.enum(['inference', 'training']),
+  level: z.number(),
+  reference: z.object({ dataset: z.string(), tokenizer: z.string(), valTokens: z.number(), seqLen: z.number() }).nullable(),
+  frontier: z.object({
+    points: z.array(FrontierPoint),
+    dominated: z.array(z.object({ flops: z.number(), loss: z.number(), ids: z.array(z.string()), dominatedBy: z.array(z.string()) })),
+  }),
+  gated: z.array(GatedGap),
+  groups: z.array(SeedGroup),
+  excluded: z.array(z.object({ id: z.string(), reason: z.string(), reasons: z.array(z.string()) })),
+  summary: z.object({
+    denseRuns: z.number(),
+    gatedRuns: z.number(),
+    withinRange: z.number(),
+    extrapolatedBelow: z.number(),
+    extrapolatedAbove: z.number(),
+    beatFrontier: z.number(),
+    gap: Summary.nullable(),
+    flopsSaving: Summary.nullable(),
+  }),
+  verdict: z.string(),
+})
+export type Comparison = z.infer<typeof Comparison>

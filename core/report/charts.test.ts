@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { compareRuns } from '../analysis/index.js'
+import { Comparison } from '../contract/analysis.js'
+import { inferenceFlops } from '../flops/index.js'
+import { parseModelConfig } from '../model/config.js'
+import { fmtFlops, gateHeatmapOption, lossCurvesOption, paretoChartOption, ramp, smooth } from './charts.js'
+import { renderSvg } from './ssr.js'
+
+const base = { dim: 32, n_heads: 4, vocab_size: 257, max_seq_len: 64 }
+function run(id: string, L: number, gated: boolean, loss: number, seed = 0, s = 0, target = 0.5) {
+  const config = { ...base, n_layers: L, zero_init_masks: !gated, gated_attention: gated ? 'key' : 'query' }
+  const f = inferenceFlops(parseModelConfig(config), { estimator: 'paper', sparsity: s }).perSequence
+  return { id, kind: gated ? 'gated' : 'dense', config, seed, valLoss: loss, valTokens: 4096, dataset: 'd', tokenizer: 'byte', estimator: 'paper', inferenceFlops: f, trainingFlops: f * 100, zeroFraction: gated ? s : null, target_end: gated ? target : null }
+}
+const runs = [
+  run('d2', 2, false, 3.0), run('d4', 4, false, 2.6), run('d6', 6, false, 2.4), run('d6s1', 6, false, 2.44, 1), run('d8', 8, false, 2.45),
+  run('g4a', 4, true, 2.55, 0, 0.2, 0.2), run('g4b', 4, true, 2.5, 1, 0.2, 0.2), run('g8', 8, true, 2.3, 0, 0.3, 0.8),
+]
+const comparison = Comparison.parse(JSON.parse(JSON.stringify(compareRuns(runs, { estimator: 'paper', flopsKind: 'inference' }))))
+const targets = new Map(runs.map((r) => [r.id, r.target_end]))
+
+describe('chart option builders', () => {
+  it('pareto: frontier line, dominated dense, gated points, error bars, labelled axes', () => {
+    const o = paretoChartOption(comparison, { targetOf: (id) => targets.get(id) })
+    const series = o.series as { name: string; data: unknown[] }[]
+    const byName = Object.fromEntries(series.map((s) => [s.name, s.data.length]))
+    expect(byName['dense frontier']).toBe(comparison.frontier.points.length)
+    expect(byName['gated']).toBe(3)
+    expect(byName['dense (dominated)']).toBe(comparison.frontier.dominated.length)
+    expect(byName['seed 95% interval']).toBeGreaterThanOrEqual(1)
+    expect((o.xAxis as { name: string }).name).toContain('log scale')
+    expect((o.xAxis as { name: string }).name).toContain('paper')
+    const gatedColors = (series.find((s) => s.name === 'gated')!.data as { itemStyle: { color: string } }[]).map((d) => d.itemStyle.color)
+    expect(new Set(gatedColors).size).toBe(2) // two target ends → two colours
+  })
+  it('renders to SVG server-side with one marker per point', () => {
+    const svg = renderSvg(paretoChartOption(comparison, { targetOf: (id) => targets.get(id) }))
+    expect(svg.startsWith('<svg')).toBe(true)
+    expect(svg).toContain('validation CE')
+    // gated points are diamonds: ECharts draws them as paths; count via the series' data length rendered
+    const diamonds = svg.match(/<path d="M[^"]*"[^>]*fill="#[0-9a-f]{6}"/gi) ?? []
+    expect(diamonds.length).toBeGreaterThanOrEqual(comparison.gated.length + comparison.frontier.points.length)
+  })
+  it('loss curves: smoothing is debiased EMA and keeps lengths', () => {
+    const pts: [number, number][] = [[0, 4], [1, 2], [2, 2], [3, 2]]
+    const s = smooth(pts, 0.5)
+    expect(s[0]![1]).toBeCloseTo(4)
+    expect(s[1]![1]).toBeCloseTo((0.5 * 0.5 * 4 + 0.5 * 2) / (1 - 0.25))
+    const o = lossCurvesOption([{ id: 'a', label: 'a', points: pts }], { xAxis: 'step', smoothing: 0.5 })
+    expect(((o.series as { data: unknown[] }[])[0]!.data).length).toBe(4)
+    expect(renderSvg(o)).toContain('<path')
+  })
+  it('gate heatmap: one cell per (layer, step)', () => {
+    const o = gateHeatmapOption([0, 10, 20], [[1, 0.9, 0.8], [1, 0.5, 0.2], [1, 0.5, 0.2], [1, 0.9, 0.8]])
+    expect(((o.series as { data: unknown[] }[])[0]!.data).length).toBe(12)
+    expect(renderSvg(o, 600, 300)).toContain('<svg')
+  })
+  it('formats FLOPs and colours', () => {
+    expect(fmtFlops(626_071_654_400)).toBe('6.3e11')
+    expect(ramp('#000000', '#ffffff', 0.5)).toBe('#808080')
+  })
+})
