@@ -53,6 +53,7 @@ export class MetricsRepository {
     | 'keysOfRun'
     | 'summariesOfRun'
     | 'deleteAfter'
+    | 'deleteForResume'
     | 'deleteSummaries'
     | 'rebuildSummaries'
     | 'recomputeLastStep'
@@ -92,6 +93,8 @@ export class MetricsRepository {
         'SELECT k.key, s.* FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.key',
       ),
       deleteAfter: db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?'),
+      deleteForResume: db.prepare(`DELETE FROM metrics WHERE run_id = @run AND (step > @step OR (step = @step AND key_id NOT IN
+          (SELECT id FROM metric_keys WHERE substr(key, 1, length(@prefix)) = @prefix)))`),
       deleteSummaries: db.prepare('DELETE FROM metric_summaries WHERE run_id = ?'),
       rebuildSummaries: db.prepare(`
         INSERT INTO metric_summaries (run_id, key_id, count, first_step, last_step, last_value, min_value, min_step, max_value)
@@ -103,7 +106,7 @@ export class MetricsRepository {
         FROM (SELECT run_id, key_id, count(*) AS n, min(step) AS first_step, max(step) AS last_step,
                      min(value) AS min_value, max(value) AS max_value
               FROM metrics WHERE run_id = ? GROUP BY key_id) g`),
-      recomputeLastStep: db.prepare('UPDATE runs SET last_step = coalesce((SELECT max(last_step) FROM metric_summaries WHERE run_id = ?1), 0) WHERE id = ?1'),
+      recomputeLastStep: db.prepare('UPDATE runs SET last_step = coalesce((SELECT max(last_step) FROM metric_summaries WHERE run_id = @run), 0) WHERE id = @run'),
       countRun: db.prepare('SELECT coalesce(sum(count), 0) FROM metric_summaries WHERE run_id = ?').pluck(),
       stepsOfKey: db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step').pluck(),
     }
@@ -194,7 +197,23 @@ export class MetricsRepository {
         this.s.deleteSummaries.run(runId)
         this.s.rebuildSummaries.run(runId)
       }
-      this.s.recomputeLastStep.run(runId)
+      this.s.recomputeLastStep.run({ run: runId })
+      return n
+    })
+  }
+
+  /**
+   * Resume from a checkpoint at `step`: keep validation rows (keys starting with `validationPrefix`) at ≤ step and
+   * every other row at < step (the trainer's numbering: step line s is the step taken after the checkpoint at s).
+   */
+  discardForResume(runId: number, step: number, validationPrefix = 'val/'): number {
+    return this.tx(() => {
+      const n = this.s.deleteForResume.run({ run: runId, step, prefix: validationPrefix }).changes
+      if (n > 0) {
+        this.s.deleteSummaries.run(runId)
+        this.s.rebuildSummaries.run(runId)
+      }
+      this.s.recomputeLastStep.run({ run: runId })
       return n
     })
   }
