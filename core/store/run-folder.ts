@@ -96,10 +96,14 @@ export interface RunJson {
   [k: string]: unknown
 }
 
-/** The run's identity: run.json `id` (written by the job runner), else a hash of its start time and config. */
+/**
+ * The run's identity: run.json `id` (the job runner writes one), else a hash of what a resume cannot change — the
+ * start time (kept across resumes), the model config and the seed — so a moved or resumed folder keeps its uid.
+ */
 export function runUid(run: RunJson): string {
   if (typeof run.id === 'string' && run.id) return run.id
-  const h = createHash('sha256').update(`${run.started_at ?? ''}\n${JSON.stringify(run.config ?? {})}`).digest('hex')
+  const c = (run.config ?? {}) as { model?: unknown; training?: { seed?: unknown } }
+  const h = createHash('sha256').update(`${run.started_at ?? ''}\n${JSON.stringify(c.model ?? {})}\n${String(c.training?.seed ?? run.seed ?? '')}`).digest('hex')
   return `run-${h.slice(0, 24)}`
 }
 
