@@ -1,7 +1,7 @@
 /**
- * The tfjs engine: `createTfjsEngine` selects the backend (backend.ts) and returns an Engine (core/engine/engine.ts).
+ * The tfjs engine: `createTfjsEngine` selects the backend (backend.ts) and returns an Engine (core/engine/engine.ts);
+ * its class adds `gradients()` for tests and diagnostics.
  */
-import type { Engine } from '../engine.js'
 import { acquireBackend, type BackendChoice } from './backend.js'
 import { TfjsEngine } from './engine.js'
 
@@ -10,7 +10,7 @@ export interface TfjsEngineOptions {
   backend?: BackendChoice
 }
 
-export async function createTfjsEngine(opts: TfjsEngineOptions = {}): Promise<Engine> {
+export async function createTfjsEngine(opts: TfjsEngineOptions = {}): Promise<TfjsEngine> {
   return new TfjsEngine(await acquireBackend(opts.backend ?? 'auto'))
 }
 
