@@ -243,6 +243,7 @@ describe('parquet import', () => {
     ])
     const m = await imp({ from: f, tokenizer: 'byte', valFraction: 0 }) // no "text" column: first string column = body
     expect(allDocs(m)).toEqual(['one', 'five'])
+    expect(m.source.textField).toBe('body')
     expect(m.import!.skipped).toMatchObject({ missingField: 1, empty: 1, invalidUtf8: 1 })
     const t = await imp({ from: f, tokenizer: 'byte', valFraction: 0, textField: 'title' })
     expect(allDocs(t)).toEqual(['t1', 't2', 't3', 't4', 't5'])

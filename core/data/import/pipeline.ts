@@ -349,7 +349,7 @@ export async function runPipeline(opts: CommonImportOptions, spec: PipelineSpec)
       manifestVersion: 1,
       name: opts.name,
       ...(opts.description === undefined ? {} : { description: opts.description }),
-      source: spec.manifestSource,
+      source: spec.source.usedFields?.length ? { ...spec.manifestSource, textField: spec.source.usedFields.join(',') } : spec.manifestSource,
       format: SHARD_FORMAT,
       tokenizer,
       vocabSize: info.vocabSize,

@@ -38,6 +38,8 @@ export interface DocSource {
   /** files skipped by extension while scanning folders */
   filesIgnored: number
   bytesTotal: number | null
+  /** the fields/columns text was actually read from (filled while reading; Parquet may pick a column) */
+  usedFields?: string[]
   docs(ctx: SourceContext): AsyncGenerator<DocItem, void, undefined>
 }
 
@@ -425,10 +427,12 @@ export function parquetSource(inputs: string | readonly string[], opts: ParquetS
   const { files, ignored } = expandInputs(inputs, PARQUET_EXTENSIONS, opts.cwd)
   const mode = opts.invalidUtf8 ?? 'skip'
   const maxDoc = opts.maxDocBytes ?? 64 * 1024 * 1024
+  const usedFields: string[] = []
   return {
     files,
     filesIgnored: ignored,
     bytesTotal: totalSize(files),
+    usedFields,
     async *docs(ctx) {
       const hyparquet = await import('hyparquet')
       const { compressors } = await import('hyparquet-compressors')
@@ -491,6 +495,7 @@ export function parquetSource(inputs: string | readonly string[], opts: ParquetS
         } else if (strings.includes('text')) col = 'text'
         else if (strings.length > 0) col = strings[0]!
         else throw new ImportError(`${file}: no string column to read text from; columns: ${columns.map((x) => `${x.name} (${x.leaf ? x.type : 'nested'})`).join(', ')}`)
+        if (!usedFields.includes(col)) usedFields.push(col)
 
         let rowStart = 0
         let accounted = 0
