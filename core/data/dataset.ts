@@ -119,6 +119,39 @@ export function shardFileName(name: string, split: SplitName, index: number): st
   return `${name}_${split}_${String(index).padStart(6, '0')}.bin`
 }
 
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes build and trash folders (`.tmp-<name>-<pid>-<hex>`, `.trash-<name>-<pid>-<hex>`) left in
+ * `<dataDir>/datasets` by processes that no longer exist (a killed import). Returns the removed paths.
+ */
+export function removeStaleTemporaries(dataDir: string): string[] {
+  const root = datasetsRoot(dataDir)
+  let names: string[]
+  try {
+    names = fs.readdirSync(root)
+  } catch {
+    return []
+  }
+  const removed: string[] = []
+  for (const n of names) {
+    const m = /^\.(?:tmp|trash)-.+-(\d+)-[0-9a-f]{8}$/.exec(n)
+    if (!m || pidAlive(Number(m[1]))) continue
+    const p = path.join(root, n)
+    fs.rmSync(p, { recursive: true, force: true })
+    removed.push(p)
+  }
+  return removed
+}
+
 /** Writes dataset.json atomically. */
 export function writeDatasetManifest(dir: string, manifest: DatasetManifest): void {
   const f = path.join(dir, DATASET_MANIFEST)

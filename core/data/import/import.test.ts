@@ -301,6 +301,17 @@ describe('bin shard import', () => {
 })
 
 describe('dataset lifecycle: names, overwrite, progress, cancellation', () => {
+  it('removes build folders left by a killed import (dead pid) but not live ones', async () => {
+    const d = path.join(dataDir, 'datasets')
+    fs.mkdirSync(path.join(d, '.tmp-dead-2147483646-0123abcd'), { recursive: true })
+    fs.writeFileSync(path.join(d, '.tmp-dead-2147483646-0123abcd', 'dead_train_000000.bin.tmp-2147483646-00ff00ff'), 'partial')
+    fs.mkdirSync(path.join(d, `.tmp-live-${process.pid}-0123abcd`))
+    await imp({ from: input('stale/a.txt', 'x'), tokenizer: 'byte' })
+    expect(fs.existsSync(path.join(d, '.tmp-dead-2147483646-0123abcd'))).toBe(false)
+    expect(fs.existsSync(path.join(d, `.tmp-live-${process.pid}-0123abcd`))).toBe(true)
+    fs.rmdirSync(path.join(d, `.tmp-live-${process.pid}-0123abcd`))
+  })
+
   it('refuses to clobber a dataset unless overwrite, and reserved names', async () => {
     const f = input('life/a.txt', 'some text')
     const name = uniq('same')

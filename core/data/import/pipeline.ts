@@ -19,6 +19,7 @@ import {
   assertDatasetName,
   datasetDir,
   datasetsRoot,
+  removeStaleTemporaries,
   shardFileName,
   writeDatasetManifest,
   type DatasetManifest,
@@ -85,6 +86,7 @@ export function prepareBuildDir(dataDir: string, name: string, overwrite: boolea
   if (!overwrite && fs.existsSync(finalDir))
     throw new ImportError(`a dataset named "${name}" already exists in ${datasetsRoot(dataDir)}; choose another name or overwrite it`)
   fs.mkdirSync(datasetsRoot(dataDir), { recursive: true })
+  removeStaleTemporaries(dataDir)
   const tmpDir = path.join(datasetsRoot(dataDir), `.tmp-${name}-${process.pid}-${randomBytes(4).toString('hex')}`)
   fs.mkdirSync(tmpDir)
   return { tmpDir, finalDir }
