@@ -60,7 +60,8 @@ export function buildEvalGraph(cfg: ModelConfig, s: EvalSpec): Graph {
   const W = P.get('output.weight')!
   if (s.logits) {
     const logits = g.gemm(f.hn, W, { transB: true }) // (N, V)
-    g.output(g.reduceSum(tokenCe(g, logits, g.reshape(targets, [N, 1])), [0, 1], false), 'ce_sum')
+    const ce = tokenCe(g, logits, g.softmax(logits, 1), g.reshape(targets, [N, 1]))
+    g.output(g.reduceSum(ce, [0, 1], false), 'ce_sum')
     g.output(g.reshape(logits, [s.batch, s.seqLen, V]), 'logits')
   } else g.output(ceSum(g, f.hn, W, targets, s.ceChunkElements), 'ce_sum')
   if (f.gates) {
