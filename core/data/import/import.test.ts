@@ -100,6 +100,14 @@ describe('txt folder import', () => {
     expect(first[0]).toBe(50256)
   })
 
+  it('falls back to the calling thread when worker threads cannot start', async () => {
+    const f = input('fallback/a.txt', 'still imported')
+    const m = await imp({ from: f, tokenizer: 'byte', workers: 2, workerUrl: new URL('file:///nonexistent/tokenize-worker.js'), valFraction: 0 })
+    expect(m.import!.workers).toBe(0)
+    expect(m.import!.warnings.join()).toMatch(/worker threads unavailable/)
+    expect(allDocs(m)).toEqual(['still imported'])
+  })
+
   it('splits by document with the seed: same seed same split, other seed other split', async () => {
     const dir = path.join(root, 'in', 'txt3')
     for (let i = 0; i < 30; i++) input(`txt3/${i}.txt`, `doc ${i}`)

@@ -267,9 +267,17 @@ export async function runPipeline(opts: CommonImportOptions, spec: PipelineSpec)
   }
 
   const t0 = performance.now()
+  const warnings: string[] = []
   try {
     progress.tick('scan', true)
-    encoder = await createEncoder(tokenizer, workers, opts.workerUrl)
+    try {
+      encoder = await createEncoder(tokenizer, workers, opts.workerUrl)
+    } catch (e) {
+      if (workers === 0) throw e
+      // e.g. a bundled app whose worker file moved: tokenize here rather than fail
+      warnings.push(`worker threads unavailable, tokenized on the calling thread (${(e as Error).message.split('\n')[0]})`)
+      encoder = await createEncoder(tokenizer, 0)
+    }
     let texts: string[] = []
     let conts: number[] = []
     let chars = 0
@@ -303,7 +311,6 @@ export async function runPipeline(opts: CommonImportOptions, spec: PipelineSpec)
     if (signal?.aborted) throw abortError(signal)
 
     // make sure validation is not empty when a fraction was asked for
-    const warnings: string[] = []
     if (hold.parts && docsIn.val === 0 && docsIn.train > 1) {
       for (const part of hold.parts) writers.val.append(part)
       hold.parts = null
