@@ -204,40 +204,7 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
     }
     const added = store.metrics.insert(runId, metrics.points)
 
-    // checkpoints: record what is there, mark what is gone or broken
-    let checkpointsAdded = 0
-    let checkpointsInvalid = 0
-    const seen = new Set<string>()
-    for (const c of listCheckpoints(dir)) {
-      seen.add(c.dir)
-      const before = store.checkpoints.byPath(runId, c.dir)
-      const problem = checkpointProblem(c.dir)
-      let bytes: number | null = null
-      try {
-        bytes = statSync(join(c.dir, 'model.safetensors')).size
-      } catch {
-        bytes = null
-      }
-      if (!before || before.step !== c.step || before.final !== c.final || (problem === null && !before.valid)) {
-        const rec = store.checkpoints.record(runId, { step: c.step, path: c.dir, final: c.final, bytes })
-        if (!before) checkpointsAdded++
-        if (problem) {
-          store.checkpoints.markInvalid(rec.id, problem)
-          checkpointsInvalid++
-        }
-      } else if (problem && before.valid) {
-        store.checkpoints.markInvalid(before.id, problem)
-        checkpointsInvalid++
-      }
-    }
-    for (const c of store.checkpoints.list(runId)) {
-      if (seen.has(c.path) || !c.valid) continue
-      const problem = checkpointProblem(c.path) ?? (c.path.startsWith(dir) ? `${c.path}: not a training checkpoint any more` : null)
-      if (problem) {
-        store.checkpoints.markInvalid(c.id, problem)
-        checkpointsInvalid++
-      }
-    }
+    const { added: checkpointsAdded, invalid: checkpointsInvalid } = syncCheckpoints(store, runId, dir)
     if (created) store.logs.add({ runId, level: 'info', message: `ingested from ${dir} at ${nowIso()}` })
     return {
       runId,
@@ -252,4 +219,46 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
       warnings,
     }
   })
+}
+
+/**
+ * Make a run's checkpoint rows match its folder: record every training checkpoint found (checkpoints/step-*,
+ * final/), mark missing or structurally broken ones invalid with the reason. Call inside a transaction.
+ */
+export function syncCheckpoints(store: Store, runId: number, dirIn: string): { added: number; invalid: number } {
+  const dir = resolve(dirIn)
+  let checkpointsAdded = 0
+  let checkpointsInvalid = 0
+  const seen = new Set<string>()
+  for (const c of existsSync(dir) ? listCheckpoints(dir) : []) {
+    seen.add(c.dir)
+    const before = store.checkpoints.byPath(runId, c.dir)
+    const problem = checkpointProblem(c.dir)
+    let bytes: number | null = null
+    try {
+      bytes = statSync(join(c.dir, 'model.safetensors')).size
+    } catch {
+      bytes = null
+    }
+    if (!before || before.step !== c.step || before.final !== c.final || (problem === null && !before.valid)) {
+      const rec = store.checkpoints.record(runId, { step: c.step, path: c.dir, final: c.final, bytes })
+      if (!before) checkpointsAdded++
+      if (problem) {
+        store.checkpoints.markInvalid(rec.id, problem)
+        checkpointsInvalid++
+      }
+    } else if (problem && before.valid) {
+      store.checkpoints.markInvalid(before.id, problem)
+      checkpointsInvalid++
+    }
+  }
+  for (const c of store.checkpoints.list(runId)) {
+    if (seen.has(c.path) || !c.valid) continue
+    const problem = checkpointProblem(c.path) ?? (c.path.startsWith(dir) ? `${c.path}: not a training checkpoint any more` : null)
+    if (problem) {
+      store.checkpoints.markInvalid(c.id, problem)
+      checkpointsInvalid++
+    }
+  }
+  return { added: checkpointsAdded, invalid: checkpointsInvalid }
 }

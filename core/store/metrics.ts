@@ -58,7 +58,8 @@ export class MetricsRepository {
     | 'rebuildSummaries'
     | 'recomputeLastStep'
     | 'countRun'
-    | 'stepsOfKey',
+    | 'stepsOfKey'
+    | 'meanTokensPerSec',
     Statement
   >
 
@@ -109,6 +110,12 @@ export class MetricsRepository {
       recomputeLastStep: db.prepare('UPDATE runs SET last_step = coalesce((SELECT max(last_step) FROM metric_summaries WHERE run_id = @run), 0) WHERE id = @run'),
       countRun: db.prepare('SELECT coalesce(sum(count), 0) FROM metric_summaries WHERE run_id = ?').pluck(),
       stepsOfKey: db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step').pluck(),
+      meanTokensPerSec: db
+        .prepare(
+          `SELECT (SELECT s.last_value FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = @run AND k.key = 'train/tokens') /
+                  (SELECT sum(m.value) FROM metrics m WHERE m.run_id = @run AND m.key_id = (SELECT id FROM metric_keys WHERE key = 'train/step_seconds'))`,
+        )
+        .pluck(),
     }
   }
 
@@ -260,6 +267,12 @@ export class MetricsRepository {
       minStep: r.min_step,
       maxValue: r.max_value,
     }))
+  }
+
+  /** Training throughput over the whole run: last train/tokens ÷ Σ train/step_seconds (as ingest computes it). */
+  meanTokensPerSec(runId: number): number | null {
+    const r = this.s.meanTokensPerSec.get({ run: runId }) as number | null
+    return r !== null && Number.isFinite(r) ? r : null
   }
 
   /** Number of metric rows of a run (from the summaries: O(keys)). */

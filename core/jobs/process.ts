@@ -1,0 +1,111 @@
+/**
+ * How a job's worker process is started: one small interface, so the CLI/server fork a plain Node process and the
+ * Electron app can use utilityProcess (main/ implements WorkerLauncher over `utilityProcess.fork`; its child has
+ * `process.parentPort` instead of `process.send` — worker-entry.ts speaks through a port abstraction for that).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ToWorker } from './protocol.js'
+
+export interface WorkerHandle {
+  readonly pid: number | undefined
+  /** send a message; false if the process is gone */
+  send(msg: ToWorker): boolean
+  onMessage(cb: (msg: unknown) => void): void
+  /** exactly once, when the process has exited */
+  onExit(cb: (code: number | null, signal: NodeJS.Signals | null) => void): void
+  /** lines the process printed (stdout: info, stderr: warn) */
+  onOutput(cb: (stream: 'stdout' | 'stderr', line: string) => void): void
+  kill(signal?: NodeJS.Signals): void
+}
+
+export interface LaunchOptions {
+  /** environment additions */
+  env?: Record<string, string>
+}
+
+export interface WorkerLauncher {
+  launch(opts?: LaunchOptions): WorkerHandle
+}
+
+/** The worker entry next to this file: worker-entry.ts when running from sources (tsx), .js when built. */
+export function defaultWorkerEntry(): string {
+  const self = fileURLToPath(import.meta.url)
+  return self.replace(/process\.(ts|js|mjs)$/, (_m, ext: string) => `worker-entry.${ext}`)
+}
+
+export interface ForkLauncherOptions {
+  /** the worker script (default: defaultWorkerEntry()) */
+  entry?: string
+  /** node flags; default ['--import', 'tsx'] for a .ts entry, none otherwise */
+  execArgv?: string[]
+}
+
+function lineSplitter(cb: (line: string) => void): (chunk: Buffer) => void {
+  let rest = ''
+  return (chunk) => {
+    const parts = (rest + chunk.toString('utf8')).split('\n')
+    rest = parts.pop()!
+    if (rest.length > 64 * 1024) {
+      parts.push(rest)
+      rest = ''
+    }
+    for (const p of parts) if (p.trim()) cb(p)
+  }
+}
+
+/** child_process.fork with an IPC channel using structured-clone serialization. */
+export function forkLauncher(opts: ForkLauncherOptions = {}): WorkerLauncher {
+  const entry = opts.entry ?? defaultWorkerEntry()
+  const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : [])
+  return {
+    launch(lo: LaunchOptions = {}): WorkerHandle {
+      const child: ChildProcess = fork(entry, [], {
+        execArgv,
+        serialization: 'advanced',
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        env: { ...process.env, ...(lo.env ?? {}) },
+      })
+      const outputCbs: ((s: 'stdout' | 'stderr', l: string) => void)[] = []
+      child.stdout?.on('data', lineSplitter((l) => outputCbs.forEach((cb) => cb('stdout', l))))
+      child.stderr?.on('data', lineSplitter((l) => outputCbs.forEach((cb) => cb('stderr', l))))
+      let exited = false
+      const exitCbs: ((c: number | null, s: NodeJS.Signals | null) => void)[] = []
+      // 'exit' can come before the stdio streams end; 'close' comes after both, so use it (it always follows exit)
+      child.on('close', (code, signal) => {
+        if (exited) return
+        exited = true
+        for (const cb of exitCbs) cb(code, signal)
+      })
+      child.on('error', () => {
+        /* spawn failures surface as 'close' with a code */
+      })
+      return {
+        get pid() {
+          return child.pid
+        },
+        send(msg) {
+          if (!child.connected) return false
+          try {
+            child.send(msg)
+            return true
+          } catch {
+            return false
+          }
+        },
+        onMessage(cb) {
+          child.on('message', cb)
+        },
+        onExit(cb) {
+          exitCbs.push(cb)
+        },
+        onOutput(cb) {
+          outputCbs.push(cb)
+        },
+        kill(signal = 'SIGTERM') {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+        },
+      }
+    },
+  }
+}

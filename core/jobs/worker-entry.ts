@@ -1,0 +1,215 @@
+/**
+ * The worker process: runs ONE job (train or eval) and speaks the protocol (protocol.ts) to its parent. It never
+ * opens the database. Runs under plain Node (`node --import tsx worker-entry.ts` from sources) and as an Electron
+ * utilityProcess (messages through process.parentPort).
+ *
+ * - stop {cancel|pause} or losing the parent (IPC disconnect): abort the trainer, which checkpoints and stops.
+ * - every trainer event is forwarded as soon as it happens; the trainer has already written it to the run folder,
+ *   so a message lost with a dying parent is recovered by ingesting the folder.
+ */
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { CheckpointError, loadModelCheckpoint, MODEL_FILE, readTrainerState } from '../checkpoint/index.js'
+import { createEngine } from '../engine/index.js'
+import { inferenceFlops } from '../flops/index.js'
+import { stepEventValues } from '../store/run-folder.js'
+import { openTrainData } from '../trainer/data.js'
+import { GateMetricsAccumulator } from '../trainer/gate-metrics.js'
+import { mergeConfig, parseRunConfig, RunConfigError } from '../trainer/run-config.js'
+import { prepareRun } from '../trainer/run.js'
+import { parseToWorker, type FromWorker, type StartMessage } from './protocol.js'
+
+interface Port {
+  send(msg: FromWorker): Promise<void>
+  onMessage(cb: (raw: unknown) => void): void
+  onDisconnect(cb: () => void): void
+}
+
+interface ParentPortLike {
+  postMessage(m: unknown): void
+  on(ev: 'message', cb: (e: { data: unknown }) => void): void
+}
+
+function connect(): Port {
+  const pp = (process as unknown as { parentPort?: ParentPortLike }).parentPort
+  if (pp)
+    return {
+      send: async (m) => pp.postMessage(m),
+      onMessage: (cb) => pp.on('message', (e) => cb(e.data)),
+      onDisconnect: () => {},
+    }
+  if (!process.send) throw new Error('worker-entry must be started with an IPC channel (child_process.fork or utilityProcess)')
+  return {
+    send: (m) =>
+      new Promise<void>((resolve) => {
+        if (!process.connected) return resolve()
+        try {
+          process.send!(m, undefined, undefined, () => resolve())
+        } catch {
+          resolve()
+        }
+      }),
+    onMessage: (cb) => process.on('message', cb),
+    onDisconnect: (cb) => process.on('disconnect', cb),
+  }
+}
+
+const port = connect()
+const ac = new AbortController()
+let running = false
+
+const isNoSpace = (e: unknown) => (e as NodeJS.ErrnoException)?.code === 'ENOSPC' || /ENOSPC|SQLITE_FULL|no space left/i.test(String((e as Error)?.message))
+
+function fileSize(p: string): number | null {
+  try {
+    return statSync(p).size
+  } catch {
+    return null
+  }
+}
+
+async function train(msg: Extract<StartMessage, { kind: 'train' }>): Promise<number> {
+  const { payload } = msg
+  const config = parseRunConfig(payload.config)
+  const prepared = await prepareRun({
+    config,
+    runDir: payload.runDir,
+    signal: ac.signal,
+    runInfo: { id: payload.runUid, job_id: msg.jobId },
+    ...(msg.resumeFrom ? { resumeFrom: msg.resumeFrom } : {}),
+    ...(payload.dataDir ? { dataDir: payload.dataDir } : {}),
+  })
+  const t = prepared.trainer
+  let started = false
+  let step: number | null = null
+  const pending: Promise<void>[] = []
+  const send = (m: FromWorker) => void pending.push(port.send(m))
+  t.on('start', (e) => {
+    started = true
+    step = e.step
+    const versions: Record<string, string> = {}
+    for (const [k, v] of Object.entries(e.engine.versions ?? {})) versions[k] = String(v)
+    send({ type: 'started', step: e.step, totalSteps: e.totalSteps, resumedFrom: e.resumedFrom, engine: { engine: e.engine.engine, backend: e.engine.backend, versions }, dataset: e.data.dataset ?? null, params: e.params })
+  })
+  t.on('step', (e) => {
+    step = e.step + 1
+    send({ type: 'metrics', event: 'step', step: e.step, totalSteps: e.totalSteps, values: stepEventValues(e), tokensPerSec: e.tokensPerSec, etaSeconds: e.etaSeconds })
+  })
+  t.on('validation', (e) => send({ type: 'metrics', event: 'validation', step: e.step, totalSteps: e.totalSteps, values: e.metrics, tokensPerSec: null, etaSeconds: null }))
+  t.on('checkpoint', (e) => send({ type: 'checkpoint', step: e.step, dir: e.dir, final: e.final, reason: e.reason, pruned: e.pruned, bytes: fileSize(join(e.dir, MODEL_FILE)) }))
+  try {
+    const done = await t.run()
+    send({ type: 'done', status: done.status, step: done.step, checkpoint: done.checkpoint, tokens: done.tokens, trainSeconds: done.trainSeconds })
+    await Promise.all(pending)
+    return 0
+  } catch (e) {
+    const err = e as Error
+    const resumeFailed = !started && !!msg.resumeFrom && (e instanceof CheckpointError || err?.name === 'CheckpointError')
+    send({
+      type: 'error',
+      message: err?.message ?? String(e),
+      ...(err?.stack ? { stack: err.stack } : {}),
+      step,
+      code: resumeFailed ? 'resume-failed' : isNoSpace(e) ? 'no-space' : 'other',
+      checkpoint: resumeFailed ? msg.resumeFrom : null,
+    })
+    await Promise.all(pending)
+    return 1
+  } finally {
+    await prepared.close().catch(() => {})
+  }
+}
+
+async function evaluate(msg: Extract<StartMessage, { kind: 'eval' }>): Promise<number> {
+  const p = msg.payload
+  const model = loadModelCheckpoint(p.checkpoint)
+  const input = mergeConfig<Record<string, unknown>>(structuredClone(p.config), {
+    ...(p.data ? { data: p.data } : {}),
+    ...(p.valTokens ? { training: { val_tokens: p.valTokens } } : {}),
+  })
+  const config = { ...parseRunConfig(input), model: model.config }
+  const data = await openTrainData(config, p.dataDir ? { dataDir: p.dataDir } : {})
+  const engine = await createEngine(config.engine)
+  try {
+    await engine.init({ config: model.config, weights: model.weights, optimizer: config.optimizer })
+    let ceSum = 0
+    let tokens = 0
+    const acc = new GateMetricsAccumulator()
+    for (const b of data.valBatches()) {
+      if (ac.signal.aborted) throw new Error('evaluation cancelled')
+      const r = await engine.evalStep(b)
+      ceSum += r.ceSum
+      tokens += r.tokens
+      if (r.gates) acc.add(r.gates, r.tokens)
+    }
+    const gates = model.config.zero_init_masks ? null : acc.compute()
+    let step: number | null = null
+    try {
+      step = readTrainerState(p.checkpoint).step
+    } catch {
+      step = null
+    }
+    const zeros = gates ? gates.zeros.mean.map((z) => Math.min(1, Math.max(0, z))) : 0
+    const fl = inferenceFlops(model.config, { estimator: 'corrected', sparsity: zeros })
+    await port.send({
+      type: 'eval-result',
+      dataset: data.info.dataset,
+      split: 'val',
+      step,
+      tokens,
+      loss: tokens ? ceSum / tokens : NaN,
+      gateStats: gates,
+      flopsPerToken: fl.perToken,
+      flops: fl.perToken * tokens,
+    })
+    return 0
+  } finally {
+    data.close()
+    await engine.dispose().catch(() => {})
+  }
+}
+
+async function start(msg: StartMessage): Promise<number> {
+  try {
+    return msg.kind === 'train' ? await train(msg) : await evaluate(msg)
+  } catch (e) {
+    const err = e as Error
+    await port.send({
+      type: 'error',
+      message: err?.message ?? String(e),
+      ...(err?.stack ? { stack: err.stack } : {}),
+      step: null,
+      code: e instanceof RunConfigError ? 'config' : isNoSpace(e) ? 'no-space' : 'other',
+      checkpoint: null,
+    })
+    return 1
+  }
+}
+
+port.onMessage((raw) => {
+  let msg
+  try {
+    msg = parseToWorker(raw)
+  } catch (e) {
+    void port.send({ type: 'error', message: (e as Error).message, step: null, code: 'other', checkpoint: null }).then(() => process.exit(2))
+    return
+  }
+  if (msg.type === 'stop') {
+    ac.abort()
+    return
+  }
+  if (running) return
+  running = true
+  void start(msg).then((code) => {
+    process.exitCode = code
+    // let the IPC channel drain, then leave even if a native runtime keeps handles open
+    setTimeout(() => process.exit(code), 50).unref()
+    if (process.connected) process.disconnect()
+  })
+})
+// the parent died or closed the channel: checkpoint and stop (the next parent resumes from that checkpoint)
+port.onDisconnect(() => {
+  ac.abort()
+  if (!running) process.exit(0)
+})
+void port.send({ type: 'ready', pid: process.pid })
