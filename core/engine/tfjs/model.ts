@@ -13,7 +13,7 @@ import { crossEntropySum, crossEntropySumWithGrad } from './cross-entropy.js'
 import './gradients.js'
 import { bmm, embedding, linear, rmsNorm, rope, swiglu } from './ops.js'
 import type { LayerParams, ModelParams } from './params.js'
-import { ropeTables, type RopeTables } from './rope-tables.js'
+import { disposeRopeTables, ropeTables, type RopeTables } from './rope-tables.js'
 
 /** Constants per sequence length: RoPE tables for q and k heads and the causal mask. Kept until dispose(). */
 export class ModelConstants {
@@ -34,7 +34,11 @@ export class ModelConstants {
   }
 
   dispose(): void {
-    for (const c of this.byT.values()) tf.dispose([c.q.cos, c.q.sinSigned, c.k.cos, c.k.sinSigned, c.causal])
+    for (const c of this.byT.values()) {
+      disposeRopeTables(c.q)
+      disposeRopeTables(c.k)
+      c.causal.dispose()
+    }
     this.byT.clear()
   }
 }
@@ -54,8 +58,8 @@ export function attention(lp: LayerParams, x: tf.Tensor2D, g: tf.Tensor1D | null
   const { cfg, B, T } = ctx
   const { H, Hkv, hd, nRep } = dims(cfg)
   const c = ctx.consts.get(T)
-  const q = rope(tf.reshape(linear(x, lp.wq as tf.Tensor2D), [B, T, H * hd]) as tf.Tensor3D, c.q.cos, c.q.sinSigned) // (B, T, H·hd)
-  const k = rope(tf.reshape(linear(x, lp.wk as tf.Tensor2D), [B, T, Hkv * hd]) as tf.Tensor3D, c.k.cos, c.k.sinSigned) // (B, T, Hkv·hd)
+  const q = rope(tf.reshape(linear(x, lp.wq as tf.Tensor2D), [B, T, H * hd]) as tf.Tensor3D, c.q) // (B, T, H·hd)
+  const k = rope(tf.reshape(linear(x, lp.wk as tf.Tensor2D), [B, T, Hkv * hd]) as tf.Tensor3D, c.k) // (B, T, Hkv·hd)
   const v = linear(x, lp.wv as tf.Tensor2D) // (N, Hkv·hd)
   // Query head h = kv·nRep + r uses kv head kv (repeat_kv): group the nRep query heads of one kv head into rows.
   const qg = tf.reshape(tf.transpose(tf.reshape(q, [B, T, Hkv, nRep, hd]), [0, 2, 3, 1, 4]), [B * Hkv, nRep * T, hd]) as tf.Tensor3D // (B·Hkv, nRep·T, hd)

@@ -5,10 +5,12 @@
  * - bmm: the same for the batched attention matmuls;
  * - embedding: gather with a scatter-add gradient (tf.scatterND sums duplicate rows on every backend; the default
  *   gather gradient needs UnsortedSegmentSum, which tfjs-backend-wasm 4.22 lacks and tfjs-cpu runs in O(V·N·D));
- * - rmsNorm, rope (interleaved pairs, no gathers), swiglu.
+ * - rmsNorm, rope (interleaved pairs via a pair-swap matmul), swiglu: fused forward/backward, fewer kernels
+ *   (each tfjs kernel call costs ~20 µs of overhead, which dominates small models).
  * Shapes use N = B·T tokens.
  */
 import * as tf from '@tensorflow/tfjs-core'
+import type { RopeTables } from './rope-tables.js'
 
 /** y = x·W for x (N, in), W (in, out) → (N, out). */
 export const linear = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -55,25 +57,70 @@ export function embedding(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
   return op(table)
 }
 
-/** RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w. x (N, D), w (D). */
-export function rmsNorm(x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tensor2D {
-  const inv = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)) // (N, 1)
-  return tf.mul(tf.mul(x, inv), w)
+/**
+ * RMSNorm over the last axis: x / sqrt(mean(x²) + eps) · w. x (N, D), w (D).
+ * Custom gradient: r = rsqrt(mean(x²) + eps), x̂ = x·r, g = dy·w:
+ *   dx = r · (g − x̂ · mean(g ⊙ x̂)),  dw = 1ᵀ·(dy ⊙ x̂) as a (1, N)·(N, D) matmul (a column sum on WASM is ~30× slower).
+ */
+export const rmsNorm = (x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tensor2D => {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, ws, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(xs), -1, true), eps)) // (N, 1)
+    const xhat = tf.mul(xs, r) // (N, D)
+    save([xhat, r, ws])
+    return {
+      value: tf.mul(xhat, ws),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xh, rr, wv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D]
+        const g = tf.mul(dy, wv) // (N, D)
+        const dx = tf.mul(rr, tf.sub(g, tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))))
+        const dw = tf.reshape(tf.matMul(tf.ones([1, xh.shape[0]]), tf.mul(dy, xh) as tf.Tensor2D), [xh.shape[1]]) // (D)
+        return [dx, dw]
+      },
+    }
+  }) as (x: tf.Tensor2D, w: tf.Tensor1D) => tf.Tensor2D
+  return op(x, w)
+}
+
+/** x (B, T, C) with members of each pair swapped, as a 2-D matmul (tf.reverse on a size-2 axis is ~20× slower). */
+function swapPairs(x: tf.Tensor, swap: tf.Tensor2D): tf.Tensor {
+  const hd = swap.shape[0]
+  return tf.reshape(tf.matMul(tf.reshape(x, [-1, hd]) as tf.Tensor2D, swap), x.shape) // (B·T·heads, hd) → (B, T, C)
 }
 
 /**
  * Interleaved (Llama) RoPE on x (B, T, C) with C = heads·hd: pairs (2k, 2k+1) of each head rotate by t·f_k.
  * out = x ⊙ cos + swap(x) ⊙ sinSigned, where swap exchanges the members of each pair and the tables (T, C) hold
- * [cos_k, cos_k] and [−sin_k, +sin_k] per pair (built by ropeTables).
+ * [cos_k, cos_k] and [−sin_k, +sin_k] per pair and `swap` is the (hd, hd) pair-swap permutation (rope-tables.ts).
+ * swap is symmetric, so the gradient is dx = dy ⊙ cos + swap(dy ⊙ sinSigned).
  */
-export function rope(x: tf.Tensor3D, cos: tf.Tensor2D, sinSigned: tf.Tensor2D): tf.Tensor3D {
-  const [B, T, C] = x.shape
-  const pairs = tf.reshape(x, [B, T, C / 2, 2]) // (B, T, C/2, 2)
-  const swapped = tf.reshape(tf.reverse(pairs, 3), [B, T, C]) // (B, T, C): x_{2k+1}, x_{2k}
-  return tf.add(tf.mul(x, cos), tf.mul(swapped, sinSigned)) as tf.Tensor3D
+export function rope(x: tf.Tensor3D, t: RopeTables): tf.Tensor3D {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xs, save] = args as [tf.Tensor3D, tf.GradSaveFunc]
+    save([])
+    return {
+      value: tf.add(tf.mul(xs, t.cos), tf.mul(swapPairs(xs, t.swap), t.sinSigned)),
+      gradFunc: (dy: tf.Tensor) => [tf.add(tf.mul(dy, t.cos), swapPairs(tf.mul(dy, t.sinSigned), t.swap))],
+    }
+  }) as (x: tf.Tensor3D) => tf.Tensor3D
+  return op(x)
 }
 
-/** SwiGLU's gate: silu(a) ⊙ b. */
-export function swiglu(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.mul(tf.mul(a, tf.sigmoid(a)), b)
-}
+/**
+ * SwiGLU's gate silu(a) ⊙ b, with σ = sigmoid(a):
+ *   da = dy ⊙ b ⊙ σ ⊙ (1 + a ⊙ (1 − σ)),  db = dy ⊙ a ⊙ σ.
+ */
+export const swiglu = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]
+  const sig = tf.sigmoid(a)
+  const silu = tf.mul(a, sig)
+  save([a, b, sig, silu])
+  return {
+    value: tf.mul(silu, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [as, bs, sg, sl] = saved as tf.Tensor2D[]
+      const dsilu = tf.add(sg!, tf.mul(sl!, tf.sub(1, sg!))) // d silu / da = σ + silu·(1 − σ)
+      return [tf.mul(tf.mul(dy, bs!), dsilu), tf.mul(dy, sl!)]
+    },
+  }
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D

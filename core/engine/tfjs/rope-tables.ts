@@ -34,9 +34,11 @@ export interface RopeTables {
   cos: tf.Tensor2D
   /** (T, heads·hd): −sin(t·f_k) at member 2k, +sin(t·f_k) at member 2k+1 */
   sinSigned: tf.Tensor2D
+  /** (hd, hd) permutation exchanging members 2k and 2k+1 (symmetric) */
+  swap: tf.Tensor2D
 }
 
-/** Tables for T positions and `heads` heads of size hd (kept: the caller disposes them). */
+/** Tables for T positions and `heads` heads of size hd (kept: the caller disposes them with disposeRopeTables). */
 export function ropeTables(cfg: ModelConfig, T: number, heads: number): RopeTables {
   const hd = cfg.dim / cfg.n_heads
   const f = ropeFrequencies(hd, cfg.rope_theta, cfg.use_scaled_rope)
@@ -52,5 +54,11 @@ export function ropeTables(cfg: ModelConfig, T: number, heads: number): RopeTabl
         sin[i] = -Math.sin(a)
         sin[i + 1] = Math.sin(a)
       }
-  return { cos: tf.keep(tf.tensor2d(cos, [T, C])), sinSigned: tf.keep(tf.tensor2d(sin, [T, C])) }
+  const swap = new Float32Array(hd * hd)
+  for (let i = 0; i < hd; i++) swap[i * hd + (i ^ 1)] = 1
+  return { cos: tf.keep(tf.tensor2d(cos, [T, C])), sinSigned: tf.keep(tf.tensor2d(sin, [T, C])), swap: tf.keep(tf.tensor2d(swap, [hd, hd])) }
+}
+
+export function disposeRopeTables(t: RopeTables): void {
+  tf.dispose([t.cos, t.sinSigned, t.swap])
 }
