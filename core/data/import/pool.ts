@@ -82,7 +82,7 @@ class WorkerEncoder implements Encoder {
   static async start(tokenizer: TokenizerName, n: number, url: URL): Promise<WorkerEncoder> {
     const slots: Slot[] = []
     const ready: Promise<void>[] = []
-    let enc: WorkerEncoder | undefined
+    const ref: { enc?: WorkerEncoder } = {}
     for (let i = 0; i < n; i++) {
       const worker = startWorker(url, tokenizer)
       const slot: Slot = { worker, pending: new Map() }
@@ -106,17 +106,18 @@ class WorkerEncoder implements Encoder {
           })
           const fail = (err: Error): void => {
             if (!isReady) reject(new Error(`tokenizer worker failed to start (${url.href}): ${err.message}`))
-            enc?.fail(err)
+            ref.enc?.fail(err)
           }
           worker.on('error', (e) => fail(e))
           worker.on('exit', (code) => {
-            if (enc && !enc.closed) fail(new Error(`tokenizer worker exited unexpectedly with code ${code}`))
+            if (ref.enc && !ref.enc.closed) fail(new Error(`tokenizer worker exited unexpectedly with code ${code}`))
             else if (!isReady) reject(new Error(`tokenizer worker exited with code ${code} before it was ready (${url.href})`))
           })
         }),
       )
     }
-    enc = new WorkerEncoder(slots)
+    const enc = new WorkerEncoder(slots)
+    ref.enc = enc
     try {
       await Promise.all(ready)
     } catch (e) {
