@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core'
 /** Largest number of logits materialised at once. */
 export const LOGITS_BUDGET = 1 << 24
 
-export function chunkTokens(V: number): number {
-  return Math.max(1, Math.floor(LOGITS_BUDGET / V))
+export function chunkTokens(V: number, budget = LOGITS_BUDGET): number {
+  return Math.max(1, Math.floor(budget / V))
 }
 
 interface ChunkOut {
@@ -44,21 +44,21 @@ function ranges(N: number, size: number): Array<[number, number]> {
 }
 
 /** Σ over tokens of −log softmax(h·w)[target], no gradient. h (N, D), w (D, V). */
-export function crossEntropySum(h: tf.Tensor2D, w: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+export function crossEntropySum(h: tf.Tensor2D, w: tf.Tensor2D, targets: Int32Array, budget = LOGITS_BUDGET): tf.Scalar {
   const [N, D] = h.shape
   // each chunk in its own tidy: only its scalar outlives it, so at most one chunk of logits exists at a time
-  const parts = ranges(N, chunkTokens(w.shape[1])).map(([s, n]) =>
+  const parts = ranges(N, chunkTokens(w.shape[1], budget)).map(([s, n]) =>
     tf.tidy(() => chunk(tf.slice(h, [s, 0], [n, D]), w, targets.subarray(s, s + n), false).ceSum),
   )
   return parts.length === 1 ? parts[0]! : (tf.addN(parts) as tf.Scalar)
 }
 
 /** Same value as crossEntropySum, differentiable w.r.t. h and w. */
-export function crossEntropySumWithGrad(h: tf.Tensor2D, w: tf.Tensor2D, targets: Int32Array): tf.Scalar {
+export function crossEntropySumWithGrad(h: tf.Tensor2D, w: tf.Tensor2D, targets: Int32Array, budget = LOGITS_BUDGET): tf.Scalar {
   const [N, D] = h.shape
   const V = w.shape[1]
-  const chunks = ranges(N, chunkTokens(V))
-  const keep = N * V <= LOGITS_BUDGET
+  const chunks = ranges(N, chunkTokens(V, budget))
+  const keep = N * V <= budget
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [hs, ws, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]
     let value: tf.Scalar
@@ -68,7 +68,7 @@ export function crossEntropySumWithGrad(h: tf.Tensor2D, w: tf.Tensor2D, targets:
       value = out.ceSum
     } else {
       save([hs, ws])
-      value = crossEntropySum(hs, ws, targets)
+      value = crossEntropySum(hs, ws, targets, budget)
     }
     return {
       value,
