@@ -19,9 +19,46 @@ export const DEFAULT_MAX_RUN = 512
 
 const ORDINARY = { disallowedSpecial: new Set<string>() }
 
-function longRunRegex(maxRun: number): RegExp {
-  const n = maxRun + 1
-  return new RegExp(`\\p{L}{${n},}|\\p{N}{${n},}|[^\\s\\p{L}\\p{N}]{${n},}|\\s{${n},}`, 'gu')
+/** JavaScript's `\s` (what the GPT-2 pre-tokenizer regex uses), by UTF-16 code unit. */
+function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d)
+  if (c < 0xa0) return false
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+}
+
+/** Maximal runs of one pre-tokenizer class: letters, digits, other symbols, whitespace. */
+const CLASS_RUN = /\p{L}+|\p{N}+|[^\s\p{L}\p{N}]+|\s+/gu
+
+/**
+ * The [start, end) ranges of `text` that are runs of one class longer than `maxRun` code units. Linear time: a
+ * cheap scan finds stretches of constant whitespace-ness longer than maxRun (only those can hold such a run),
+ * then the class-run regex looks inside those stretches alone.
+ */
+export function findLongRuns(text: string, maxRun: number): [number, number][] {
+  const out: [number, number][] = []
+  const n = text.length
+  if (n <= maxRun) return out
+  let start = 0
+  let prev = isSpace(text.charCodeAt(0))
+  const inspect = (s: number, e: number): void => {
+    CLASS_RUN.lastIndex = s
+    for (;;) {
+      const m = CLASS_RUN.exec(text)
+      if (!m || m.index >= e) break
+      const end = Math.min(e, m.index + m[0].length)
+      if (end - m.index > maxRun) out.push([m.index, end])
+      if (end >= e) break
+    }
+  }
+  for (let i = 1; i <= n; i++) {
+    const sp = i < n ? isSpace(text.charCodeAt(i)) : !prev
+    if (sp !== prev) {
+      if (i - start > maxRun) inspect(start, i)
+      start = i
+      prev = sp
+    }
+  }
+  return out
 }
 
 export class Gpt2Tokenizer implements Tokenizer {
@@ -30,27 +67,20 @@ export class Gpt2Tokenizer implements Tokenizer {
   readonly eot = GPT2_EOT
   /** how many over-long runs were cut (for import summaries) */
   longRunsSplit = 0
-  private readonly re: RegExp
 
   constructor(readonly maxRun = DEFAULT_MAX_RUN) {
     if (!Number.isInteger(maxRun) || maxRun < 16) throw new RangeError(`maxRun must be an integer ≥ 16, got ${maxRun}`)
-    this.re = longRunRegex(maxRun)
   }
 
   encode(text: string): number[] {
-    if (text.length <= this.maxRun) return gptEncode(text, ORDINARY)
-    const re = this.re
-    re.lastIndex = 0
-    let m = re.exec(text)
-    if (!m) return gptEncode(text, ORDINARY)
+    const runs = findLongRuns(text, this.maxRun)
+    if (runs.length === 0) return gptEncode(text, ORDINARY)
     const out: number[] = []
     const push = (ids: number[]): void => {
       for (let i = 0; i < ids.length; i++) out.push(ids[i]!)
     }
     let last = 0
-    while (m) {
-      const start = m.index
-      const end = start + m[0].length
+    for (const [start, end] of runs) {
       if (start > last) push(gptEncode(text.slice(last, start), ORDINARY))
       this.longRunsSplit++
       let p = start
@@ -65,7 +95,6 @@ export class Gpt2Tokenizer implements Tokenizer {
         p = q
       }
       last = end
-      m = re.exec(text)
     }
     if (last < text.length) push(gptEncode(text.slice(last), ORDINARY))
     return out

@@ -1,5 +1,6 @@
 import { encode as rawEncode } from 'gpt-tokenizer/encoding/r50k_base'
 import { describe, expect, it } from 'vitest'
+import { findLongRuns } from './gpt2.js'
 import { ByteTokenizer, Gpt2Tokenizer, TOKENIZER_INFO, decodeDocuments, encodeDocument, getTokenizer, type TokenizerName } from './index.js'
 
 const SAMPLES = [
@@ -48,6 +49,19 @@ describe('GPT-2 tokenizer', () => {
     for (const s of [' '.repeat(2000) + 'x', '7'.repeat(3000), '!?'.repeat(1500), '😀'.repeat(700) + 'z', 'é'.repeat(600)])
       expect(t.decode(t.encode(s))).toBe(s)
   })
+  it('finds over-long runs in linear time, also in adversarial text just under the limit', () => {
+    expect(findLongRuns('ab ' + 'x'.repeat(20) + '12345678901234567890' + '  ', 16)).toEqual([
+      [3, 23],
+      [23, 43],
+    ])
+    expect(findLongRuns('short words only', 16)).toEqual([])
+    expect(findLongRuns(' '.repeat(40), 16)).toEqual([[0, 40]])
+    const nearLimit = ('a'.repeat(500) + ' ').repeat(2000) // 1 MB of 500-letter words
+    const t0 = performance.now()
+    expect(findLongRuns(nearLimit, 512)).toEqual([])
+    expect(performance.now() - t0).toBeLessThan(300)
+  })
+
   it('rejects ids outside the vocabulary', () => {
     expect(() => tok.decode([1, 50257])).toThrow(/id 50257 at position 1/)
     expect(() => tok.decode([-1])).toThrow(RangeError)
