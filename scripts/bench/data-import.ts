@@ -9,9 +9,10 @@
  * written once per format into a temporary folder: a folder of .txt files (one per document), one .jsonl, the
  * same gzipped, Parquet (row groups of 1000 rows; 'parquet' = SNAPPY codec with literal-only blocks from our
  * test writer, i.e. uncompressed payload, 'parquet-gzip' = GZIP), and .bin shards (copy + full validation, no
- * tokenization: the worker count does not apply). Every run imports into a fresh dataset; wall time includes
- * worker start-up and writing shards.
+ * tokenization: the worker count does not apply). Every run is a fresh process (no tokenizer cache carries over)
+ * importing into a new dataset; the time is importDataset's wall time, worker start-up and shard writing included.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -31,8 +32,20 @@ const { values: a } = parseArgs({
     workers: { type: 'string' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    /** internal: run one import in this (fresh) process and print its JSON result */
+    child: { type: 'string' },
   },
 })
+
+if (a.child) {
+  // one measurement in a fresh process, so no tokenizer cache carries over between runs
+  const spec = JSON.parse(a.child) as { opts: ImportOptions }
+  const t0 = performance.now()
+  const m = await importDataset(spec.opts)
+  const seconds = (performance.now() - t0) / 1000
+  process.stdout.write(JSON.stringify({ seconds, tokens: m.import!.tokens, workers: m.import!.workers, name: m.name }) + '\n')
+  process.exit(0)
+}
 
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length
 const tokenizer = a.tokenizer as TokenizerName
@@ -104,13 +117,14 @@ interface Row {
 const rows: Row[] = []
 const dataDir = path.join(root, 'data')
 let runId = 0
+const self = new URL(import.meta.url).pathname
 async function run(format: string, opts: Omit<ImportOptions, 'dataDir' | 'name'>, inputBytes: number, workers: number): Promise<string> {
   const name = `run${++runId}`
-  const t0 = performance.now()
-  const m = await importDataset({ dataDir, name, tokenizer, valFraction: 0.05, ...opts })
-  const s = (performance.now() - t0) / 1000
-  rows.push({ format, inputMB: inputBytes / 1e6, workers, seconds: s, mbPerSec: inputBytes / 1e6 / s, tokens: m.import!.tokens, tokensPerSec: m.import!.tokens / s })
-  process.stderr.write(`${format} workers=${workers}: ${s.toFixed(2)} s\n`)
+  const full: ImportOptions = { dataDir, name, tokenizer, valFraction: 0.05, ...opts }
+  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({ opts: full })], { encoding: 'utf8', maxBuffer: 1 << 24 })
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; tokens: number }
+  rows.push({ format, inputMB: inputBytes / 1e6, workers, seconds: r.seconds, mbPerSec: inputBytes / 1e6 / r.seconds, tokens: r.tokens, tokensPerSec: r.tokens / r.seconds })
+  process.stderr.write(`${format} workers=${workers}: ${r.seconds.toFixed(2)} s\n`)
   return name
 }
 
