@@ -163,6 +163,20 @@ export function engineSuite(backend: BackendName) {
       expect(tf.memory().numTensors).toBe(before)
     })
 
+    it('averages gate moments over micro-batches (GateMetrics) and the controller loss per micro-batch', async () => {
+      const c = loadGoldenCase('gated_key')
+      await engine.init({ config: c.config, weights: c.weights, optimizer: REFERENCE_OPTIMIZER })
+      const halves = [sliceBatch(c.batch, 0, 1), sliceBatch(c.batch, 1, 2)]
+      const each = await Promise.all(halves.map((h) => engine.evalStep(h)))
+      const r = await engine.trainStep(halves, 1e-3, c.expected.trajectory_acc2.controller)
+      expect(r.gates!.count).toBe(2)
+      for (const key of ['masks', 'gates', 'zeros', 'resid'] as const)
+        for (const part of ['mean', 'meanSq'] as const)
+          r.gates![key][part].forEach((x, l) => expect(x).toBeCloseTo((each[0]!.gates![key][part][l]! + each[1]!.gates![key][part][l]!) / 2, 5))
+      expect(r.loss).toBeCloseTo(c.expected.trajectory_acc2.losses[0]!, 5)
+      expect(r.ce).toBeCloseTo((each[0]!.ceSum + each[1]!.ceSum) / 16, 5)
+    })
+
     it('evaluates a last partial batch (fewer sequences) consistently', async () => {
       const c = loadGoldenCase('gated_key')
       await engine.init({ config: c.config, weights: c.weights, optimizer: REFERENCE_OPTIMIZER })

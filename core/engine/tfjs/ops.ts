@@ -6,7 +6,7 @@
  * - embedding: gather with a scatter-add gradient (tf.scatterND sums duplicate rows on every backend; the default
  *   gather gradient needs UnsortedSegmentSum, which tfjs-backend-wasm 4.22 lacks and tfjs-cpu runs in O(V·N·D));
  * - rmsNorm, rope (interleaved pairs via a pair-swap matmul), swiglu: fused forward/backward, fewer kernels
- *   (each tfjs kernel call costs ~20 µs of overhead, which dominates small models).
+ *   (each tfjs kernel call costs ~10–20 µs of overhead, which dominates small models).
  * Shapes use N = B·T tokens.
  */
 import * as tf from '@tensorflow/tfjs-core'
@@ -51,6 +51,7 @@ export function embedding(table: tf.Tensor2D, ids: Int32Array): tf.Tensor2D {
     save([idx1]) // tensors not saved are disposed when the forward pass of tf.variableGrads ends
     return {
       value: tf.gather(t, idx1),
+      // ids as (N, 1) scatter indices; duplicate ids sum
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.reshape(saved[0]!, [ids.length, 1]), dy, [V, D])],
     }
   }) as (t: tf.Tensor2D) => tf.Tensor2D
@@ -114,11 +115,11 @@ export const swiglu = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc]
   const sig = tf.sigmoid(a)
   const silu = tf.mul(a, sig)
-  save([a, b, sig, silu])
+  save([b, sig, silu])
   return {
     value: tf.mul(silu, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [as, bs, sg, sl] = saved as tf.Tensor2D[]
+      const [bs, sg, sl] = saved as tf.Tensor2D[]
       const dsilu = tf.add(sg!, tf.mul(sl!, tf.sub(1, sg!))) // d silu / da = σ + silu·(1 − σ)
       return [tf.mul(tf.mul(dy, bs!), dsilu), tf.mul(dy, sl!)]
     },
