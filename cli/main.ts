@@ -42,6 +42,8 @@ const USER_ERRORS = new Set([
   'BackendUnavailableError',
   'TokenizerError',
   'CorpusError',
+  'OrtProviderError',
+  'ImportError',
 ])
 
 function version(): string {

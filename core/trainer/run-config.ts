@@ -159,7 +159,7 @@ export function parseRunConfigWithWarnings(input: unknown): { config: RunConfig;
   else
     issues.push(
       ...c.error.issues.map((i) => {
-        if (i.code === 'invalid_union' && i.path.length === 0)
+        if ((i.code === 'invalid_union' && i.path.length === 0) || (i.path.length === 1 && i.path[0] === 'name'))
           return `controller.name: expected one of dummy, sparsity, sparsity_variance, sparsity_variance_l2, adaptive, proportional, proportional_derivative, got ${JSON.stringify((rawCtl as { name?: unknown })?.name)}`
         return fmtIssue({ ...i, path: ['controller', ...i.path] })
       }),
