@@ -204,6 +204,21 @@ export const GRAD_RULES: Record<string, GradRule> = {
     const parts = dys.map((d, i) => d ?? g.zerosLike(out(n, i)))
     return [g.concat(parts, axis), null]
   },
+  SimplifiedLayerNormalization: (g, n, [dy], needs) => {
+    // y = x̂·w with x̂ = x·r, r = (mean(x²) + eps)^(−1/2):
+    //   dw = Σ_rows dy·x̂,   dx = r·(dx̂ − x̂·mean(dx̂·x̂)) with dx̂ = dy·w
+    const [x, w] = [inp(n, 0), inp(n, 1)]
+    const r = g.cast(out(n, 1), x.dtype)
+    const xhat = g.mul(x, r)
+    const dw = needs[1] ? sumToShape(g, g.mul(dy!, xhat), w.shape) : null
+    let dx: Value | null = null
+    if (needs[0]) {
+      const dxhat = g.mul(dy!, w)
+      const proj = g.reduceMean(g.mul(dxhat, xhat), [-1], true) // (…, 1)
+      dx = g.mul(g.sub(dxhat, g.mul(xhat, proj)), r)
+    }
+    return [dx, dw]
+  },
   Gather: (g, n, [dy]) => {
     const [data, idx] = [inp(n, 0), inp(n, 1)]
     const axis = intAttr(n, 'axis', 0)

@@ -93,7 +93,7 @@ export function buildTrainGraph(cfg: ModelConfig, s: TrainSpec): Graph {
   const targets = g.input('targets', [s.batch, s.seqLen], 'int32')
   const P = paramInputs(g, specs, 'p.')
   const invMicro = g.input('inv_micro', []) // 1 / number of micro-batches
-  const f = buildForward(g, cfg, lookup(P), tokens, s)
+  const f = buildForward(g, cfg, lookup(P), tokens, { ...s, norm: 'fused' })
   const W = P.get('output.weight')!
 
   const ce = ceForwardBackward(g, f.hn, W, targets, s.ceChunkElements)

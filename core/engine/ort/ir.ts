@@ -279,6 +279,25 @@ export class Graph {
   reduceLogSumExp = (x: Value, axes: number[], keepdims = true) => this.reduceAttr('ReduceLogSumExp', x, axes, keepdims)
   reduceSumSquare = (x: Value, axes: number[], keepdims = true) => this.reduceAttr('ReduceSumSquare', x, axes, keepdims)
 
+  /**
+   * onnxruntime's fused RMSNorm kernel (SimplifiedLayerNormalization, registered by onnxruntime in the default
+   * domain): y = x · invStd · w over the last axis; also returns invStd (…, 1) for the backward pass.
+   * Not a standard ONNX op: training graphs only (exported models use the standard pattern, which onnxruntime
+   * fuses into the same kernel).
+   */
+  rmsNormFused(x: Value, w: Value, eps: number): [Value, Value] {
+    const [y, invStd] = this.node(
+      'SimplifiedLayerNormalization',
+      [x, w],
+      [
+        { shape: x.shape, dtype: x.dtype },
+        { shape: [...x.shape.slice(0, -1), 1], dtype: 'float32' }, // stash_type 1: statistics in float32
+      ],
+      { axis: { kind: 'int', v: -1 }, epsilon: { kind: 'float', v: eps }, stash_type: { kind: 'int', v: 1 } },
+    )
+    return [y!, this.cast(invStd!, x.dtype)]
+  }
+
   softmax(x: Value, axis = -1): Value {
     return this.unary('Softmax', x, { axis: { kind: 'int', v: normAxis(axis, x.shape.length) } })
   }

@@ -16,6 +16,11 @@ export interface ForwardOptions {
   batch: number
   seqLen: number
   withGates: boolean
+  /**
+   * How RMSNorm is written: 'standard' = the ONNX op pattern onnxruntime fuses into its RMSNorm kernel (eval,
+   * export); 'fused' = that kernel directly, with its inverse-rms output for the hand-written backward (training).
+   */
+  norm?: 'standard' | 'fused'
 }
 
 export interface ForwardResult {
@@ -32,11 +37,11 @@ export interface ForwardResult {
 /** Parameter lookup: graph inputs (training/eval) or constants (export). */
 export type ParamLookup = (name: string) => Value
 
-export function rmsNorm(g: Graph, x: Value, w: Value, eps: number): Value {
-  const D = x.shape[x.shape.length - 1]!
-  const ms = g.mul(g.reduceSumSquare(x, [-1], true), 1 / D) // (N, 1) mean of squares
-  const r = g.reciprocal(g.sqrt(g.add(ms, eps)))
-  return g.mul(g.mul(x, r), w)
+/** RMSNorm over the last axis, y = x / √(mean(x²) + eps) · w (spec A.3). */
+export function rmsNorm(g: Graph, x: Value, w: Value, eps: number, form: 'standard' | 'fused' = 'standard'): Value {
+  if (form === 'fused') return g.rmsNormFused(x, w, eps)[0]
+  // exactly the pattern of onnxruntime's SimplifiedLayerNormFusion: Pow → ReduceMean → Add → Sqrt → Div → Mul
+  return g.mul(g.div(x, g.sqrt(g.add(g.reduceMean(g.pow(x, 2), [-1], true), eps))), w)
 }
 
 export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens: Value, o: ForwardOptions): ForwardResult {
@@ -45,6 +50,7 @@ export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens:
   const T = o.seqLen
   const N = B * T
   const eps = cfg.norm_eps
+  const norm = (x: Value, w: string) => rmsNorm(g, x, P(w), eps, o.norm ?? 'standard')
 
   // RoPE tables (T, 1, hd) broadcasting over heads; 1/√hd folded into q's tables.
   const rope = { headDim: hd, theta: cfg.rope_theta, scaled: cfg.use_scaled_rope }
@@ -102,7 +108,7 @@ export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens:
   }
 
   // embedding and input norm
-  let h = rmsNorm(g, g.gather(P('tok_embeddings.weight'), g.reshape(tokens, [N])), P('input_norm.weight'), eps) // (N, D)
+  let h = norm(g.gather(P('tok_embeddings.weight'), g.reshape(tokens, [N])), 'input_norm.weight') // (N, D)
 
   const firstHalfGates: Value[] = []
   const accMasks: Value[] = []
@@ -124,10 +130,10 @@ export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens:
       }
     }
     const gated = (y: Value) => (gate ? g.mul(y, gate) : y)
-    const a = attention(rmsNorm(g, h, P(p + 'pre_attention_norm.weight'), eps), gate, p + 'attention.')
-    h = g.add(h, gated(rmsNorm(g, a, P(p + 'post_attention_norm.weight'), eps)))
-    const f = ffn(rmsNorm(g, h, P(p + 'pre_feed_forward_norm.weight'), eps), p + 'feed_forward.')
-    h = g.add(h, gated(rmsNorm(g, f, P(p + 'post_feed_forward_norm.weight'), eps)))
+    const a = attention(norm(h, p + 'pre_attention_norm.weight'), gate, p + 'attention.')
+    h = g.add(h, gated(norm(a, p + 'post_attention_norm.weight')))
+    const f = ffn(norm(h, p + 'pre_feed_forward_norm.weight'), p + 'feed_forward.')
+    h = g.add(h, gated(norm(f, p + 'post_feed_forward_norm.weight')))
     residSq.push(g.reshape(g.reduceSumSquare(h, [1], true), [1, N]))
   }
 
@@ -143,7 +149,7 @@ export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens:
     gates = g.concat(all.map(row), 0) // (L, N)
   }
   return {
-    hn: rmsNorm(g, h, P('output_norm.weight'), eps),
+    hn: norm(h, 'output_norm.weight'),
     gates,
     masks: o.withGates && accMasks.length ? g.concat(accMasks.map(row), 0) : null,
     residSq: g.concat(residSq, 0), // (L, N)

@@ -38,7 +38,9 @@ export function sessionOptions(s: SessionSettings): ort.InferenceSession.Session
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
     enableCpuMemArena: s.cpuArena,
-    enableMemPattern: true,
+    // The memory pattern allocates one planned block for all intermediates from the second run on, while the
+    // arena still holds the first run's blocks: peak RSS on M training went from 2.8 GB to 4.6 GB with it.
+    enableMemPattern: false,
     logSeverityLevel: 3,
     extra: {
       // Constant folding would turn runtime zeros (Shape → ConstantOfShape, e.g. the embedding gradient's
