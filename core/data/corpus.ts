@@ -135,7 +135,7 @@ export interface DefaultCorpusOptions {
   tokenizer: TokenizerName
   valFraction?: number
   seed?: number
-  /** tokenizer threads when building (default: 0 for byte, cores − 1 for gpt2) */
+  /** tokenizer threads when building (default: 0 for byte, defaultWorkerCount() up to 4 for gpt2) */
   workers?: number
   /** rebuild even if a valid cache exists */
   force?: boolean

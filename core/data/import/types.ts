@@ -106,7 +106,7 @@ export interface CommonImportOptions {
   seed?: number
   /** tokens per shard file (default 100,000,000 as the reference shards) */
   shardTokens?: number
-  /** tokenizer worker threads; 0 = tokenize on the calling thread; default: cores − 1 (≥ 1) */
+  /** tokenizer worker threads; 0 = tokenize on the calling thread; default: defaultWorkerCount() (cores − 1, ≤ 8; 0 on ≤ 2 cores) */
   workers?: number
   /** replace an existing dataset of the same name */
   overwrite?: boolean
