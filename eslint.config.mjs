@@ -13,6 +13,7 @@ const UI_FOLDERS = '(^|/)(main|renderer|preload|cli)/'
 
 const layer = (files, regexes, message) => ({
   files,
+  ignores: ['**/*.test.ts'], // tests may reach across layers to build fixtures
   rules: {
     'no-restricted-imports': ['error', { patterns: regexes.map((regex) => ({ regex, message })) }],
   },
