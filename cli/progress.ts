@@ -15,14 +15,16 @@ export function formatRate(tokensPerSec: number): string {
   return `${Math.round(tokensPerSec)} tok/s`
 }
 
-export function progressLine(o: { step: number; total: number; loss: number; lr: number; tokensPerSec: number; etaSeconds: number; zeros?: number | null; width?: number }): string {
-  const width = o.width ?? 24
+export function progressLine(o: { step: number; total: number; loss: number; lr: number; tokensPerSec: number; etaSeconds: number; zeros?: number | null; columns?: number }): string {
   const frac = o.total > 0 ? Math.min(1, o.step / o.total) : 0
-  const filled = Math.round(frac * width)
-  const bar = '█'.repeat(filled) + '░'.repeat(width - filled)
   const pct = `${Math.floor(frac * 100)}`.padStart(3)
   const zeros = o.zeros != null ? ` skip ${(o.zeros * 100).toFixed(1)}%` : ''
-  return `${bar} ${pct}% step ${o.step}/${o.total} loss ${o.loss.toFixed(4)} lr ${o.lr.toExponential(2)}${zeros} ${formatRate(o.tokensPerSec)} ETA ${formatDuration(o.etaSeconds)}`
+  const text = `${pct}% step ${o.step}/${o.total} loss ${o.loss.toFixed(4)} lr ${o.lr.toExponential(2)}${zeros} ${formatRate(o.tokensPerSec)} ETA ${formatDuration(o.etaSeconds)}`
+  // the bar takes what the text leaves of the terminal width (up to 24 cells)
+  const width = Math.max(0, Math.min(24, (o.columns ?? 120) - 2 - text.length))
+  if (width < 5) return text
+  const filled = Math.round(frac * width)
+  return `${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${text}`
 }
 
 /** Writes a bar that redraws in place on a TTY; log lines are printed above it. */
@@ -30,7 +32,7 @@ export class ProgressBar {
   private last = ''
   constructor(private readonly out: NodeJS.WriteStream) {}
   update(line: string): void {
-    const cols = this.out.columns ?? 120
+    const cols = this.out.columns || 120
     this.last = line.length > cols - 1 ? line.slice(0, cols - 1) : line
     this.out.write(`\r\x1b[2K${this.last}`)
   }

@@ -126,7 +126,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       return print({ event: 'step', ...rest, metrics })
     }
     const zeros = e.gates ? e.metrics['train/zeros/mean'] ?? null : null
-    const line = progressLine({ step: e.step + 1, total: e.totalSteps, loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec, etaSeconds: e.etaSeconds, zeros })
+    const line = progressLine({ step: e.step + 1, total: e.totalSteps, loss: e.loss, lr: e.lr, tokensPerSec: e.tokensPerSec, etaSeconds: e.etaSeconds, zeros, columns: bar ? out.columns || 120 : 200 })
     if (bar) bar.update(line)
     else if ((e.step + 1) % logEvery === 0 || e.step + 1 === e.totalSteps) say(line)
   })
