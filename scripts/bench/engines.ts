@@ -1,0 +1,164 @@
+/**
+ * Engine benchmark: training and evaluation tokens/s and peak RSS of the onnxruntime engine against a PyTorch
+ * CPU baseline (scripts/bench/torch_baseline.py), and the tfjs engine when core/engine/tfjs exists.
+ *
+ *   npx tsx scripts/bench/engines.ts [--rounds 3] [--cases S-dense-train,M-dense-eval,...] [--engines ort,torch,tfjs]
+ *                                    [--threads 2] [--polite] [--json reports/bench-engines.json]
+ *
+ * Every measurement runs in its own process (clean peak RSS); contenders are interleaved within each round,
+ * in a rotating order, and the table reports medians over rounds. --polite disables thread spinning in both
+ * onnxruntime (allow_spinning 0) and PyTorch's OpenMP (OMP_WAIT_POLICY=PASSIVE), which is fairer on a machine
+ * that other processes share.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { BENCH_CONFIGS, type BenchConfigName } from './configs.js'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const ROOT = join(HERE, '..', '..')
+
+interface Case {
+  name: string
+  config: BenchConfigName
+  mode: 'train' | 'eval'
+  gated: boolean
+  warmup: number
+  steps: number
+}
+
+const ALL_CASES: Case[] = [
+  { name: 'S-dense-train', config: 'S', mode: 'train', gated: false, warmup: 3, steps: 20 },
+  { name: 'S-gated-train', config: 'S', mode: 'train', gated: true, warmup: 3, steps: 20 },
+  { name: 'S-dense-eval', config: 'S', mode: 'eval', gated: false, warmup: 3, steps: 30 },
+  { name: 'S-gated-eval', config: 'S', mode: 'eval', gated: true, warmup: 3, steps: 30 },
+  { name: 'M-dense-train', config: 'M', mode: 'train', gated: false, warmup: 1, steps: 4 },
+  { name: 'M-dense-eval', config: 'M', mode: 'eval', gated: false, warmup: 1, steps: 6 },
+]
+
+/** Engines that may be benchmarked; tfjs only when its module exists (another contributor's engine). */
+const TFJS_AVAILABLE = existsSync(join(ROOT, 'core', 'engine', 'tfjs', 'index.ts'))
+
+interface Result {
+  engine: string
+  backend?: string
+  tokens_per_s: number
+  peak_rss_mb: number
+  blas?: string
+  error?: string
+}
+
+const { values: a } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    cases: { type: 'string' },
+    engines: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    polite: { type: 'boolean', default: false },
+    json: { type: 'string' },
+    'tfjs-cases': { type: 'string', default: 'S-dense-train,S-dense-eval' },
+  },
+})
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Result> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    p.stdout.on('data', (d) => (out += d))
+    p.stderr.on('data', (d) => (err += d))
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs)
+    p.on('close', (code) => {
+      clearTimeout(timer)
+      const line = out.trim().split('\n').pop() ?? ''
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`)
+        resolve(JSON.parse(line) as Result)
+      } catch (e) {
+        resolve({ engine: args.join(' '), tokens_per_s: NaN, peak_rss_mb: NaN, error: `${String(e)}: ${err.trim().split('\n').slice(-3).join(' | ')}` })
+      }
+    })
+  })
+}
+
+function measure(engine: string, c: Case, threads: number, polite: boolean): Promise<Result> {
+  const timeout = c.config === 'M' ? 600_000 : 180_000
+  if (engine === 'torch') {
+    const args = [join(HERE, 'torch_baseline.py'), '--config', c.config, '--mode', c.mode, '--steps', String(c.steps), '--warmup', String(c.warmup), '--threads', String(threads)]
+    if (c.gated) args.push('--gated')
+    const env: NodeJS.ProcessEnv = { OPENBLAS_CORETYPE: 'SkylakeX', OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) }
+    if (polite) env.OMP_WAIT_POLICY = 'PASSIVE'
+    return run('/usr/bin/python3', args, env, timeout)
+  }
+  const tsx = join(ROOT, 'node_modules', '.bin', 'tsx')
+  const args = [join(HERE, 'engine_worker.ts'), '--engine', engine, '--config', c.config, '--mode', c.mode, '--steps', String(c.steps), '--warmup', String(c.warmup), '--threads', String(threads)]
+  if (c.gated) args.push('--gated')
+  if (polite) args.push('--spinning', '0')
+  return run(tsx, args, {}, timeout)
+}
+
+const median = (xs: number[]) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y)
+  if (!s.length) return NaN
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+
+async function main() {
+  const rounds = Number(a.rounds)
+  const threads = Number(a.threads)
+  const cases = a.cases ? ALL_CASES.filter((c) => a.cases!.split(',').includes(c.name)) : ALL_CASES
+  const engines = a.engines ? a.engines.split(',') : ['ort', 'torch', ...(TFJS_AVAILABLE ? ['tfjs'] : [])]
+  const tfjsCases = new Set(a['tfjs-cases']!.split(','))
+  const results = new Map<string, Result[]>() // `${case}|${engine}`
+  console.error(`engines: ${engines.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}; ${rounds} rounds; ${threads} threads${a.polite ? '; polite' : ''}`)
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      const order = engines.filter((e) => e !== 'tfjs' || tfjsCases.has(c.name))
+      const rotated = order.map((_, i) => order[(i + r) % order.length]!)
+      for (const e of rotated) {
+        const res = await measure(e, c, threads, !!a.polite)
+        const key = `${c.name}|${e}`
+        results.set(key, [...(results.get(key) ?? []), res])
+        console.error(
+          `round ${r + 1} ${c.name.padEnd(14)} ${e.padEnd(6)} ` +
+            (res.error ? `ERROR ${res.error}` : `${res.tokens_per_s.toFixed(0).padStart(7)} tok/s  peak ${res.peak_rss_mb.toFixed(0)} MB`),
+        )
+      }
+    }
+  }
+
+  const rows: string[] = []
+  rows.push('| case | engine | backend | tokens/s (median) | × PyTorch | peak RSS MB | × PyTorch |')
+  rows.push('|---|---|---|---:|---:|---:|---:|')
+  const summary: Record<string, unknown>[] = []
+  for (const c of cases) {
+    const torch = results.get(`${c.name}|torch`) ?? []
+    const tTok = median(torch.map((x) => x.tokens_per_s))
+    const tRss = median(torch.map((x) => x.peak_rss_mb))
+    for (const e of engines) {
+      const rs = results.get(`${c.name}|${e}`)
+      if (!rs) continue
+      const tok = median(rs.map((x) => x.tokens_per_s))
+      const rss = median(rs.map((x) => x.peak_rss_mb))
+      const backend = rs.find((x) => x.backend)?.backend ?? e
+      const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(2) : '–')
+      rows.push(`| ${c.name} | ${e} | ${backend} | ${Number.isFinite(tok) ? tok.toFixed(0) : 'failed'} | ${e === 'torch' ? '1.00' : ratio(tok, tTok)} | ${Number.isFinite(rss) ? rss.toFixed(0) : '–'} | ${e === 'torch' ? '1.00' : ratio(rss, tRss)} |`)
+      summary.push({ case: c.name, engine: e, backend, tokens_per_s: tok, peak_rss_mb: rss, runs: rs })
+    }
+  }
+  const blas = [...results.values()].flat().find((x) => x.blas)?.blas
+  console.log(rows.join('\n'))
+  console.log(`\nPyTorch BLAS: ${blas ?? 'unknown'} (OPENBLAS_CORETYPE=SkylakeX). ${threads} threads each; medians of ${rounds} interleaved rounds.`)
+  if (a.json) {
+    mkdirSync(dirname(a.json), { recursive: true })
+    writeFileSync(a.json, JSON.stringify({ date: new Date().toISOString(), threads, polite: !!a.polite, rounds, blas, summary }, null, 2))
+  }
+}
+
+main().catch((e) => {
+  console.error(e)
+  process.exit(1)
+})
