@@ -4,6 +4,7 @@
  * non-zero without a stack trace; SKIPBENCH_DEBUG=1 shows stacks.
  */
 import { readFileSync } from 'node:fs'
+import { dataCommand, DATA_HELP } from './commands/data.js'
 import { evalCommand, EVAL_HELP } from './commands/eval.js'
 import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
 import { trainCommand, TRAIN_HELP } from './commands/train.js'
@@ -12,6 +13,7 @@ import { UsageError } from './args.js'
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model from a config file or preset (or resume a run)' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
+  data: { run: dataCommand, help: DATA_HELP, summary: 'prepare, list and inspect datasets (token shards)' },
   presets: { run: presetsCommand, help: PRESETS_HELP, summary: 'list the built-in presets' },
 }
 

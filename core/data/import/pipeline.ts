@@ -318,6 +318,13 @@ export async function runPipeline(opts: CommonImportOptions, spec: PipelineSpec)
       docsIn.val++
     } else flushHeld()
     if (valFraction > 0 && docsIn.val === 0) warnings.push('the validation split is empty: there were too few documents to hold one out')
+    if (docsIn.train === 0 && docsIn.val > 0) {
+      throw new ImportError(
+        `no training documents: all ${docsIn.val} document(s) went to the validation split (validation fraction ${valFraction}); ` +
+          `lower the validation fraction or import more documents`,
+        { skipped, docsSeen, skippedExamples: examples },
+      )
+    }
     if (docsIn.train === 0 || writers.train.numTokens === 0) {
       const partial = { skipped, docsSeen, skippedExamples: examples }
       throw new ImportError(
