@@ -167,6 +167,31 @@ describe('trainer (ort)', () => {
     expect(Object.keys(vals[0]!.metrics)).toEqual(['val/loss', 'val/tokens'])
   })
 
+  it('a failing run emits error, records status failed and rejects; a refused resume leaves the run untouched', async () => {
+    const toks = makeSynthetic({ vocabSize: 32, seed: 9, trainTokens: 2_000, valTokens: 600 })
+    const bad = Uint16Array.from(toks.train)
+    bad.fill(40, 64 * 3) // ids ≥ vocab_size from the 4th batch on
+    writeShard(join(tmp, 'oov_train.bin'), bad)
+    writeShard(join(tmp, 'oov_val.bin'), toks.val)
+    const cfg = config('ort', { data: { dataset: 'synthetic', train_shards: [join(tmp, 'oov_train.bin')], val_shards: [join(tmp, 'oov_val.bin')] } })
+    const dir = join(tmp, 'ort-fail')
+    const p = await prepareRun({ config: cfg, runDir: dir })
+    const errors: string[] = []
+    p.trainer.on('error', (e) => errors.push(`${e.step}: ${e.message}`))
+    await expect(p.trainer.run()).rejects.toThrow(/40/)
+    await p.close()
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toMatch(/^1: /)
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'))
+    expect(run).toMatchObject({ status: 'failed', config: { training: { train_steps: 8 } } })
+    expect(run.error).toMatch(/40/)
+
+    const before = readFileSync(join(tmp, 'ort-straight', 'run.json'), 'utf8')
+    const other = config('ort', { model: { dim: 32, n_layers: 2, n_heads: 2, vocab_size: 32, max_seq_len: 16, zero_init_masks: false } })
+    await expect(train(other, join(tmp, 'ort-straight'), { resumeFrom: join(tmp, 'ort-straight', 'checkpoints', 'step-000004') })).rejects.toThrow(/model config differs/)
+    expect(readFileSync(join(tmp, 'ort-straight', 'run.json'), 'utf8')).toBe(before)
+  })
+
   it('a final checkpoint evaluates to the final validation loss on the same windows', async () => {
     const syn = makeSynthetic({ vocabSize: 32, seed: 9, trainTokens: 20_000, valTokens: 2_000 })
     writeShard(join(tmp, 'syn_train.bin'), syn.train)

@@ -153,6 +153,8 @@ export class Trainer {
   private _step = 0
   private lastSaved = -1
   private started = false
+  /** set once this trainer has written run.json: only then may a failure be recorded there */
+  private ownsRun = false
 
   constructor(
     readonly config: RunConfig,
@@ -275,11 +277,12 @@ export class Trainer {
       return await this.loop()
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e))
-      try {
-        this.writeRunJson({ status: 'failed' satisfies RunStatus, ended_at: new Date().toISOString(), error: error.message })
-      } catch {
-        /* the run folder itself may be the problem */
-      }
+      if (this.ownsRun)
+        try {
+          this.writeRunJson({ status: 'failed' satisfies RunStatus, ended_at: new Date().toISOString(), error: error.message })
+        } catch {
+          /* the run folder itself may be the problem */
+        }
       this.emit('error', { error, message: error.message, step: this._step })
       throw error
     }
@@ -318,6 +321,7 @@ export class Trainer {
       writeFileSync(join(runDir, METRICS_FILE), '')
     }
     this._step = start
+    this.ownsRun = true
     const now = new Date().toISOString()
     const resumes = ((this.runJson.resumes as unknown[]) ?? []).concat(resumedFrom ? [{ at: now, from_step: start, checkpoint: resumedFrom }] : [])
     this.writeRunJson({
