@@ -54,6 +54,10 @@ function connect(): Port {
   }
 }
 
+// a parent that died closed our stdout/stderr pipes: a write must not crash us before the checkpoint is written
+process.stdout.on('error', () => {})
+process.stderr.on('error', () => {})
+
 const port = connect()
 const ac = new AbortController()
 let running = false

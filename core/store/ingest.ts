@@ -240,7 +240,9 @@ export function syncCheckpoints(store: Store, runId: number, dirIn: string): { a
     } catch {
       bytes = null
     }
-    if (!before || before.step !== c.step || before.final !== c.final || (problem === null && !before.valid)) {
+    // a row once marked invalid stays so (it may look fine and still not load); a checkpoint written again under
+    // the same name is revived by the live path (CheckpointsRepository.record from the trainer's event)
+    if (!before || before.step !== c.step || before.final !== c.final) {
       const rec = store.checkpoints.record(runId, { step: c.step, path: c.dir, final: c.final, bytes })
       if (!before) checkpointsAdded++
       if (problem) {
