@@ -85,12 +85,17 @@ async function main() {
   for (let i = 0; i < Number(a.warmup); i++) await step()
   const warmupS = (performance.now() - t0) / 1000
   const times: number[] = []
+  const cpu: number[] = []
   for (let i = 0; i < Number(a.steps); i++) {
     const t = performance.now()
+    const c0 = process.cpuUsage()
     await step()
+    const c1 = process.cpuUsage(c0)
     times.push((performance.now() - t) / 1000)
+    cpu.push((c1.user + c1.system) / 1e6)
   }
   times.sort((x, y) => x - y)
+  cpu.sort((x, y) => x - y)
   const median = times[Math.floor(times.length / 2)]!
   console.log(
     JSON.stringify({
@@ -98,6 +103,7 @@ async function main() {
       backend: engine.info.backend,
       tokens_per_s: (c.batch * c.seq) / median,
       step_s: times,
+      cpu_s_per_step: cpu[Math.floor(cpu.length / 2)],
       warmup_s: warmupS,
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
     }),

@@ -46,6 +46,8 @@ interface Result {
   backend?: string
   tokens_per_s: number
   peak_rss_mb: number
+  /** median CPU seconds (user + system, all threads) per step */
+  cpu_s_per_step?: number
   blas?: string
   error?: string
 }
@@ -124,29 +126,38 @@ async function main() {
         results.set(key, [...(results.get(key) ?? []), res])
         console.error(
           `round ${r + 1} ${c.name.padEnd(14)} ${e.padEnd(6)} ` +
-            (res.error ? `ERROR ${res.error}` : `${res.tokens_per_s.toFixed(0).padStart(7)} tok/s  peak ${res.peak_rss_mb.toFixed(0)} MB`),
+            (res.error
+              ? `ERROR ${res.error}`
+              : `${res.tokens_per_s.toFixed(0).padStart(7)} tok/s  ${(res.cpu_s_per_step ?? NaN).toFixed(3)} cpu-s/step  peak ${res.peak_rss_mb.toFixed(0)} MB`),
         )
       }
     }
   }
 
   const rows: string[] = []
-  rows.push('| case | engine | backend | tokens/s (median) | × PyTorch | peak RSS MB | × PyTorch |')
-  rows.push('|---|---|---|---:|---:|---:|---:|')
+  rows.push('| case | engine | backend | tokens/s (median) | × PyTorch | tokens per CPU-s | × PyTorch | peak RSS MB | × PyTorch |')
+  rows.push('|---|---|---|---:|---:|---:|---:|---:|---:|')
   const summary: Record<string, unknown>[] = []
   for (const c of cases) {
     const torch = results.get(`${c.name}|torch`) ?? []
     const tTok = median(torch.map((x) => x.tokens_per_s))
     const tRss = median(torch.map((x) => x.peak_rss_mb))
+    const tokens = BENCH_CONFIGS[c.config].batch * BENCH_CONFIGS[c.config].seq
+    const perCpu = (rs: Result[]) => tokens / median(rs.map((x) => x.cpu_s_per_step ?? NaN))
+    const tCpu = perCpu(torch)
     for (const e of engines) {
       const rs = results.get(`${c.name}|${e}`)
       if (!rs) continue
       const tok = median(rs.map((x) => x.tokens_per_s))
       const rss = median(rs.map((x) => x.peak_rss_mb))
+      const cpuTok = perCpu(rs)
       const backend = rs.find((x) => x.backend)?.backend ?? e
       const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(2) : '–')
-      rows.push(`| ${c.name} | ${e} | ${backend} | ${Number.isFinite(tok) ? tok.toFixed(0) : 'failed'} | ${e === 'torch' ? '1.00' : ratio(tok, tTok)} | ${Number.isFinite(rss) ? rss.toFixed(0) : '–'} | ${e === 'torch' ? '1.00' : ratio(rss, tRss)} |`)
-      summary.push({ case: c.name, engine: e, backend, tokens_per_s: tok, peak_rss_mb: rss, runs: rs })
+      const num = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '–')
+      rows.push(
+        `| ${c.name} | ${e} | ${backend} | ${Number.isFinite(tok) ? tok.toFixed(0) : 'failed'} | ${ratio(tok, tTok)} | ${num(cpuTok)} | ${ratio(cpuTok, tCpu)} | ${num(rss)} | ${ratio(rss, tRss)} |`,
+      )
+      summary.push({ case: c.name, engine: e, backend, tokens_per_s: tok, tokens_per_cpu_s: cpuTok, peak_rss_mb: rss, runs: rs })
     }
   }
   const blas = [...results.values()].flat().find((x) => x.blas)?.blas

@@ -152,18 +152,21 @@ def main():
 
     for _ in range(a.warmup):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(a.steps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         step()
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     times.sort()
+    cpu.sort()
     median = times[len(times) // 2]
     print(json.dumps({
         "engine": "torch",
         "backend": f"torch-{torch.__version__}-cpu",
         "tokens_per_s": B * T / median,
         "step_s": times,
+        "cpu_s_per_step": cpu[len(cpu) // 2],
         "peak_rss_mb": peak_rss_mb(),
         "blas": blas_in_use(),
         "threads": torch.get_num_threads(),
