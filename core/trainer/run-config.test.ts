@@ -20,7 +20,7 @@ describe('RunConfig', () => {
     expect(c.optimizer).toEqual({ lr: 1e-3, beta1: 0.8, beta2: 0.95, eps: 1e-10, weight_decay: 0 })
     expect(c.schedule).toEqual({ warmup_fraction: 0.1, start_factor: 0.1 })
     expect(c.controller).toEqual({ name: 'dummy' })
-    expect(c.training).toMatchObject({ batch_size: 8, grad_acc_steps: 1, val_every: 100, seed: 0, zero_eps: 1e-8 })
+    expect(c.training).toMatchObject({ batch_size: 8, grad_acc_steps: 1, val_every: 100, seed: 0 })
     expect(c.model).toMatchObject({ dim: 768, n_layers: 12, zero_init_masks: true, gated_attention: 'query' })
     expect(c.data.dataset).toBe('synthetic')
     expect(tokensPerStep(c)).toBe(8 * 1024)

@@ -5,7 +5,8 @@
  *
  *   {
  *     "model":      { dim, n_layers, n_heads, n_kv_heads, vocab_size, max_seq_len, zero_init_masks, gated_attention, ... },
- *     "training":   { batch_size, grad_acc_steps, train_steps, val_every, val_tokens, checkpoint_every, keep_checkpoints, seed, zero_eps },
+ *     "training":   { batch_size, grad_acc_steps, train_steps, val_every, val_tokens, checkpoint_every, keep_checkpoints, seed },
+ *   (zero gates are |g| < 1e-8, the reference's --gates_zero_eps, fixed in the engines)
  *     "optimizer":  { lr, beta1, beta2, eps, weight_decay },
  *     "schedule":   { warmup_fraction, start_factor },
  *     "controller": { name, ...params },
@@ -40,8 +41,6 @@ export const TrainingSchema = z
     keep_checkpoints: int('keep_checkpoints').min(0).default(2),
     /** seed of the weight initialisation (and of the synthetic data unless it sets its own) */
     seed: int('seed').min(0).default(0),
-    /** |g| below this counts as a skipped gate (reference --gates_zero_eps) */
-    zero_eps: z.number().positive().default(1e-8),
   })
   .strict()
 
