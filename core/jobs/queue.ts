@@ -226,18 +226,10 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
 
   /** Queue a training run: validates the config (presets via "extends"), creates the run row and its folder name. */
   addTrain(configInput: unknown, o: AddTrainOptions = {}): { job: Job; run: Run } {
-    const config = parseRunConfig(resolveRunConfigInput(configInput))
-    const configJson = runConfigToJson(config) as JsonObject
-    const { job, run } = this.store.transaction(() => {
-      const run = this.createRun(configJson, { name: o.name ?? config.name, experimentId: o.experimentId ?? null, tags: o.tags, notes: o.notes })
-      const payload: TrainPayload = { config: configJson, runDir: run.runDir!, runUid: run.uid, ...(this.opts.dataDir ? { dataDir: this.opts.dataDir } : {}) }
-      const job = this.store.jobs.enqueue({ kind: 'train', payload: payload as JsonObject, runId: run.id, priority: o.priority, maxAttempts: o.maxAttempts })
-      this.store.logs.event(job.id, 'queued', { runId: run.id })
-      return { job, run }
-    })
-    this.emit('job', { job, previous: null })
+    const r = enqueueTrain(this.store, this.runsDir, configInput, { ...o, ...(this.opts.dataDir ? { dataDir: this.opts.dataDir } : {}) })
+    this.emit('job', { job: r.job, previous: null })
     this.pump()
-    return { job, run }
+    return r
   }
 
   /** Queue an evaluation of a run's checkpoint (default: its newest valid one). */
@@ -825,23 +817,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
   }
 
   private createRun(config: JsonObject, o: { name?: string | null; experimentId?: number | null; tags?: string[]; notes?: string }): Run {
-    const uid = randomUUID()
-    const name = o.name || (typeof config.name === 'string' && config.name) || 'run'
-    const training = (config.training ?? {}) as { seed?: number }
-    const data = (config.data ?? {}) as { dataset?: string }
-    return this.store.runs.create({
-      uid,
-      name,
-      kind: runKind(config),
-      status: 'queued',
-      config,
-      seed: training.seed ?? null,
-      dataset: data.dataset ?? null,
-      runDir: join(this.runsDir, `${slug(name)}-${uid.slice(0, 8)}`),
-      experimentId: o.experimentId ?? null,
-      tags: o.tags ?? [],
-      notes: o.notes ?? '',
-    })
+    return createQueuedRun(this.store, this.runsDir, config, o)
   }
 
   /**
@@ -975,6 +951,44 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     if (this.ops.length) this.scheduleFlush(1000)
     return this.ops.length === 0
   }
+}
+
+/** A run row in status queued, with its folder under runsDir. Call in a transaction. */
+function createQueuedRun(store: Store, runsDir: string, config: JsonObject, o: { name?: string | null; experimentId?: number | null; tags?: string[]; notes?: string }): Run {
+  const uid = randomUUID()
+  const name = o.name || (typeof config.name === 'string' && config.name) || 'run'
+  const training = (config.training ?? {}) as { seed?: number }
+  const data = (config.data ?? {}) as { dataset?: string }
+  return store.runs.create({
+    uid,
+    name,
+    kind: runKind(config),
+    status: 'queued',
+    config,
+    seed: training.seed ?? null,
+    dataset: data.dataset ?? null,
+    runDir: join(resolve(runsDir), `${slug(name)}-${uid.slice(0, 8)}`),
+    experimentId: o.experimentId ?? null,
+    tags: o.tags ?? [],
+    notes: o.notes ?? '',
+  })
+}
+
+/**
+ * Put a training job in the queue without running anything (`skipbench queue add`; JobQueue.addTrain uses it too).
+ * Validates the config (a preset via "extends" works), creates the run (status queued) and the job in one
+ * transaction. A runner (`skipbench worker`, the app, the server) picks it up.
+ */
+export function enqueueTrain(store: Store, runsDir: string, configInput: unknown, o: AddTrainOptions & { dataDir?: string } = {}): { job: Job; run: Run } {
+  const config = parseRunConfig(resolveRunConfigInput(configInput))
+  const configJson = runConfigToJson(config) as JsonObject
+  return store.transaction(() => {
+    const run = createQueuedRun(store, runsDir, configJson, { name: o.name ?? config.name, experimentId: o.experimentId ?? null, tags: o.tags, notes: o.notes })
+    const payload: TrainPayload = { config: configJson, runDir: run.runDir!, runUid: run.uid, ...(o.dataDir ? { dataDir: o.dataDir } : {}) }
+    const job = store.jobs.enqueue({ kind: 'train', payload: payload as JsonObject, runId: run.id, priority: o.priority, maxAttempts: o.maxAttempts })
+    store.logs.event(job.id, 'queued', { runId: run.id })
+    return { job, run }
+  })
 }
 
 function readStepOr(dir: string, fallback: number): number {

@@ -71,7 +71,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
 }
 
 export class JobsRepository {
-  private readonly s: Record<'insert' | 'byId' | 'next' | 'claim' | 'countActive' | 'interrupt' | 'list' | 'listAll' | 'remove', Statement>
+  private readonly s: Record<'insert' | 'byId' | 'next' | 'claim' | 'countActive' | 'interrupt' | 'list' | 'listAll' | 'remove' | 'byRun', Statement>
   private readonly dynamic: StatementCache
 
   constructor(private readonly db: SqliteDatabase) {
@@ -92,6 +92,7 @@ export class JobsRepository {
       list: db.prepare(`SELECT * FROM jobs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT ?`),
       listAll: db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?'),
       remove: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      byRun: db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY id'),
     }
   }
 
@@ -155,6 +156,11 @@ export class JobsRepository {
     const limit = opts.limit ?? 1000
     const rows = opts.status?.length ? this.s.list.all(JSON.stringify(opts.status), limit) : this.s.listAll.all(limit)
     return (rows as JobRow[]).map(toJob)
+  }
+
+  /** Jobs that trained or evaluated a run, oldest first. */
+  forRun(runId: number): Job[] {
+    return (this.s.byRun.all(runId) as JobRow[]).map(toJob)
   }
 
   remove(id: number): boolean {

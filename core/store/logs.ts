@@ -29,7 +29,7 @@ export interface NewLogLine {
 }
 
 export class LogsRepository {
-  private readonly s: Record<'log' | 'logsOfRun' | 'logsOfJob' | 'event' | 'eventsOfJob', Statement>
+  private readonly s: Record<'log' | 'logsOfRun' | 'logsOfJob' | 'tailOfRun' | 'event' | 'eventsOfJob', Statement>
 
   constructor(db: SqliteDatabase) {
     this.s = {
@@ -37,6 +37,7 @@ export class LogsRepository {
         VALUES (@run, @job, coalesce(@at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')), @level, @message)`),
       logsOfRun: db.prepare('SELECT * FROM log_lines WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?'),
       logsOfJob: db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?'),
+      tailOfRun: db.prepare('SELECT * FROM (SELECT * FROM log_lines WHERE run_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id'),
       event: db.prepare('INSERT INTO job_events (job_id, type, data) VALUES (?, ?, ?)'),
       eventsOfJob: db.prepare('SELECT * FROM job_events WHERE job_id = ? ORDER BY id'),
     }
@@ -49,6 +50,11 @@ export class LogsRepository {
   /** Lines of a run (or job) after id `afterId` (for tailing), oldest first. */
   forRun(runId: number, opts: { afterId?: number; limit?: number } = {}): LogLine[] {
     return (this.s.logsOfRun.all(runId, opts.afterId ?? 0, opts.limit ?? 1000) as LogRow[]).map(toLog)
+  }
+
+  /** The newest `n` lines of a run, oldest first. */
+  tailOfRun(runId: number, n: number): LogLine[] {
+    return (this.s.tailOfRun.all(runId, n) as LogRow[]).map(toLog)
   }
 
   forJob(jobId: number, opts: { afterId?: number; limit?: number } = {}): LogLine[] {

@@ -1,0 +1,209 @@
+/**
+ * What the CLI's `runs` / `queue` / `worker` commands call (cli/ parses arguments and prints; the logic is here).
+ *
+ *   skipbench runs list [--json] [--db PATH]   → openStoreAt + listRuns + formatRunList / JSON.stringify
+ *   skipbench runs show ID [--json]            → showRun + formatRunDetails
+ *   skipbench runs ingest DIR...               → ingestRunFolder (core/store)
+ *   skipbench queue add CONFIG [--name ...]    → queueAdd
+ *   skipbench worker [--concurrency N]         → runWorker (drains the queue headless; SIGINT pauses running jobs)
+ *
+ * Paths: --db PATH wins, else $SKIPBENCH_DB, else <home>/skipbench.db with <home> = $SKIPBENCH_HOME or ./.skipbench
+ * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
+ * $SKIPBENCH_RUNS_DIR says otherwise.
+ */
+import { dirname, join, resolve } from 'node:path'
+import { NotFoundError } from '../store/errors.js'
+import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
+import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
+import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '../store/types.js'
+import { readConfigFile } from '../trainer/run.js'
+import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
+
+export interface StorePaths {
+  /** the database file */
+  db: string
+  /** where new run folders are created */
+  runsDir: string
+}
+
+/** Resolve --db and the runs folder (see the file comment for the defaults). */
+export function resolveStorePaths(o: { db?: string; runsDir?: string; env?: NodeJS.ProcessEnv } = {}): StorePaths {
+  const env = o.env ?? process.env
+  const home = resolve(env.SKIPBENCH_HOME || '.skipbench')
+  const db = resolve(o.db ?? (env.SKIPBENCH_DB || join(home, 'skipbench.db')))
+  const runsDir = resolve(o.runsDir ?? (env.SKIPBENCH_RUNS_DIR || join(dirname(db), 'runs')))
+  return { db, runsDir }
+}
+
+/** Open (creating and migrating if needed) the database at --db or the default. Close it when done. */
+export function openStoreAt(o: { db?: string } & OpenStoreOptions = {}): Store {
+  const { db } = resolveStorePaths(o.db ? { db: o.db } : {})
+  return openStore(db, o)
+}
+
+// ---------------------------------------------------------------- runs list
+
+export function listRuns(store: Store, q: RunListQuery = {}): RunListResult {
+  return store.runs.list(q)
+}
+
+const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? '' : Number.isFinite(v) ? v.toFixed(digits) : String(v))
+
+/** A plain-text table: id, name, kind, status, step, last/min val/loss, last train/loss, tokens/s, experiment. */
+export function formatRunList(r: RunListResult): string {
+  const head = ['ID', 'NAME', 'KIND', 'STATUS', 'STEP', 'VAL LOSS', 'MIN VAL', 'TRAIN LOSS', 'TOK/S', 'EXPERIMENT']
+  const rows = r.rows.map((x: RunListRow) => [
+    String(x.id),
+    x.name,
+    x.kind,
+    x.status,
+    String(x.lastStep),
+    fmt(x.summaries['val/loss']?.last),
+    fmt(x.summaries['val/loss']?.min),
+    fmt(x.summaries['train/loss']?.last),
+    x.tokensPerSec === null ? '' : Math.round(x.tokensPerSec).toString(),
+    x.experiment ?? '',
+  ])
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
+  const shown = r.rows.length < r.total ? `\n(${r.rows.length} of ${r.total} runs; use --limit/--offset)` : ''
+  return [line(head), ...rows.map(line)].join('\n') + (r.rows.length ? '' : '\n(no runs)') + shown
+}
+
+// ---------------------------------------------------------------- runs show
+
+export interface RunDetails {
+  run: Run
+  summaries: MetricSummary[]
+  checkpoints: Checkpoint[]
+  evaluations: Evaluation[]
+  jobs: Job[]
+  /** the newest log lines (at most 50) */
+  logs: LogLine[]
+}
+
+/** A run by id or uid, with everything the CLI's `runs show` prints. NotFoundError if there is none. */
+export function showRun(store: Store, idOrUid: string | number): RunDetails {
+  const asId = typeof idOrUid === 'number' ? idOrUid : /^\d+$/.test(idOrUid) ? Number(idOrUid) : null
+  const run = (asId !== null ? store.runs.get(asId) : null) ?? (typeof idOrUid === 'string' ? store.runs.byUid(idOrUid) : null)
+  if (!run) throw new NotFoundError(`run ${idOrUid}`)
+  return {
+    run,
+    summaries: store.metrics.summaries(run.id),
+    checkpoints: store.checkpoints.list(run.id),
+    evaluations: store.evaluations.list(run.id),
+    jobs: store.jobs.forRun(run.id),
+    logs: store.logs.tailOfRun(run.id, 50),
+  }
+}
+
+export function formatRunDetails(d: RunDetails): string {
+  const r = d.run
+  const out: string[] = [
+    `run ${r.id}  ${r.name}  (${r.kind}, ${r.status})`,
+    `  uid        ${r.uid}`,
+    `  folder     ${r.runDir ?? '-'}`,
+    `  engine     ${r.engine ?? '-'} / ${r.backend ?? '-'}`,
+    `  dataset    ${r.dataset ?? '-'}    seed ${r.seed ?? '-'}`,
+    `  started    ${r.startedAt ?? '-'}    ended ${r.endedAt ?? '-'}`,
+    `  steps      ${r.lastStep}    tokens/s ${r.tokensPerSec === null ? '-' : Math.round(r.tokensPerSec)}`,
+  ]
+  if (r.error) out.push(`  error      ${r.error}`)
+  if (r.tags.length) out.push(`  tags       ${r.tags.join(', ')}`)
+  if (r.notes) out.push(`  notes      ${r.notes}`)
+  const main = d.summaries.filter((s) => !/\/layer_\d+$/.test(s.key))
+  if (main.length) {
+    out.push('', '  metric                          last        min (step)          count')
+    for (const s of main) out.push(`  ${s.key.padEnd(30)}  ${fmt(s.lastValue).padStart(10)}  ${fmt(s.minValue).padStart(10)} (${s.minStep ?? '-'})`.padEnd(64) + `  ${s.count}`)
+  }
+  if (d.checkpoints.length) {
+    out.push('', '  checkpoints')
+    for (const c of d.checkpoints) out.push(`  step ${String(c.step).padStart(7)}  ${c.final ? 'final ' : ''}${c.valid ? '' : `INVALID (${c.problem}) `}${c.path}`)
+  }
+  if (d.evaluations.length) {
+    out.push('', '  evaluations')
+    for (const e of d.evaluations) out.push(`  ${e.dataset}/${e.split} step ${e.step ?? '-'}: loss ${fmt(e.loss)} over ${e.tokens} tokens${e.flopsPerToken ? `, ${e.flopsPerToken.toExponential(3)} FLOPs/token` : ''}`)
+  }
+  if (d.jobs.length) {
+    out.push('', '  jobs')
+    for (const j of d.jobs) out.push(`  job ${j.id} ${j.kind} ${j.status} attempt ${j.attempts}/${j.maxAttempts}${j.error ? ` — ${j.error}` : ''}`)
+  }
+  return out.join('\n')
+}
+
+// ---------------------------------------------------------------- queue add
+
+export interface QueueAddOptions {
+  /** a config file path (JSON; "extends": PRESET works) or the config object itself */
+  config: string | Record<string, unknown>
+  runsDir?: string
+  name?: string
+  /** experiment name (created if missing) */
+  experiment?: string
+  tags?: string[]
+  notes?: string
+  priority?: number
+  maxAttempts?: number
+  dataDir?: string
+}
+
+/** Validate and queue a training job (nothing runs until a worker/app/server runner picks it up). */
+export function queueAdd(store: Store, o: QueueAddOptions): { job: Job; run: Run } {
+  const doc = typeof o.config === 'string' ? readConfigFile(o.config) : o.config
+  const experimentId = o.experiment ? store.experiments.ensure(o.experiment).id : null
+  const runsDir = o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir
+  return enqueueTrain(store, runsDir, doc, {
+    experimentId,
+    ...(o.name ? { name: o.name } : {}),
+    ...(o.tags ? { tags: o.tags } : {}),
+    ...(o.notes ? { notes: o.notes } : {}),
+    ...(o.priority !== undefined ? { priority: o.priority } : {}),
+    ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
+    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+  })
+}
+
+// ---------------------------------------------------------------- worker
+
+export interface RunWorkerOptions extends Omit<JobQueueOptions, 'store' | 'runsDir'> {
+  store: Store
+  runsDir?: string
+  /** abort → running training jobs checkpoint and pause (resumable), then it returns */
+  signal?: AbortSignal
+  /** default true: return once the queue is empty; false: keep waiting for new jobs until `signal` aborts */
+  exitWhenIdle?: boolean
+  /** human-readable progress lines (job status changes, every validation, checkpoints, errors) */
+  onLine?: (line: string) => void
+}
+
+export interface WorkerSummary {
+  recovered: number
+  jobs: { id: number; status: string; error: string | null }[]
+}
+
+/** Drain the queue headless (`skipbench worker`): recover from a dead runner, then run jobs until idle or aborted. */
+export async function runWorker(o: RunWorkerOptions): Promise<WorkerSummary> {
+  const { store, signal, onLine, exitWhenIdle = true, ...qo } = o
+  const runsDir = o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir
+  const queue = new JobQueue({ ...qo, store, runsDir })
+  const seen = new Map<number, { id: number; status: string; error: string | null }>()
+  queue.on('job', ({ job }) => {
+    seen.set(job.id, { id: job.id, status: job.status, error: job.error })
+    onLine?.(`job ${job.id} (${job.kind}${job.runId !== null ? `, run ${job.runId}` : ''}): ${job.status}${job.error ? ` — ${job.error}` : ''}`)
+  })
+  queue.on('progress', (p) => {
+    if (p.event === 'validation') onLine?.(`job ${p.jobId}: step ${p.step}/${p.totalSteps} val/loss ${fmt(p.values['val/loss'])}`)
+  })
+  queue.on('checkpoint', (c) => onLine?.(`job ${c.jobId}: checkpoint at step ${c.step} → ${c.path}`))
+  queue.on('storage-error', (e) => onLine?.(`database write failed (${e.message}); ${e.pendingRows} rows held in memory, retrying`))
+  const report = await queue.start()
+  for (const j of report.recovered) onLine?.(`job ${j.id} was running when the previous runner stopped: now ${j.status} (resume it with the app, or re-queue)`)
+  await new Promise<void>((resolveP) => {
+    const finish = () => resolveP()
+    if (signal?.aborted) return finish()
+    signal?.addEventListener('abort', finish, { once: true })
+    if (exitWhenIdle) void queue.drain().then(finish)
+  })
+  await queue.shutdown('pause')
+  return { recovered: report.recovered.length, jobs: [...seen.values()] }
+}
