@@ -2,7 +2,10 @@
  * onnxruntime-node sessions: execution-provider selection ('auto' | 'cpu' | 'cuda' | 'webgpu'), thread and
  * spinning settings, and the session options every graph of this engine needs.
  */
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
+import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 
 export type OrtProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu'
@@ -63,13 +66,28 @@ function explainProviderError(provider: ResolvedProvider, e: unknown): Error {
   const msg = e instanceof Error ? e.message : String(e)
   if (provider === 'cuda' && /shared library|libonnxruntime_providers|cuda/i.test(msg))
     return new OrtProviderError(
-      `onnxruntime CUDA execution provider unavailable: ${msg.split('\n')[0]}. onnxruntime-node ships its CUDA ` +
-        `provider libraries separately (downloaded by its install script, which this project skips by default). ` +
-        `On a CUDA 12 machine reinstall onnxruntime-node with its install script enabled, or use provider 'cpu'.`,
+      `onnxruntime CUDA execution provider unavailable: ${msg.split('\n')[0]}. onnxruntime-node downloads its CUDA 12 ` +
+        `provider libraries at install time, which this project's allowScripts denies by default. On a CUDA 12 + cuDNN 9 ` +
+        `machine run (cd node_modules/onnxruntime-node && ONNXRUNTIME_NODE_INSTALL=cuda12 node script/install.js), ` +
+        `or use provider 'cpu'.`,
     )
   if (provider === 'webgpu')
     return new OrtProviderError(`onnxruntime WebGPU execution provider failed: ${msg.split('\n')[0]}. Use provider 'cpu'.`)
   return e instanceof Error ? e : new Error(msg)
+}
+
+/**
+ * Whether onnxruntime-node's CUDA provider library was installed next to its binding (it is downloaded by the
+ * package's install script). 'auto' only probes CUDA when it is, so machines without it see no load error.
+ */
+export function cudaLibraryPresent(): boolean {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json')
+    const dir = join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch)
+    return ['libonnxruntime_providers_cuda.so', 'onnxruntime_providers_cuda.dll'].some((f) => existsSync(join(dir, f)))
+  } catch {
+    return false
+  }
 }
 
 const probeCache = new Map<ResolvedProvider, Promise<string | null>>()
@@ -98,6 +116,10 @@ export function probeProvider(provider: ResolvedProvider, probeModel: Uint8Array
 export async function resolveProvider(want: OrtProvider, probeModel: Uint8Array): Promise<{ provider: ResolvedProvider; notes: string[] }> {
   const notes: string[] = []
   if (want === 'auto') {
+    if (!cudaLibraryPresent()) {
+      notes.push('cuda not used: onnxruntime-node CUDA provider libraries are not installed')
+      return { provider: 'cpu', notes }
+    }
     const why = await probeProvider('cuda', probeModel)
     if (why === null) return { provider: 'cuda', notes }
     notes.push(`cuda not used: ${why}`)
