@@ -11,7 +11,8 @@
  *   dWout = Σ_chunks pᵀ·h − scatter_add(target rows, hn)   (Gemm with C accumulates in place; one ScatterND)
  * No one-hot or zero tensor is materialised, and the Gemm-with-C chain makes onnxruntime finish one chunk
  * before starting the next (its execution order is a DFS from the outputs).
- * The caller scales dh and dWout by the loss scale (cheaper than scaling N × V).
+ * Both gradients come out multiplied by `scale` (the loss scale: 1/(tokens · micro-batches)), folded into the
+ * Gemms' alpha and the small one-hot terms, so no extra pass over (V × D) or (N × V) is needed.
  */
 import type { Graph, Value } from './ir.js'
 
@@ -51,13 +52,13 @@ export function tokenCe(g: Graph, logits: Value, p: Value, t: Value): Value {
 export interface CeGrad {
   /** Σ over tokens of cross-entropy (scalar) */
   ceSum: Value
-  /** ∂(Σ ce)/∂hn (N, D), unscaled */
+  /** scale · ∂(Σ ce)/∂hn (N, D) */
   dh: Value
-  /** ∂(Σ ce)/∂W (V, D), unscaled */
+  /** scale · ∂(Σ ce)/∂W (V, D) */
   dW: Value
 }
 
-export function ceForwardBackward(g: Graph, hn: Value, W: Value, targets: Value, maxElements?: number): CeGrad {
+export function ceForwardBackward(g: Graph, hn: Value, W: Value, targets: Value, scale: number, maxElements?: number): CeGrad {
   const N = hn.shape[0]!
   const rows = chunkRows(N, W.shape[0]!, maxElements)
   const hs = splitRows(g, hn, rows)
@@ -70,10 +71,10 @@ export function ceForwardBackward(g: Graph, hn: Value, W: Value, targets: Value,
     const logits = g.gemm(h, W, { transB: true }) // (c, V)
     const p = g.softmax(logits, 1)
     ces.push(tokenCe(g, logits, p, ts[i]!))
-    dhs.push(g.gemm(p, W)) // (c, D)
-    dW = g.gemm(p, h, dW ? { transA: true, c: dW } : { transA: true }) // (V, D)
+    dhs.push(g.gemm(p, W, { alpha: scale })) // (c, D)
+    dW = g.gemm(p, h, dW ? { transA: true, alpha: scale, c: dW } : { transA: true, alpha: scale }) // (V, D)
   })
-  const dh = g.sub(g.concat(dhs, 0), g.gather(W, g.reshape(t64, [N]))) // (N, D)
-  const dWfull = g.scatterND(dW!, t64, g.neg(hn), 'add') // rows of the targets −= hn
+  const dh = g.sub(g.concat(dhs, 0), g.mul(g.gather(W, g.reshape(t64, [N])), scale)) // (N, D)
+  const dWfull = g.scatterND(dW!, t64, g.mul(hn, -scale), 'add') // rows of the targets −= scale · hn
   return { ceSum: g.reduceSum(g.concat(ces, 0), [0, 1], false), dh, dW: dWfull }
 }

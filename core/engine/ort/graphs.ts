@@ -76,6 +76,8 @@ export function buildEvalGraph(cfg: ModelConfig, s: EvalSpec): Graph {
 
 export interface TrainSpec extends ShapeSpec {
   controller: ControllerKind
+  /** micro-batches per optimizer step: each micro-batch's loss is scaled by 1/n (baked into the graph) */
+  microBatches: number
   /** add `acc.<name>` inputs to this micro-batch's gradients */
   accumulate: boolean
   /** end with AdamW (else output the gradients) */
@@ -92,20 +94,18 @@ export function buildTrainGraph(cfg: ModelConfig, s: TrainSpec): Graph {
   const tokens = g.input('tokens', [s.batch, s.seqLen], 'int32')
   const targets = g.input('targets', [s.batch, s.seqLen], 'int32')
   const P = paramInputs(g, specs, 'p.')
-  const invMicro = g.input('inv_micro', []) // 1 / number of micro-batches
   const f = buildForward(g, cfg, lookup(P), tokens, { ...s, norm: 'fused' })
   const W = P.get('output.weight')!
 
-  const ce = ceForwardBackward(g, f.hn, W, targets, s.ceChunkElements)
+  const ce = ceForwardBackward(g, f.hn, W, targets, 1 / (N * s.microBatches), s.ceChunkElements) // d(mean CE / n)/d(Σ CE)
   g.output(ce.ceSum, 'ce_sum')
-  const ceScale = g.mul(invMicro, 1 / N) // d(mean CE / n_micro)/d(Σ CE)
-  const seeds: [Value, Value][] = [[f.hn, g.mul(ce.dh, ceScale)]]
+  const seeds: [Value, Value][] = [[f.hn, ce.dh]]
   if (s.controller !== 'none') {
     if (!f.gates) throw new Error('a controller loss needs the gate path (withGates)')
     const ctrlIn = Object.fromEntries(controllerInputs(s.controller, L).map((c) => [c.name, g.input(c.name, c.shape)]))
     const ctrl = controllerLossGraph(g, s.controller, f.gates, ctrlIn)
     g.output(ctrl, 'ctrl_loss')
-    seeds.push([ctrl, invMicro])
+    seeds.push([ctrl, g.scalar(1 / s.microBatches)])
   }
   if (f.gates) g.output(packedMoments(g, f.gates, f.masks, f.residSq), 'moments')
 
@@ -113,10 +113,7 @@ export function buildTrainGraph(cfg: ModelConfig, s: TrainSpec): Graph {
   const grads = gradients(g, seeds, wrt)
   const gradOf = (p: ParamSpec): Value | null => {
     let d = grads.get(P.get(p.name)!) ?? null
-    if (p.name === 'output.weight') {
-      const dW = g.mul(ce.dW, ceScale)
-      d = d ? g.add(d, dW) : dW
-    }
+    if (p.name === 'output.weight') d = d ? g.add(d, ce.dW) : ce.dW
     if (s.accumulate) {
       const acc = g.input('acc.' + p.name, p.shape)
       d = d ? g.add(acc, d) : acc

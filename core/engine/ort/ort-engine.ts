@@ -213,7 +213,7 @@ export class OrtEngine implements Engine {
     const graphCtrl = withGates ? controller.kind : 'none'
     const t = this.step + 1
     const scalars = adamScalarValues(opt, t, lr)
-    const common: Record<string, ort.Tensor> = { inv_micro: f32(1 / n) }
+    const common: Record<string, ort.Tensor> = {}
     for (const [k, x] of Object.entries(controllerFeeds(controller, L))) if (graphCtrl !== 'none') common[k] = new ort.Tensor('float32', x, [x.length])
     for (const k of ADAM_SCALARS) common[k] = f32(scalars[k])
 
@@ -229,6 +229,7 @@ export class OrtEngine implements Engine {
         seqLen: T,
         withGates,
         controller: graphCtrl,
+        microBatches: n,
         accumulate: i > 0,
         update: last,
         decay: opt.weight_decay !== 0,
@@ -279,9 +280,19 @@ export class OrtEngine implements Engine {
     const T = batch.seqLen
     const withGates = this.withGates
     const graphCtrl = withGates ? controller.kind : 'none'
-    const spec: TrainSpec = { batch: B, seqLen: T, withGates, controller: graphCtrl, accumulate: false, update: false, decay: false, ceChunkElements: this.opts.ceChunkElements }
+    const spec: TrainSpec = {
+      batch: B,
+      seqLen: T,
+      withGates,
+      controller: graphCtrl,
+      microBatches: 1,
+      accumulate: false,
+      update: false,
+      decay: false,
+      ceChunkElements: this.opts.ceChunkElements,
+    }
     const session = await this.session({ kind: 'train', cfg, ...spec }, () => buildTrainGraph(cfg, spec))
-    const src: Record<string, ort.Tensor> = { inv_micro: f32(1), tokens: new ort.Tensor('int32', batch.inputs, [B, T]), targets: new ort.Tensor('int32', batch.targets, [B, T]) }
+    const src: Record<string, ort.Tensor> = { tokens: new ort.Tensor('int32', batch.inputs, [B, T]), targets: new ort.Tensor('int32', batch.targets, [B, T]) }
     if (graphCtrl !== 'none') for (const [k, x] of Object.entries(controllerFeeds(controller, L))) src[k] = new ort.Tensor('float32', x, [x.length])
     const out = await session.run(this.feedsFor(session, src, { p: this.p }))
     return new Map(paramSpecs(cfg).map((s) => [s.name, out['grad.' + s.name] ? (out['grad.' + s.name]!.data as Float32Array) : new Float32Array(numel(s.shape))]))
