@@ -18,6 +18,7 @@ options:
   --batch-size N         windows per batch (default ⌊4096 / max_seq_len⌋)
   --engine ort|tfjs      tensor engine
   --backend B            engine backend
+  --threads N            ort: intra-op threads
   --json                 print one JSON object (loss, tokens, gates_mean, zeros_mean, backend, ...)`
 
 const Args = z.object({
@@ -27,11 +28,12 @@ const Args = z.object({
   batch_size: positiveInt('--batch-size').optional(),
   engine: z.enum(ENGINE_NAMES, { error: 'must be ort or tfjs' }).optional(),
   backend: z.string().optional(),
+  threads: positiveInt('--threads').optional(),
   json: z.boolean().default(false),
 })
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['checkpoint', 'data', 'max-tokens', 'batch-size', 'engine', 'backend'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['checkpoint', 'data', 'max-tokens', 'batch-size', 'engine', 'backend', 'threads'] })
   if (positionals.length) throw new UsageError(`eval takes no positional arguments, got ${positionals.join(' ')}`)
   const a = validate(Args, {
     checkpoint: options.checkpoint,
@@ -40,6 +42,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     batch_size: options['batch-size'],
     engine: options.engine,
     backend: options.backend,
+    threads: options.threads,
     json: options.json ?? false,
   })
   const tty = !a.json && process.stderr.isTTY === true
@@ -48,7 +51,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     data: a.data.split(',').map((p) => resolve(p.trim())),
     ...(a.max_tokens ? { maxTokens: a.max_tokens } : {}),
     ...(a.batch_size ? { batchSize: a.batch_size } : {}),
-    engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}) },
+    engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) },
     ...(tty ? { onProgress: (d: number, t: number) => process.stderr.write(`\r\x1b[2Kwindow ${d}/${t}`) } : {}),
   })
   if (tty) process.stderr.write('\r\x1b[2K')

@@ -24,8 +24,9 @@ options:
   --preset NAME          start from a built-in preset (${presetNames().join(', ')})
   --out DIR              run folder (default: runs/<name>-<date>-<time>)
   --resume DIR           continue a run folder (its newest checkpoint) or a checkpoint folder
-  --engine ort|tfjs      tensor engine (default: the config's, else ort when available)
+  --engine ort|tfjs      tensor engine (default: the config's, else ort)
   --backend B            tfjs: auto|tensorflow|wasm|cpu; ort: auto|cpu|cuda|webgpu
+  --threads N            ort: intra-op threads (1 makes CPU runs bit-reproducible)
   --steps N              override training.train_steps (changes the LR schedule)
   --data-dir DIR         where datasets live (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
   --json                 print one JSON object per event (start, step, validation, checkpoint, done)
@@ -39,6 +40,7 @@ const Args = z
     resume: z.string().optional(),
     engine: z.enum(ENGINE_NAMES, { error: 'must be ort or tfjs' }).optional(),
     backend: z.string().optional(),
+    threads: positiveInt('--threads').optional(),
     steps: positiveInt('--steps').optional(),
     data_dir: z.string().optional(),
     json: z.boolean().default(false),
@@ -53,12 +55,13 @@ function stamp(d = new Date()): string {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['preset', 'out', 'resume', 'engine', 'backend', 'steps', 'data-dir'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['preset', 'out', 'resume', 'engine', 'backend', 'threads', 'steps', 'data-dir'] })
   if (positionals.length > 1) throw new UsageError(`train takes one CONFIG.json, got ${positionals.join(' ')}`)
   const a = validate(Args, { ...options, data_dir: options['data-dir'], 'data-dir': undefined, config: positionals[0] })
   const overrides: Record<string, unknown> = {}
   if (a.steps) overrides.training = { train_steps: a.steps }
-  if (a.engine || a.backend) overrides.engine = { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}) }
+  if (a.engine || a.backend || a.threads)
+    overrides.engine = { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) }
 
   let config: RunConfig
   let warnings: string[]

@@ -384,7 +384,8 @@ export class Trainer {
         this.controller.update(gates.gates.mean, gates.gates.var)
       }
       const sec = (performance.now() - t0) / 1000
-      recentStepSec = step === start ? sec : 0.9 * recentStepSec + 0.1 * sec
+      // the first steps include one-off costs (graph building, warm-up): take the second as the ETA's starting point
+      recentStepSec = step <= start + 1 ? sec : 0.9 * recentStepSec + 0.1 * sec
       this.metricsSoFar.tokens += perStep
       this.metricsSoFar.train_seconds += sec
       this.metricsSoFar.last_loss = r.loss
