@@ -12,7 +12,7 @@ Evaluate a checkpoint folder (config.json + model.safetensors, e.g. one of the p
 token shard: every full window of max_seq_len + 1 tokens, in order, stride max_seq_len.
 
 options:
-  --checkpoint DIR       checkpoint folder (a run's final/ or checkpoints/step-XXXXXX/ works too)
+  --checkpoint DIR       checkpoint folder (or a run folder: its final/; checkpoints/step-XXXXXX/ work too)
   --data SHARD.bin       token shard (several: comma-separated, evaluated in order)
   --max-tokens N         evaluate at most the first ⌊N / max_seq_len⌋ windows
   --batch-size N         windows per batch (default ⌊4096 / max_seq_len⌋)

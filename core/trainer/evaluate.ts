@@ -4,7 +4,9 @@
  * batch included); the loss is the mean cross-entropy over every predicted token. Gate statistics as B.7
  * (zero_eps 1e-8), per layer, weighted by tokens.
  */
-import { loadModelCheckpoint } from '../checkpoint/index.js'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { CONFIG_FILE, FINAL_DIR, loadModelCheckpoint } from '../checkpoint/index.js'
 import { evalWindows, planEval } from '../data/loader.js'
 import { REFERENCE_OPTIMIZER, type Engine, type EngineInfo } from '../engine/engine.js'
 import { createEngine, type CreateEngineOptions } from '../engine/index.js'
@@ -51,8 +53,15 @@ export interface EvaluateResult {
   tokens_per_sec: number
 }
 
+/** A checkpoint folder, or a run folder (its final/ checkpoint). */
+export function resolveCheckpointDir(dir: string): string {
+  if (!existsSync(join(dir, CONFIG_FILE)) && existsSync(join(dir, FINAL_DIR, CONFIG_FILE))) return join(dir, FINAL_DIR)
+  return dir
+}
+
 export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateResult> {
-  const { config, weights } = loadModelCheckpoint(o.checkpoint)
+  const checkpoint = resolveCheckpointDir(o.checkpoint)
+  const { config, weights } = loadModelCheckpoint(checkpoint)
   const T = config.max_seq_len
   const shards = typeof o.data === 'string' ? [o.data] : o.data
   const B = o.batchSize ?? Math.max(1, Math.floor(4096 / T))
@@ -93,7 +102,7 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateRe
       engine: engine.info.engine,
       backend: engine.info.backend,
       versions: engine.info.versions,
-      checkpoint: o.checkpoint,
+      checkpoint,
       data: shards,
       model: {
         dim: config.dim,
