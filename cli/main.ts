@@ -4,9 +4,12 @@
  * non-zero without a stack trace; SKIPBENCH_DEBUG=1 shows stacks.
  */
 import { readFileSync } from 'node:fs'
+import { compareCommand, COMPARE_HELP } from './commands/compare.js'
 import { dataCommand, DATA_HELP } from './commands/data.js'
 import { evalCommand, EVAL_HELP } from './commands/eval.js'
+import { flopsCommand, FLOPS_HELP } from './commands/flops.js'
 import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
+import { sweepCommand, SWEEP_HELP } from './commands/sweep.js'
 import { trainCommand, TRAIN_HELP } from './commands/train.js'
 import { UsageError } from './args.js'
 
@@ -15,6 +18,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
   data: { run: dataCommand, help: DATA_HELP, summary: 'prepare, list and inspect datasets (token shards)' },
   presets: { run: presetsCommand, help: PRESETS_HELP, summary: 'list the built-in presets' },
+  flops: { run: flopsCommand, help: FLOPS_HELP, summary: 'parameter count and FLOPs of a config (paper and corrected estimators)' },
+  sweep: { run: sweepCommand, help: SWEEP_HELP, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
+  compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
 }
 
 function usage(): string {

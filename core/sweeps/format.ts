@@ -1,0 +1,199 @@
+/** Plain-text rendering of comparisons, sweep plans and estimates for the terminal (pure; no I/O). */
+import type { Comparison, Summary } from '../analysis/index.js'
+import type { ExpandedSweep } from './grid.js'
+import type { SweepEstimate } from './estimate.js'
+
+/** 6.261e11 style: compact and unambiguous on any scale. */
+export function fmtFlops(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—'
+  if (x === 0) return '0'
+  const [m, e] = x.toExponential(3).split('e')
+  return `${m}e${Number(e)}`
+}
+
+export function fmtSeconds(sec: number | null | undefined): string {
+  if (sec === null || sec === undefined || !Number.isFinite(sec)) return '—'
+  const s = Math.round(sec)
+  if (s < 60) return `${Math.max(0, sec).toFixed(sec < 10 ? 1 : 0)} s`
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const ss = s % 60
+  return h ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(ss).padStart(2, '0')} s`
+}
+
+const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(4))
+const fmtSigned = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`)
+const fmtPct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : '−'}${(Math.abs(x) * 100).toFixed(1)}%`)
+
+/** A left/right aligned text table (numbers right-aligned). */
+export function table(header: string[], rows: string[][], indent = '  '): string {
+  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^([−+\-]?\d|—$)/.test(r[i] ?? '')))
+  const line = (r: string[]) =>
+    indent +
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(w[i]!) : c.padEnd(w[i]!)))
+      .join('  ')
+      .trimEnd()
+  return [line(header), ...rows.map(line)].join('\n')
+}
+
+function pm(s: Summary | null, f: (x: number) => string, scale = 1): string {
+  if (!s) return '—'
+  const mean = f(s.mean * scale)
+  if (!s.ci) return `${mean} (n=1)`
+  const half = ((s.ci[1] - s.ci[0]) / 2) * scale
+  return `${mean} ± ${f(half).replace(/^[+−]/, '')}`
+}
+
+export function formatComparison(c: Comparison & { experiment?: string | null; runs?: number }): string {
+  const out: string[] = []
+  const level = `${Math.round(c.level * 100)}%`
+  const head = c.experiment ? `experiment ${c.experiment}: ` : ''
+  out.push(`${head}${c.runs ?? c.gated.length + c.summary.denseRuns + c.excluded.length} runs; ${c.flopsKind} FLOPs (${c.flopsKind === 'inference' ? 'per sequence' : 'whole run'}), ${c.estimator} estimator`)
+  if (c.reference)
+    out.push(`evaluation: dataset ${c.reference.dataset}, tokenizer ${c.reference.tokenizer}, ${c.reference.valTokens.toLocaleString('en-US')} validation tokens, context ${c.reference.seqLen}`)
+  out.push('')
+
+  out.push(`dense frontier (${c.frontier.points.length} point${c.frontier.points.length === 1 ? '' : 's'}, seed-group means):`)
+  if (c.frontier.points.length)
+    out.push(table(['FLOPs', 'val CE', 'group', 'runs'], c.frontier.points.map((p) => [fmtFlops(p.flops), fmtLoss(p.loss), p.label ?? '', p.ids.join(', ')])))
+  else out.push('  (none: no comparable dense runs)')
+  if (c.frontier.dominated.length) {
+    out.push('  dominated dense points (not on the frontier):')
+    for (const d of c.frontier.dominated) out.push(`    ${fmtFlops(d.flops)}  ${fmtLoss(d.loss)}  ${d.ids.join(', ')}  (dominated by ${d.dominatedBy.join(', ')})`)
+  }
+  out.push('')
+
+  out.push('gated runs: gap = val CE − dense frontier CE at equal FLOPs (> 0: worse than dense);')
+  out.push('            saving = 1 − FLOPs / dense FLOPs at equal CE (> 0: cheaper than dense). Beyond the frontier: not extrapolated.')
+  if (c.gated.length) {
+    out.push(
+      table(
+        ['run', 'seed', 'FLOPs', 'val CE', 'zeros', 'frontier CE', 'gap', 'dense FLOPs', 'saving', 'note'],
+        c.gated.map((g) => {
+          const notes: string[] = []
+          if (g.atEqualFlops.extrapolated) notes.push(`FLOPs ${g.atEqualFlops.extrapolated} the frontier's range`)
+          if (g.atEqualLoss.extrapolated) notes.push(`CE ${g.atEqualLoss.extrapolated === 'below' ? 'above' : 'below'} the frontier's range`)
+          return [
+            g.id,
+            String(g.seed),
+            fmtFlops(g.flops),
+            fmtLoss(g.loss),
+            g.zeroFraction === null ? '—' : `${(g.zeroFraction * 100).toFixed(1)}%`,
+            fmtLoss(g.atEqualFlops.frontierLoss),
+            fmtSigned(g.atEqualFlops.gap),
+            fmtFlops(g.atEqualLoss.denseFlops),
+            fmtPct(g.atEqualLoss.flopsSaving),
+            notes.join('; '),
+          ]
+        }),
+      ),
+    )
+  } else out.push('  (none)')
+  out.push('')
+
+  out.push(`seed groups (mean ± ${level} CI half-width; n = 1: no interval):`)
+  if (c.groups.length)
+    out.push(
+      table(
+        ['group', 'n', 'seeds', 'val CE', 'FLOPs', 'gap', 'saving', 'frontier'],
+        c.groups.map((g) => [
+          g.label,
+          String(g.n),
+          g.seeds.join(','),
+          pm(g.loss, (x) => x.toFixed(4)),
+          fmtFlops(g.flops.mean),
+          pm(g.gap, (x) => fmtSigned(x)),
+          pm(g.flopsSaving, (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`, 100),
+          g.kind === 'dense' ? (g.onFrontier ? 'on' : 'dominated') : '',
+        ]),
+      ),
+    )
+  else out.push('  (none)')
+  out.push('')
+
+  const s = c.summary
+  out.push(
+    `summary: ${s.denseRuns} dense, ${s.gatedRuns} gated; ${s.withinRange} gated within the frontier's FLOPs range ` +
+      `(${s.extrapolatedBelow} below, ${s.extrapolatedAbove} above); ${s.beatFrontier} beat the frontier` +
+      (s.gap ? `; mean gap ${pm(s.gap, (x) => fmtSigned(x))} nats` : '') +
+      (s.flopsSaving ? `; mean saving ${pm(s.flopsSaving, (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`, 100)}` : ''),
+  )
+  if (c.excluded.length) {
+    out.push('')
+    out.push(`excluded (${c.excluded.length}):`)
+    for (const e of c.excluded) out.push(`  ${e.id}: ${e.reason}`)
+  }
+  out.push('')
+  out.push(`verdict: ${c.verdict}`)
+  return out.join('\n')
+}
+
+/** The expanded grid (valid and invalid points) with the estimate. */
+export function formatSweepPlan(sweep: ExpandedSweep, est: SweepEstimate | null): string {
+  const out: string[] = []
+  out.push(`sweep ${sweep.name}: ${sweep.points.length} runs${sweep.invalid.length ? `, ${sweep.invalid.length} invalid points` : ''}`)
+  if (sweep.description) out.push(sweep.description)
+  out.push('')
+  const byIndex = new Map(est?.points.map((p) => [p.index, p]) ?? [])
+  out.push(
+    table(
+      ['#', 'run', 'L', 'kind', 'controller', 'params', 'steps', 'tokens', 'train FLOPs paper', 'corrected', 'at target (corr.)', 'time'],
+      sweep.points.map((p) => {
+        const e = byIndex.get(p.index)
+        const c = p.config
+        const ctl = c.controller as { name: string; mean_target_end?: number }
+        return [
+          String(p.index),
+          p.name,
+          String(c.model.n_layers),
+          c.model.zero_init_masks ? 'dense' : `gated/${c.model.gated_attention}`,
+          ctl.name + (ctl.mean_target_end !== undefined && ctl.name !== 'dummy' ? ` E=${ctl.mean_target_end}` : ''),
+          e ? e.params.toLocaleString('en-US') : '',
+          String(c.training.train_steps),
+          e ? e.tokens.toLocaleString('en-US') : '',
+          fmtFlops(e?.flops.paper.training),
+          fmtFlops(e?.flops.corrected.training),
+          fmtFlops(e?.flops.corrected.trainingAtTarget),
+          e?.seconds ? fmtSeconds(e.seconds.total) + (e.rate === 'extrapolated' ? '*' : '') : '—',
+        ]
+      }),
+    ),
+  )
+  if (sweep.invalid.length) {
+    out.push('')
+    out.push('invalid points (not queued):')
+    for (const p of sweep.invalid) out.push(`  #${p.index} ${p.name}: ${p.problems.join('; ')}`)
+  }
+  const warn = [...sweep.warnings, ...sweep.points.flatMap((p) => p.warnings.map((w) => `${p.name}: ${w}`))]
+  if (warn.length) {
+    out.push('')
+    for (const w of warn) out.push(`warning: ${w}`)
+  }
+  if (est) {
+    out.push('')
+    out.push(formatEstimate(est))
+  }
+  return out.join('\n')
+}
+
+export function formatEstimate(est: SweepEstimate): string {
+  const out: string[] = []
+  const t = est.totals
+  out.push(`estimate for ${t.runs} runs, ${t.tokens.toLocaleString('en-US')} training tokens:`)
+  out.push(`  training FLOPs, paper estimator (forward only):   ${fmtFlops(t.flops.paper.training)} with every gate open, ${fmtFlops(t.flops.paper.trainingAtTarget)} at the targets`)
+  out.push(`  training FLOPs, corrected estimator (3 × forward): ${fmtFlops(t.flops.corrected.training)} with every gate open, ${fmtFlops(t.flops.corrected.trainingAtTarget)} at the targets`)
+  if (est.calibrations.length) {
+    out.push(`  wall time on this machine, one run at a time: ${fmtSeconds(t.seconds)}`)
+    for (const c of est.calibrations)
+      out.push(
+        `    calibration ${c.shape.engine}/${c.backendUsed} L=${c.shape.n_layers} d=${c.shape.dim} T=${c.shape.max_seq_len} B=${c.shape.batch_size}${c.shape.gated ? ' gated' : ''}: ` +
+          `${(c.trainFlopsPerSecond / 1e9).toFixed(2)} GFLOP/s training (${c.microStepSeconds.toFixed(3)} s per micro-batch), ` +
+          `${(c.evalFlopsPerSecond / 1e9).toFixed(2)} GFLOP/s evaluation, setup ${c.setupSeconds.toFixed(1)} s (measured ${c.measuredAt})`,
+      )
+  } else out.push('  wall time: unknown (not calibrated)')
+  for (const n of est.notes) out.push(`  note: ${n}`)
+  if (est.points.some((p) => p.rate === 'extrapolated')) out.push('  * rate taken from the nearest calibrated size (outside the calibrated range)')
+  return out.join('\n')
+}

@@ -1,0 +1,83 @@
+/**
+ * Sweeps (issue 6): grids over RunConfig fields expanded into validated runs of one experiment, an estimate of
+ * their FLOPs and wall time from a calibration of this machine, queuing through the job runner, and the
+ * comparison of the finished runs (stored runs → analysis RunRecords → compareRuns).
+ */
+export {
+  evaluationKey,
+  expandSweep,
+  getPath,
+  normalizePath,
+  parseAssignment,
+  pointName,
+  setPath,
+  SweepError,
+  type ExpandedSweep,
+  type InvalidPoint,
+  type SweepGroupSpec,
+  type SweepPoint,
+  type SweepSpec,
+} from './grid.js'
+export {
+  paperGrid,
+  PAPER_DEPTHS,
+  PAPER_GATED_DEPTH,
+  PAPER_GRID_GROUPS,
+  PAPER_TARGET_ENDS,
+  SCALES,
+  SWEEP_PRESETS,
+  SWEEP_SCALES,
+  sweepPreset,
+  type PaperGridGroup,
+  type PaperGridOptions,
+  type ScaleSpec,
+  type SweepPresetInfo,
+  type SweepScale,
+} from './presets.js'
+export {
+  calibrate,
+  CalibrationCache,
+  calibrationKey,
+  calibrationShape,
+  hostInfo,
+  microStepFlops,
+  type CalibrateOptions,
+  type Calibration,
+  type CalibrationShape,
+} from './calibrate.js'
+export {
+  calibrationTargets,
+  estimateFromCalibrations,
+  estimateSweep,
+  pointFlops,
+  pointSeconds,
+  PRIOR_FLOPS_PER_SECOND,
+  targetSparsity,
+  trainRate,
+  validationCount,
+  validationTokens,
+  WORKER_START_SECONDS,
+  type EstimateOptions,
+  type PointEstimate,
+  type PointFlops,
+  type SweepEstimate,
+} from './estimate.js'
+export {
+  compareExperiment,
+  costRun,
+  dataLabels,
+  experimentRuns,
+  findExperiment,
+  recordId,
+  runRecordsFromStore,
+  targetEnd,
+  toRunRecord,
+  type CostedRun,
+  type CostOptions,
+  type CostResult,
+  type ExperimentComparison,
+  type RecordsOptions,
+  type ValidationSource,
+} from './records.js'
+export { queueSweep, waitForSweep, type QueuedPoint, type QueuedSweep, type QueueSweepOptions, type SweepProgress } from './queue.js'
+export { fmtFlops, fmtSeconds, formatComparison, formatEstimate, formatSweepPlan, table } from './format.js'
