@@ -26,7 +26,7 @@ import { StoreError } from '../store/errors.js'
 import { ingestRunFolder, syncCheckpoints } from '../store/ingest.js'
 import { checkpointProblem, runKind, toPoints } from '../store/run-folder.js'
 import type { Store } from '../store/store.js'
-import { nowIso, RESUMABLE_JOB_STATUSES, type Evaluation, type Job, type JobKind, type JobStatus, type JsonObject, type Run, type RunStatus } from '../store/types.js'
+import { nowIso, RESUMABLE_JOB_STATUSES, type Evaluation, type MetricPoint, type Job, type JobKind, type JobStatus, type JsonObject, type Run, type RunStatus } from '../store/types.js'
 import { resolveRunConfigInput } from '../trainer/run.js'
 import { parseRunConfig, runConfigToJson } from '../trainer/run-config.js'
 import { TypedEmitter } from './events.js'
@@ -121,7 +121,9 @@ export class JobError extends StoreError {
 }
 
 interface Op {
-  apply: () => void
+  /** metric rows: inserted for the whole batch at once, before every apply() of the batch */
+  metrics?: { runId: number; points: MetricPoint[] }
+  apply?: () => void
   /** runs after the commit (events, in-memory state) */
   after?: () => void
   rows: number
@@ -358,7 +360,10 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     const batch = this.ops
     try {
       this.store.transaction(() => {
-        for (const op of batch) op.apply()
+        const rows: { runId: number; points: MetricPoint[] }[] = []
+        for (const op of batch) if (op.metrics) rows.push(op.metrics)
+        if (rows.length) this.store.metrics.insertBatch(rows)
+        for (const op of batch) op.apply?.()
       })
     } catch (e) {
       if (!isStorageError(e)) return this.flushOneByOne(batch, e)
@@ -540,8 +545,8 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
         const tps = msg.tokensPerSec
         this.push({
           rows: points.length,
+          metrics: { runId, points },
           apply: () => {
-            this.store.metrics.insert(runId, points)
             if (tps !== null && Number.isFinite(tps) && msg.event === 'step' && (msg.step % 10 === 0 || msg.step + 1 === msg.totalSteps))
               this.store.runs.update(runId, { tokensPerSec: this.store.metrics.meanTokensPerSec(runId) ?? tps })
           },
@@ -937,7 +942,10 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.pendingRows = 0
     for (const op of batch) {
       try {
-        this.store.transaction(op.apply)
+        this.store.transaction(() => {
+          if (op.metrics) this.store.metrics.insertBatch([op.metrics])
+          op.apply?.()
+        })
         op.after?.()
       } catch (e) {
         if (isStorageError(e)) {

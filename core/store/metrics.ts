@@ -88,7 +88,13 @@ export class MetricsRepository {
                            WHEN excluded.max_value IS NULL THEN max_value
                            ELSE max(max_value, excluded.max_value) END`),
       runLastStep: db.prepare('UPDATE runs SET last_step = max(last_step, ?) WHERE id = ?'),
-      series: db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? ORDER BY step').raw(true),
+      // two JSON arrays built in C and parsed by V8: ~3× faster than one JS row object per point (doubles round-trip)
+      series: db
+        .prepare(
+          `SELECT count(*), json_group_array(step), json_group_array(value) FROM
+             (SELECT step, value FROM metrics WHERE run_id = ? AND key_id = ? AND step BETWEEN ? AND ? ORDER BY step)`,
+        )
+        .raw(true),
       keysOfRun: db.prepare('SELECT k.key FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.key').pluck(),
       summariesOfRun: db.prepare(
         'SELECT k.key, s.* FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = ? ORDER BY k.key',
@@ -155,45 +161,61 @@ export class MetricsRepository {
   }
 
   /**
-   * Insert points for one run in one transaction (a savepoint when called inside another transaction). Points
-   * already stored (same run, key, step) are ignored. Returns the number of new rows. Maintains metric_summaries and
-   * runs.last_step.
+   * Insert points for one run in one transaction (or inside the caller's). Points already stored (same run, key,
+   * step) are ignored. Returns the number of new rows. Maintains metric_summaries and runs.last_step.
    */
   insert(runId: number, points: Iterable<MetricPoint>): number {
-    return this.tx(() => {
-      const aggs = new Map<number, Agg>()
+    return this.insertBatch([{ runId, points }])
+  }
+
+  /**
+   * Insert the points of several messages (of one or several runs) at once: the job runner's flush. Summaries are
+   * aggregated over the whole batch, so a batch of 125 steps × 40 metrics does 40 summary upserts, not 5,000.
+   */
+  insertBatch(items: Iterable<{ runId: number; points: Iterable<MetricPoint> }>): number {
+    const work = () => {
+      const aggs = new Map<number, Map<number, Agg>>()
+      const maxSteps = new Map<number, number>()
       let inserted = 0
-      let maxStep = -1
-      for (const p of points) {
-        const keyId = this.keyId(p.key)
-        const v = toDbNumber(p.value)
-        if (this.s.insert.run(runId, keyId, p.step, v).changes === 0) continue
-        inserted++
-        if (p.step > maxStep) maxStep = p.step
-        const a = aggs.get(keyId)
-        if (!a) {
-          aggs.set(keyId, { count: 1, first: p.step, last: p.step, lastValue: v, min: v, minStep: v === null ? null : p.step, max: v })
-          continue
-        }
-        a.count++
-        if (p.step < a.first) a.first = p.step
-        if (p.step > a.last) {
-          a.last = p.step
-          a.lastValue = v
-        }
-        if (v !== null) {
-          if (a.min === null || v < a.min || (v === a.min && p.step < a.minStep!)) {
-            a.min = v
-            a.minStep = p.step
+      for (const { runId, points } of items) {
+        let runAggs = aggs.get(runId)
+        if (!runAggs) aggs.set(runId, (runAggs = new Map()))
+        let maxStep = maxSteps.get(runId) ?? -1
+        for (const p of points) {
+          const keyId = this.keyId(p.key)
+          const v = toDbNumber(p.value)
+          if (this.s.insert.run(runId, keyId, p.step, v).changes === 0) continue
+          inserted++
+          if (p.step > maxStep) maxStep = p.step
+          const a = runAggs.get(keyId)
+          if (!a) {
+            runAggs.set(keyId, { count: 1, first: p.step, last: p.step, lastValue: v, min: v, minStep: v === null ? null : p.step, max: v })
+            continue
           }
-          if (a.max === null || v > a.max) a.max = v
+          a.count++
+          if (p.step < a.first) a.first = p.step
+          if (p.step > a.last) {
+            a.last = p.step
+            a.lastValue = v
+          }
+          if (v !== null) {
+            if (a.min === null || v < a.min || (v === a.min && p.step < a.minStep!)) {
+              a.min = v
+              a.minStep = p.step
+            }
+            if (a.max === null || v > a.max) a.max = v
+          }
         }
+        maxSteps.set(runId, maxStep)
       }
-      for (const [keyId, a] of aggs)
-        this.s.summaryUpsert.run({ run: runId, key: keyId, count: a.count, first: a.first, last: a.last, lastValue: a.lastValue, min: a.min, minStep: a.minStep, max: a.max })
-      if (maxStep >= 0) this.s.runLastStep.run(maxStep, runId)
+      for (const [runId, runAggs] of aggs)
+        for (const [keyId, a] of runAggs)
+          this.s.summaryUpsert.run({ run: runId, key: keyId, count: a.count, first: a.first, last: a.last, lastValue: a.lastValue, min: a.min, minStep: a.minStep, max: a.max })
+      for (const [runId, maxStep] of maxSteps) if (maxStep >= 0) this.s.runLastStep.run(maxStep, runId)
       return inserted
-    })
+    }
+    // inside the caller's transaction no savepoint is needed: its failure rolls all of this back
+    return this.db.inTransaction ? work() : this.tx(work)
   }
 
   /** Delete every row of the run with step > `step` (resume from a checkpoint at `step`); recomputes summaries. */
@@ -229,21 +251,15 @@ export class MetricsRepository {
   series(runId: number, key: string, opts: SeriesOptions = {}): Series {
     const keyId = this.existingKeyId(key)
     if (keyId === null) return { key, steps: [], values: [], total: 0 }
-    const rows = this.s.series.all(runId, keyId, opts.fromStep ?? Number.MIN_SAFE_INTEGER, opts.toStep ?? Number.MAX_SAFE_INTEGER) as [number, number | null][]
-    const n = rows.length
-    const steps = new Float64Array(n)
-    const values = new Float64Array(n)
-    for (let i = 0; i < n; i++) {
-      const r = rows[i]!
-      steps[i] = r[0]
-      values[i] = fromDbNumber(r[1])
-    }
+    const [n, stepsJson, valuesJson] = this.s.series.get(runId, keyId, opts.fromStep ?? Number.MIN_SAFE_INTEGER, opts.toStep ?? Number.MAX_SAFE_INTEGER) as [number, string, string]
+    const steps = JSON.parse(stepsJson) as number[]
+    const values = (JSON.parse(valuesJson) as (number | null)[]).map(fromDbNumber)
     const max = opts.maxPoints ?? 1000
     if (max > 0 && n > max) {
       const d = lttb(steps, values, max)
       return { key, steps: d.xs, values: d.ys, total: n }
     }
-    return { key, steps: Array.from(steps), values: Array.from(values), total: n }
+    return { key, steps, values, total: n }
   }
 
   /** Steps stored for one key of a run (tests and integrity checks). */
