@@ -71,7 +71,7 @@ const PATCH_COLUMNS: Record<keyof JobPatch, string> = {
 }
 
 export class JobsRepository {
-  private readonly s: Record<'insert' | 'byId' | 'next' | 'claim' | 'countActive' | 'interrupt' | 'list' | 'listAll' | 'remove' | 'byRun', Statement>
+  private readonly s: Record<'insert' | 'byId' | 'next' | 'claim' | 'countActive' | 'list' | 'listAll' | 'remove' | 'byRun', Statement>
   private readonly dynamic: StatementCache
 
   constructor(private readonly db: SqliteDatabase) {
@@ -84,11 +84,6 @@ export class JobsRepository {
       claim: db.prepare(`UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = @now, ended_at = NULL, error = NULL,
           pid = NULL, host = @host, updated_at = @now WHERE id = @id AND status = 'queued' RETURNING *`),
       countActive: db.prepare(`SELECT count(*) FROM jobs WHERE kind = ? AND status IN ('running', 'pausing', 'cancelling')`).pluck(),
-      // the parent died: running → interrupted, pausing → paused, cancelling → cancelled
-      interrupt: db.prepare(`UPDATE jobs SET
-          status = CASE status WHEN 'pausing' THEN 'paused' WHEN 'cancelling' THEN 'cancelled' ELSE 'interrupted' END,
-          error = CASE status WHEN 'running' THEN @reason ELSE error END, pid = NULL, ended_at = @now, updated_at = @now
-        WHERE status IN ('running', 'pausing', 'cancelling') RETURNING *`),
       list: db.prepare(`SELECT * FROM jobs WHERE status IN (SELECT value FROM json_each(?)) ORDER BY id DESC LIMIT ?`),
       listAll: db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?'),
       remove: db.prepare('DELETE FROM jobs WHERE id = ?'),
@@ -145,11 +140,6 @@ export class JobsRepository {
     const r = this.dynamic.get(`UPDATE jobs SET ${sets.concat('updated_at = @now').join(', ')} WHERE id = @id RETURNING *`).get(params) as JobRow | undefined
     if (!r) throw new NotFoundError(`job ${id}`)
     return toJob(r)
-  }
-
-  /** Start-up recovery: every job that was active when the previous parent died. Returns the changed jobs. */
-  markInterrupted(reason: string): Job[] {
-    return (this.s.interrupt.all({ reason, now: nowIso() }) as JobRow[]).map(toJob)
   }
 
   list(opts: { status?: JobStatus[]; limit?: number } = {}): Job[] {
