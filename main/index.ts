@@ -1,15 +1,23 @@
 /**
- * Electron main process: lifecycle, the window and IPC wiring only. Every method of the contract is served by
- * core/service after validation (core/service/dispatch); main computes nothing itself.
+ * Electron main process: lifecycle, the window, IPC wiring and native dialogs only. Every method of the contract is
+ * served by core/service after validation (main/ipc.ts); events go to the window on one channel. Training runs in
+ * separate Node processes (ADR 0003): the worker runs the TypeScript sources under Electron-as-Node with tsx, so the
+ * app process never loads onnxruntime.
  */
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
-import { dirname, join } from 'node:path'
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { API_METHODS, channelOf } from '../core/contract/api.js'
-import { createService, dispatch, BadRequest } from '../core/service/service.js'
-import { secureWindowOptions, CONTENT_SECURITY_POLICY, isAllowedNavigation } from './security.js'
+import { EVENT_CHANNEL, type ServerEvent } from '../core/contract/api.js'
+import { forkLauncher } from '../core/jobs/process.js'
+import { createService, type Service } from '../core/service/service.js'
+import { registerApi } from './ipc.js'
+import { CONTENT_SECURITY_POLICY, isAllowedNavigation, secureWindowOptions } from './security.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+/** the repository (out/main/index.js → ../..): worker sources and node_modules live there */
+const root = resolve(here, '../..')
+let service: Service | null = null
 
 if (!app.requestSingleInstanceLock()) {
   app.quit()
@@ -24,52 +32,105 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(start)
 }
 
-function registerApi(dataDir: string): void {
-  const service = createService({ transport: 'electron', dataDir })
-  for (const method of API_METHODS) {
-    ipcMain.handle(channelOf(method), async (event, payload: unknown) => {
-      // only our own top-level frame may call (VS Code's validateIPC idea)
-      if (!event.senderFrame || event.senderFrame !== event.sender.mainFrame) throw new Error('IPC from a sub-frame refused')
-      try {
-        return { ok: true, value: await dispatch(service, method, payload) }
-      } catch (e) {
-        return { ok: false, error: (e as Error).message, code: e instanceof BadRequest ? 'bad_request' : 'internal' }
-      }
-    })
+/** The data folder: chosen in Settings (remembered in userData/skipbench.json), default userData/data. */
+function prefsFile(): string {
+  return join(app.getPath('userData'), 'skipbench.json')
+}
+function dataDirPreference(): string {
+  try {
+    const p = JSON.parse(readFileSync(prefsFile(), 'utf8')) as { dataDir?: unknown }
+    if (typeof p.dataDir === 'string' && p.dataDir) return p.dataDir
+  } catch {
+    /* first start */
   }
+  return process.env['SKIPBENCH_DATA_DIR'] ?? join(app.getPath('userData'), 'data')
+}
+function rememberDataDir(dir: string): void {
+  mkdirSync(dirname(prefsFile()), { recursive: true })
+  writeFileSync(prefsFile(), JSON.stringify({ dataDir: dir }, null, 2))
+}
+
+function broadcast(e: ServerEvent): void {
+  for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(EVENT_CHANNEL, e)
+}
+
+async function openService(): Promise<Service> {
+  const workerEntry = join(root, 'core/jobs/worker-entry.ts')
+  const native = process.env['SKIPBENCH_SQLITE_BINDING']
+  return createService({
+    transport: 'electron',
+    dataDir: dataDirPreference(),
+    dataDirEditable: true,
+    onDataDirChange: rememberDataDir,
+    ...(native && existsSync(native) ? { nativeBinding: native } : {}),
+    // the Electron binary as plain Node (ELECTRON_RUN_AS_NODE) runs the worker from sources with tsx
+    launcher: forkLauncher({ entry: workerEntry }),
+    workerEnv: { ELECTRON_RUN_AS_NODE: '1' },
+    overrides: {
+      async pickPath({ kind, title, multiple }) {
+        const w = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]
+        const props: ('openFile' | 'openDirectory' | 'multiSelections')[] = [kind === 'folder' ? 'openDirectory' : 'openFile']
+        if (multiple) props.push('multiSelections')
+        const opts = { title: title ?? (kind === 'folder' ? 'Choose a folder' : 'Choose a file'), properties: props }
+        const r = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts)
+        return { supported: true, paths: r.canceled ? [] : r.filePaths }
+      },
+    },
+  })
 }
 
 function createWindow(): void {
   const win = new BrowserWindow({
-    width: 1280,
-    height: 840,
+    width: 1360,
+    height: 880,
     show: false,
     title: 'skipbench',
     webPreferences: { ...secureWindowOptions, preload: join(here, '../preload/index.cjs') },
   })
   win.on('ready-to-show', () => win.show())
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
-  win.webContents.on('will-navigate', (e, url) => {
-    if (!isAllowedNavigation(url, process.env['ELECTRON_RENDERER_URL'])) e.preventDefault()
-  })
   if (process.env['ELECTRON_RENDERER_URL']) void win.loadURL(process.env['ELECTRON_RENDERER_URL'])
   else void win.loadFile(join(here, '../renderer/index.html'))
 }
 
-function start(): void {
+async function start(): Promise<void> {
   session.defaultSession.webRequest.onHeadersReceived((details, cb) => {
     cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false))
-  registerApi(join(app.getPath('userData'), 'data'))
+  // every web contents (including any a bug might create): no new windows, no navigation away, no webviews
+  app.on('web-contents-created', (_e, contents) => {
+    contents.setWindowOpenHandler(({ url }) => {
+      if (url.startsWith('https://')) void shell.openExternal(url)
+      return { action: 'deny' }
+    })
+    contents.on('will-navigate', (e, url) => {
+      if (!isAllowedNavigation(url, process.env['ELECTRON_RENDERER_URL'])) e.preventDefault()
+    })
+    contents.on('will-attach-webview', (e) => e.preventDefault())
+  })
+  try {
+    service = await openService()
+  } catch (e) {
+    dialog.showErrorBox('skipbench cannot open its data folder', `${(e as Error).message}\n\nData folder: ${dataDirPreference()}`)
+    app.quit()
+    return
+  }
+  service.on(broadcast)
+  registerApi(ipcMain, () => service!.handlers)
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()
   })
 }
+
+let quitting = false
+app.on('before-quit', (e) => {
+  // running jobs checkpoint and pause before the app exits (resumable from the Run page)
+  if (!service || quitting) return
+  e.preventDefault()
+  quitting = true
+  void service.close().finally(() => app.quit())
+})
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit()

@@ -1,21 +1,24 @@
 /**
- * The narrow, typed bridge: exactly the contract's methods, nothing else (no raw ipcRenderer).
- * Sandboxed preload: electron-vite bundles core/contract into this file.
+ * The narrow, typed bridge: exactly the contract's methods and `on(event, cb) → unsubscribe`, nothing else (no raw
+ * ipcRenderer). Sandboxed preload: electron-vite bundles core/contract into this file (CommonJS).
  */
 import { contextBridge, ipcRenderer } from 'electron'
-import { API_METHODS, channelOf, type SkipbenchApi } from '../core/contract/api.js'
+import { EVENT_CHANNEL, ServerEvent } from '../core/contract/api.js'
+import { buildBridge, type Reply } from './bridge.js'
 
-type Reply = { ok: true; value: unknown } | { ok: false; error: string; code: string }
+const listeners = new Set<(e: ServerEvent) => void>()
+ipcRenderer.on(EVENT_CHANNEL, (_event, payload: unknown) => {
+  const r = ServerEvent.safeParse(payload)
+  if (!r.success) return
+  for (const cb of [...listeners]) cb(r.data)
+})
 
-const api = Object.fromEntries(
-  API_METHODS.map((m) => [
-    m,
-    async (input: unknown) => {
-      const r = (await ipcRenderer.invoke(channelOf(m), input ?? {})) as Reply
-      if (!r.ok) throw new Error(r.error)
-      return r.value
-    },
-  ]),
-) as SkipbenchApi
+const bridge = buildBridge({
+  invoke: (channel, payload) => ipcRenderer.invoke(channel, payload) as Promise<Reply>,
+  subscribe(listener) {
+    listeners.add(listener)
+    return () => void listeners.delete(listener)
+  },
+})
 
-contextBridge.exposeInMainWorld('skipbench', Object.freeze(api))
+contextBridge.exposeInMainWorld('skipbench', bridge)

@@ -1,14 +1,21 @@
 /**
- * `skipbench serve`: the renderer's contract over HTTP, plus the built renderer as static files.
- * Bound to 127.0.0.1 by default. Bound anywhere else it requires a random bearer token, printed at start.
+ * `skipbench serve`: the renderer's contract over HTTP (`POST /api/<method>`), its events over a WebSocket
+ * (`/api/events`), and the built renderer as static files.
+ *
+ * Security: bound to 127.0.0.1 by default. Bound anywhere else it requires a random access token, printed at start:
+ * `Authorization: Bearer <token>` on HTTP; on the WebSocket `?token=<token>` or the subprotocol
+ * `skipbench.token.<token>` (browsers cannot set headers there). Requests whose Origin is another site are refused
+ * (no cross-site calls or event reading from a page the user happens to visit), and so are Host headers that are not
+ * this server's address when it is bound to loopback (DNS rebinding).
  */
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
+import fastifyWebsocket from '@fastify/websocket'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { isApiMethod } from '../contract/api.js'
-import { BadRequest, createService, dispatch } from '../service/service.js'
+import { EVENTS_PATH, isApiMethod, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type ServerEvent } from '../contract/api.js'
+import { classify, createService, dispatch, type Service } from '../service/service.js'
 
 export interface ServeOptions {
   host?: string
@@ -18,56 +25,129 @@ export interface ServeOptions {
   rendererDir?: string
   /** force a token even on loopback (tests); default: required only off loopback */
   token?: string | null
+  /** an existing service (tests share one); default: a new one over dataDir, closed with the server */
+  service?: Service
+  /** per-socket send buffer above which events are dropped for that client (a stalled tab), bytes; default 8 MiB */
+  maxSocketBuffer?: number
 }
 
 export interface RunningServer {
   app: FastifyInstance
   url: string
+  /** the URL to open in a browser (with the token when one is required) */
+  openUrl: string
   token: string | null
+  service: Service
   close(): Promise<void>
 }
 
 export const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.')
 
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
+
+/** Token from an Authorization header, a `?token=` query, or a `skipbench.token.<t>` subprotocol. */
+export function tokenOf(req: { headers: Record<string, string | string[] | undefined>; url: string }, allowQuery: boolean): string | null {
+  const auth = req.headers['authorization']
+  if (typeof auth === 'string' && /^Bearer\s+/i.test(auth)) return auth.replace(/^Bearer\s+/i, '')
+  if (!allowQuery) return null
+  const q = new URL(req.url, 'http://x').searchParams.get('token')
+  if (q) return q
+  const protos = req.headers['sec-websocket-protocol']
+  for (const p of (Array.isArray(protos) ? protos.join(',') : (protos ?? '')).split(',').map((s) => s.trim()))
+    if (p.startsWith(WS_TOKEN_PROTOCOL_PREFIX)) return p.slice(WS_TOKEN_PROTOCOL_PREFIX.length)
+  return null
+}
+
+const hostName = (h: string) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d+$/, ''))
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
   const token = opts.token !== undefined ? opts.token : isLoopback(host) ? null : randomBytes(24).toString('base64url')
+  const service = opts.service ?? (await createService({ transport: 'http', dataDir: opts.dataDir }))
+  const ownsService = !opts.service
+  const maxBuffer = opts.maxSocketBuffer ?? 8 << 20
   const app = Fastify({ logger: false, bodyLimit: 1 << 20 })
-  const service = createService({ transport: 'http', dataDir: opts.dataDir })
 
-  const authorized = (header: string | undefined): boolean => {
+  const authorized = (given: string | null): boolean => {
     if (token === null) return true
-    const given = Buffer.from(header?.replace(/^Bearer\s+/i, '') ?? '')
-    const want = Buffer.from(token)
-    return given.length === want.length && timingSafeEqual(given, want)
+    const a = Buffer.from(given ?? '')
+    const b = Buffer.from(token)
+    return a.length === b.length && timingSafeEqual(a, b)
   }
+
+  /** Same-origin only: an Origin header, when present, must name this server's host. */
+  const sameOrigin = (req: FastifyRequest): boolean => {
+    const origin = req.headers.origin
+    if (!origin) return true
+    try {
+      return new URL(origin).host === req.headers.host
+    } catch {
+      return false
+    }
+  }
+  /** Bound to loopback, only loopback names may address us (a rebinding DNS name is refused). */
+  const hostAllowed = (req: FastifyRequest): boolean => !isLoopback(host) || isLoopback(hostName(req.headers.host ?? ''))
+
+  const guard = async (req: FastifyRequest, reply: FastifyReply, isWs: boolean) => {
+    if (!hostAllowed(req)) return reply.code(403).send({ error: `host ${JSON.stringify(req.headers.host)} is not this server's loopback address`, code: 'unauthorized' })
+    if (!sameOrigin(req)) return reply.code(403).send({ error: 'cross-origin requests are refused', code: 'unauthorized' })
+    if (!authorized(tokenOf({ headers: req.headers, url: req.url }, isWs)))
+      return reply.code(401).send({ error: isWs ? 'missing or wrong access token (pass ?token= or the skipbench.token.<token> subprotocol)' : 'missing or wrong access token (Authorization: Bearer <token>)', code: 'unauthorized' })
+  }
+
+  await app.register(fastifyWebsocket, {
+    options: {
+      maxPayload: 64 * 1024,
+      // answer with the plain protocol name, never echo the token back
+      handleProtocols: (protocols: Set<string>) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+    },
+  })
 
   app.addHook('onSend', async (_req, reply, payload) => {
     reply.header('X-Content-Type-Options', 'nosniff')
     reply.header('Referrer-Policy', 'no-referrer')
-    reply.header(
-      'Content-Security-Policy',
-      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    )
+    reply.header('Cross-Origin-Resource-Policy', 'same-origin')
+    reply.header('Content-Security-Policy', CONTENT_SECURITY_POLICY)
     return payload
   })
 
-  app.post('/api/:method', async (req, reply) => {
-    if (!authorized(req.headers.authorization)) return reply.code(401).send({ error: 'missing or wrong access token', code: 'unauthorized' })
+  // events: one WebSocket per renderer, every ServerEvent as a JSON text frame
+  app.get(EVENTS_PATH, { websocket: true, preValidation: (req, reply) => guard(req, reply, true) }, (socket) => {
+    const send = (e: ServerEvent) => {
+      if (socket.readyState !== socket.OPEN) return
+      if (socket.bufferedAmount > maxBuffer) return // a stalled client: drop rather than grow without bound
+      socket.send(JSON.stringify(e))
+    }
+    const off = service.on(send)
+    socket.on('close', off)
+    socket.on('error', off)
+    socket.on('message', () => {
+      // the stream is one-way; clients send nothing (pings are handled by ws itself)
+    })
+    socket.send(JSON.stringify({ type: 'hello' }))
+  })
+
+  app.post('/api/:method', { preValidation: (req, reply) => guard(req, reply, false) }, async (req, reply) => {
     const { method } = req.params as { method: string }
     if (!isApiMethod(method)) return reply.code(404).send({ error: `unknown method ${JSON.stringify(method)}`, code: 'not_found' })
     try {
-      return { value: await dispatch(service, method, req.body ?? {}) }
+      return { value: await dispatch(service.handlers, method, req.body ?? {}) }
     } catch (e) {
-      if (e instanceof BadRequest) return reply.code(400).send({ error: e.message, code: 'bad_request' })
-      req.log.error(e)
-      return reply.code(500).send({ error: (e as Error).message, code: 'internal' })
+      const c = classify(e)
+      if (c.code === 'internal') console.error(`skipbench serve: ${method} failed:`, e)
+      return reply.code(c.status).send({ error: c.message, code: c.code })
     }
   })
-  // malformed JSON bodies → 400 with a message (fastify's default error handler already does; keep shape uniform)
+
+  // malformed bodies (bad JSON, wrong content type, too large) → their 4xx with a message, never a crash
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    const code = err.statusCode && err.statusCode < 500 ? err.statusCode : 500
-    void reply.code(code).send({ error: err.message, code: code === 400 ? 'bad_request' : 'internal' })
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500
+    if (status === 500) console.error('skipbench serve:', err)
+    void reply.code(status).send({ error: err.message, code: status === 500 ? 'internal' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : 'bad_request' })
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no such route: ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' })
   })
 
   const rendererDir = opts.rendererDir ?? resolve(new URL('../../out/renderer', import.meta.url).pathname)
@@ -81,5 +161,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const address = await app.listen({ host, port: opts.port ?? 0 })
   const url = address.replace('[::1]', 'localhost')
-  return { app, url, token, close: () => app.close() }
+  return {
+    app,
+    url,
+    openUrl: token ? `${url}/?token=${encodeURIComponent(token)}` : `${url}/`,
+    token,
+    service,
+    async close() {
+      await app.close()
+      if (ownsService) await service.close()
+    },
+  }
 }

@@ -1,17 +1,47 @@
 /**
  * The application service: implements the contract (core/contract) over core/. Both transports (Electron IPC in
- * main/, HTTP in core/server) call exactly this, after validating inputs with the contract's schemas.
+ * main/, HTTP + WebSocket in core/server) call exactly this, after validating inputs with the contract's schemas
+ * (`dispatch`), and forward its events (`on`).
  */
 import { readFileSync } from 'node:fs'
-import type { ApiMethod, SkipbenchApi } from '../contract/api.js'
+import { resolve } from 'node:path'
+import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Settings } from '../contract/api.js'
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
+import type { WorkerLauncher } from '../jobs/process.js'
+import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
+import { compareExperiment } from './compare.js'
+import { Context } from './context.js'
+import { Imports } from './datasets.js'
+import { BadRequest, classify, conflict, notFound, ServiceError } from './errors.js'
 import { listPresetSummaries } from './presets.js'
+import { cancelRun, deleteRun, diffRuns, getGates, getRun, getRunLogs, getSeries, listRuns, resumeRun, retryRun, runRow } from './runs.js'
+
+export { BadRequest, classify, ServiceError } from './errors.js'
 
 export interface ServiceOptions {
   transport: 'electron' | 'http'
-  /** where databases, datasets and runs live */
+  /** where the database, datasets, runs and settings live */
   dataDir: string
+  /** Electron: the data folder may be changed from Settings (reported through onDataDirChange to persist it) */
+  dataDirEditable?: boolean
+  onDataDirChange?: (dir: string) => void
+  /** worker launcher for training jobs (default: a forked Node process running the TypeScript sources) */
+  launcher?: WorkerLauncher
+  workerEnv?: Record<string, string>
+  nativeBinding?: string
+  /** coalescing window of per-step events, ms (default 250) */
+  throttleMs?: number
+  /** transport-specific methods (Electron's native file dialog) */
+  overrides?: Partial<Pick<ApiHandlers, 'pickPath'>>
+}
+
+export interface Service {
+  readonly handlers: ApiHandlers
+  /** every ServerEvent; returns the unsubscribe function */
+  on(cb: (e: ServerEvent) => void): () => void
+  readonly dataDir: string
+  close(): Promise<void>
 }
 
 export function appVersion(): string {
@@ -19,8 +49,54 @@ export function appVersion(): string {
   return pkg.version
 }
 
-export function createService(opts: ServiceOptions): SkipbenchApi {
-  return {
+const THROUGHPUT_TTL_MS = 10_000
+
+export async function createService(opts: ServiceOptions): Promise<Service> {
+  const contextOptions = (dataDir: string) => ({
+    dataDir,
+    ...(opts.launcher ? { launcher: opts.launcher } : {}),
+    ...(opts.workerEnv ? { workerEnv: opts.workerEnv } : {}),
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+    ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}),
+  })
+  let ctx = await Context.open(contextOptions(opts.dataDir))
+  const listeners = new Set<(e: ServerEvent) => void>()
+  const forward = (e: ServerEvent) => {
+    for (const cb of [...listeners]) cb(e)
+  }
+  let offHub = ctx.hub.on(forward)
+  const imports = new Imports(() => ctx)
+  let note: string | null = null
+  let tp: { at: number; value: Throughput } | null = null
+  const throughput = (): Throughput => {
+    if (!tp || Date.now() - tp.at > THROUGHPUT_TTL_MS) tp = { at: Date.now(), value: measuredThroughput(ctx.store) }
+    return tp.value
+  }
+
+  const experimentOut = (id: number): Experiment => {
+    const e = ctx.store.experiments.list().find((x) => x.id === id)
+    if (!e) throw notFound(`experiment ${id}`)
+    return e
+  }
+  const requireExperiment = (id: number | null) => {
+    if (id !== null && !ctx.store.experiments.get(id)) throw notFound(`experiment ${id}`)
+  }
+  const withDefaults = (doc: RunConfigDoc): RunConfigDoc => {
+    const engine = (doc.engine ?? {}) as Record<string, unknown>
+    if (engine.engine !== undefined || !ctx.settings.engine) return doc
+    return { ...doc, engine: { ...engine, engine: ctx.settings.engine, ...(ctx.settings.backend && engine.backend === undefined ? { backend: ctx.settings.backend } : {}) } }
+  }
+  const sweepDefaults = <T extends { groups: { base: RunConfigDoc }[] }>(spec: T): T => ({ ...spec, groups: spec.groups.map((g) => ({ ...g, base: withDefaults(g.base) })) })
+  const settingsOut = (): Settings => ({
+    dataDir: ctx.dataDir,
+    engine: ctx.settings.engine,
+    backend: ctx.settings.backend,
+    concurrency: ctx.settings.concurrency,
+    dataDirEditable: opts.dataDirEditable ?? false,
+    note,
+  })
+
+  const handlers: ApiHandlers = {
     async getAppInfo() {
       return {
         name: 'skipbench' as const,
@@ -31,27 +107,213 @@ export function createService(opts: ServiceOptions): SkipbenchApi {
         engines: await detectEngines(),
       }
     },
-    async listPresets() {
-      return listPresetSummaries()
+    listPresets: () => listPresetSummaries(),
+
+    // ------------------------------------------------------------------ experiments
+    async listExperiments({ search }) {
+      const all = ctx.store.experiments.list()
+      const q = search?.trim().toLowerCase()
+      if (!q) return all
+      return all.filter((e) => e.name.toLowerCase().includes(q) || e.description.toLowerCase().includes(q) || e.tags.some((t) => t.toLowerCase().includes(q)))
+    },
+    async getExperiment({ id }) {
+      return experimentOut(id)
+    },
+    async createExperiment(input) {
+      const e = ctx.store.experiments.create(input)
+      ctx.emit({ type: 'experiment-changed', change: 'created', experimentId: e.id })
+      return experimentOut(e.id)
+    },
+    async updateExperiment({ id, ...patch }) {
+      ctx.store.experiments.update(id, patch)
+      ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId: id })
+      return experimentOut(id)
+    },
+    async deleteExperiment({ id, deleteRuns }) {
+      if (!ctx.store.experiments.get(id)) throw notFound(`experiment ${id}`)
+      const ids = ctx.store.runs.list({ experimentId: id, limit: 10_000, summaries: [] }).rows.map((r) => r.id)
+      let runsDeleted = 0
+      if (deleteRuns) for (const runId of ids) if ((await deleteRun(ctx, runId, true)).deleted) runsDeleted++
+      const deleted = ctx.store.experiments.remove(id)
+      if (!deleteRuns) for (const runId of ids) ctx.forget(runId) // their experiment is now null
+      ctx.emit({ type: 'experiment-changed', change: 'deleted', experimentId: id })
+      return { deleted, runsDeleted }
+    },
+
+    // ------------------------------------------------------------------ runs
+    async listRuns(q) {
+      return listRuns(ctx, q)
+    },
+    async getRun({ runId }) {
+      return getRun(ctx, runId)
+    },
+    async getRunLogs(q) {
+      return getRunLogs(ctx, q)
+    },
+    async getSeries(q) {
+      return getSeries(ctx, q)
+    },
+    async getGates(q) {
+      return getGates(ctx, q)
+    },
+    async diffRuns({ runIds }) {
+      return diffRuns(ctx, runIds)
+    },
+
+    // ------------------------------------------------------------------ configs and launching
+    async validateConfig({ config }) {
+      return checkConfig(withDefaults(config), throughput)
+    },
+    async planSweep(spec) {
+      return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency).plan
+    },
+    async startRun({ config, experimentId, name, tags }) {
+      requireExperiment(experimentId)
+      const check = checkConfig(withDefaults(config), throughput)
+      if (!check.ok) throw new BadRequest(`invalid run config: ${check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
+      const { job, run } = ctx.queue.addTrain(withDefaults(config), { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId })
+      if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
+      return { runId: run.id, jobId: job.id }
+    },
+    async startSweep({ experimentId, spec }) {
+      requireExperiment(experimentId)
+      const { plan, runs } = planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency)
+      if (plan.invalid) {
+        const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
+        throw new BadRequest(`${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map((i) => `${i.path} ${i.message}`).join(', ')}`).join('; ')}`)
+      }
+      const runIds: number[] = []
+      const jobIds: number[] = []
+      for (const r of runs) {
+        const { job, run } = ctx.queue.addTrain(r.doc, { experimentId, name: r.name })
+        runIds.push(run.id)
+        jobIds.push(job.id)
+      }
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds, experimentId })
+      ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
+      return { runIds, jobIds }
+    },
+    async cancelRun({ runId }) {
+      return cancelRun(ctx, runId)
+    },
+    async resumeRun({ runId }) {
+      return resumeRun(ctx, runId)
+    },
+    async retryRun({ runId }) {
+      const r = retryRun(ctx, runId)
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [r.runId], experimentId: ctx.derived(r.runId).experimentId })
+      return r
+    },
+    async deleteRun({ runId, deleteFiles }) {
+      return deleteRun(ctx, runId, deleteFiles)
+    },
+    async cloneRun({ runId }) {
+      const run = ctx.store.runs.get(runId)
+      if (!run) throw notFound(`run ${runId}`)
+      const config = structuredClone(run.config) as RunConfigDoc
+      const name = `${run.name} (copy)`
+      config.name = name
+      return { config, name, experimentId: run.experimentId }
+    },
+    async evaluateRun({ runId, dataset, tokenizer, valTokens }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      const job = ctx.queue.addEval(runId, { data: { dataset, ...(tokenizer ? { tokenizer } : {}) }, ...(valTokens ? { valTokens } : {}) })
+      return { jobId: job.id }
+    },
+
+    async compareExperiment(q) {
+      return compareExperiment(ctx, q)
+    },
+
+    // ------------------------------------------------------------------ datasets
+    async listDatasets() {
+      return imports.list()
+    },
+    async prepareCorpus({ tokenizer }) {
+      return imports.prepareCorpus(tokenizer)
+    },
+    async importDataset(req) {
+      return imports.importDataset(req)
+    },
+    async cancelImport({ importId }) {
+      return imports.cancel(importId)
+    },
+
+    // ------------------------------------------------------------------ settings
+    async getSettings() {
+      return settingsOut()
+    },
+    async updateSettings(patch) {
+      note = null
+      if (patch.dataDir !== undefined && resolve(patch.dataDir) !== ctx.dataDir) {
+        if (!opts.dataDirEditable) throw new BadRequest('the data folder of a running server is set when it starts: restart it with `skipbench serve --data-dir DIR`')
+        const running = ctx.queue.running.length
+        if (running) throw conflict(`${running} run(s) are training in ${ctx.dataDir}: cancel or wait for them before switching the data folder`)
+        imports.abortAll()
+        offHub()
+        await ctx.close()
+        ctx = await Context.open(contextOptions(patch.dataDir))
+        offHub = ctx.hub.on(forward)
+        tp = null
+        opts.onDataDirChange?.(ctx.dataDir)
+      }
+      const next = { ...ctx.settings }
+      if (patch.engine !== undefined) next.engine = patch.engine
+      if (patch.backend !== undefined) next.backend = patch.backend?.trim() || null
+      if (patch.concurrency !== undefined) next.concurrency = patch.concurrency
+      note = ctx.saveSettings(next)
+      const s = settingsOut()
+      ctx.emit({ type: 'settings-changed', settings: s })
+      return s
+    },
+
+    async pickPath() {
+      return { supported: false, paths: [] }
+    },
+    ...opts.overrides,
+  }
+
+  return {
+    handlers,
+    on(cb) {
+      listeners.add(cb)
+      return () => void listeners.delete(cb)
+    },
+    get dataDir() {
+      return ctx.dataDir
+    },
+    async close() {
+      imports.abortAll()
+      offHub()
+      listeners.clear()
+      await ctx.close()
     },
   }
 }
 
-/** Validate input, call, validate output. Throws BadRequest for invalid input. */
-export class BadRequest extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'BadRequest'
-  }
-}
-
-export async function dispatch(service: SkipbenchApi, method: ApiMethod, payload: unknown): Promise<unknown> {
+/** Validate input, call, validate output. Invalid input throws BadRequest (a 400 / bad_request with the issues). */
+export async function dispatch(handlers: ApiHandlers, method: ApiMethod, payload: unknown): Promise<unknown> {
   const spec = API[method]
   const parsed = spec.input.safeParse(payload ?? {})
   if (!parsed.success) {
     throw new BadRequest(`invalid input for ${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`)
   }
-  const fn = service[method] as (i: unknown) => Promise<unknown>
-  const out = await fn(parsed.data)
-  return spec.output.parse(out)
+  const fn = handlers[method] as (i: unknown) => Promise<unknown>
+  let out: unknown
+  try {
+    out = await fn(parsed.data)
+  } catch (e) {
+    // the user's errors leave as ServiceErrors with a clear message; the rest stays as it was (internal)
+    const c = classify(e)
+    if (e instanceof ServiceError || c.code === 'internal' || c.code === 'unauthorized') throw e
+    throw new ServiceError(c.message, c.code)
+  }
+  const checked = spec.output.safeParse(out)
+  if (!checked.success) {
+    throw new Error(`skipbench bug: ${method} returned data outside the contract: ${checked.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  }
+  return checked.data
 }
+
+export { runRow }

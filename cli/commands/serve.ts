@@ -1,0 +1,52 @@
+/** `skipbench serve [--port N] [--host H] [--data-dir D]`: the workbench UI and its API over HTTP + WebSocket. */
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { isLoopback, startServer } from '../../core/server/server.js'
+import { parseArgv, UsageError, validate } from '../args.js'
+
+export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-dir DIR]
+
+Serve the workbench (the same UI as the desktop app) and its API. Open the printed URL in a browser.
+
+  --port N          port (default 4719; 0 picks a free one)
+  --host H          address to bind (default 127.0.0.1). Anything but loopback requires an access token,
+                    generated at start and printed with the URL: share it only with people who may train here.
+  --data-dir DIR    database, datasets and runs (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
+
+The renderer must be built first (\`npm run web\` builds and serves). Ctrl-C stops the server; running training
+jobs checkpoint and pause, and resume from the Run page after the next start.`
+
+const Options = z.object({
+  port: z.coerce.number().int().min(0, { error: 'a port from 0 to 65535' }).max(65535, { error: 'a port from 0 to 65535' }).default(4719),
+  host: z.string().min(1).default('127.0.0.1'),
+  'data-dir': z.string().min(1).optional(),
+})
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: [], values: ['port', 'host', 'data-dir'] })
+  if (positionals.length) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`)
+  const o = validate(Options, options)
+  const dataDir = resolve(o['data-dir'] ?? process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
+  const server = await startServer({ host: o.host, port: o.port, dataDir })
+  process.stdout.write(`skipbench serve: data in ${dataDir}\n`)
+  process.stdout.write(`open ${server.openUrl}\n`)
+  if (server.token) process.stdout.write(`access token: ${server.token} (required because ${o.host} is not a loopback address)\n`)
+  else if (!isLoopback(o.host)) process.stdout.write('warning: no access token\n')
+  return new Promise<number>((done) => {
+    let stopping = false
+    const stop = (signal: string) => {
+      if (stopping) return
+      stopping = true
+      process.stdout.write(`\n${signal}: stopping (running jobs checkpoint and pause)…\n`)
+      server.close().then(
+        () => done(0),
+        (e: Error) => {
+          process.stderr.write(`skipbench serve: ${e.message}\n`)
+          done(1)
+        },
+      )
+    }
+    process.once('SIGINT', () => stop('SIGINT'))
+    process.once('SIGTERM', () => stop('SIGTERM'))
+  })
+}

@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { API, API_METHODS, ServerEvent, type ApiHandlers } from '../contract/api.js'
+import { issueFromMessage, expandSweep } from './config.js'
+import { createService, dispatch, BadRequest, type Service } from './service.js'
+import { SweepSpec } from '../contract/api.js'
+
+/** A tiny real model on synthetic data: a few steps train in well under a second. */
+const tiny = (over: { layers?: number; gated?: boolean; steps?: number; end?: number; seed?: number } = {}) => ({
+  name: 'tiny',
+  model: { dim: 16, n_layers: over.layers ?? 2, n_heads: 2, vocab_size: 32, max_seq_len: 16, zero_init_masks: !(over.gated ?? false), gated_attention: 'key' },
+  training: { batch_size: 2, train_steps: over.steps ?? 6, val_every: 3, val_tokens: 64, checkpoint_every: 3, keep_checkpoints: 0, seed: over.seed ?? 0 },
+  optimizer: { lr: 3e-3 },
+  controller: over.gated ? { name: 'proportional', mean_target_start: 1, mean_target_end: over.end ?? 0.5 } : { name: 'dummy' },
+  data: { dataset: 'synthetic', synthetic: { train_tokens: 4096, val_tokens: 512, seed: 0 } },
+})
+
+let dir: string
+let svc: Service
+let h: ApiHandlers
+const events: ServerEvent[] = []
+const call = <K extends keyof typeof API>(m: K, input: unknown) => dispatch(h, m, input) as Promise<import('../contract/api.js').ApiOutput<K>>
+
+function waitFor(pred: () => boolean, ms = 60_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now()
+    const tick = () => {
+      if (pred()) return resolve()
+      if (Date.now() - t0 > ms) return reject(new Error('timed out'))
+      setTimeout(tick, 50)
+    }
+    tick()
+  })
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sb-svc-'))
+  svc = await createService({ transport: 'http', dataDir: dir, throttleMs: 50 })
+  h = svc.handlers
+  svc.on((e) => events.push(e))
+})
+afterAll(async () => {
+  await svc.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('service contract', () => {
+  it('implements every method of the contract', () => {
+    expect(Object.keys(h).sort()).toEqual([...API_METHODS].sort())
+  })
+  it('rejects malformed input with a BadRequest naming the field', async () => {
+    await expect(dispatch(h, 'createExperiment', { name: '' })).rejects.toThrow(BadRequest)
+    await expect(dispatch(h, 'createExperiment', { name: '' })).rejects.toThrow(/name: give the experiment a name/)
+    await expect(dispatch(h, 'getRun', { runId: 'x' })).rejects.toThrow(/runId/)
+    await expect(dispatch(h, 'listRuns', [1, 2])).rejects.toThrow(BadRequest)
+  })
+  it('maps trainer config messages to field paths', () => {
+    expect(issueFromMessage('training.train_steps: train_steps must be at least 1')).toEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1' })
+    expect(issueFromMessage('model: dim (30) must be divisible by n_heads (4); e.g. use dim 32').path).toBe('model.dim')
+    expect(issueFromMessage('model: gated (skip-middle) models need an even n_layers ≥ 2, got 3').path).toBe('model.n_layers')
+    expect(issueFromMessage('training: unknown key "foo"').path).toBe('training.foo')
+  })
+  it('validates a config with field issues, and estimates FLOPs and time for a valid one', async () => {
+    const bad = await call('validateConfig', { config: { ...tiny(), training: { ...tiny().training, train_steps: 0 }, model: { ...tiny().model, dim: 15 } } })
+    expect(bad.ok).toBe(false)
+    expect(bad.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['training.train_steps']))
+    const ok = await call('validateConfig', { config: tiny({ gated: true, layers: 4 }) })
+    expect(ok.ok).toBe(true)
+    expect(ok.estimate!.gated).toBe(true)
+    expect(ok.estimate!.trainingFlops.corrected).toBeGreaterThan(ok.estimate!.trainingFlops.paper * 0.5)
+    expect(ok.estimate!.seconds).toBeGreaterThan(0)
+    expect(ok.estimate!.throughput.source).toBe('default')
+  })
+  it('expands sweeps like core/sweeps: groups, axes crossed, seeds, point names', () => {
+    const runs = expandSweep(SweepSpec.parse({ groups: [{ name: 'dense', base: tiny(), axes: [{ path: 'model.n_layers', values: [2, 4] }] }, { name: 'gated', base: tiny({ gated: true, layers: 4 }), axes: [{ path: 'controller.mean_target_end', values: [0.5, 0.75] }] }], seeds: 2 }))
+    expect(runs.map((r) => r.name)).toEqual(['dense-L2-s0', 'dense-L2-s1', 'dense-L4-s0', 'dense-L4-s1', 'gated-E0.5-s0', 'gated-E0.5-s1', 'gated-E0.75-s0', 'gated-E0.75-s1'])
+    expect((runs[2]!.doc.model as { n_layers: number }).n_layers).toBe(4)
+    expect((runs[7]!.doc.training as { seed: number }).seed).toBe(1)
+  })
+})
+
+describe('service with real training', () => {
+  let expId: number
+  let runIds: number[]
+  it('experiments: create, rename, tag, search', async () => {
+    const e = await call('createExperiment', { name: 'pareto', tags: ['tiny'] })
+    expId = e.id
+    await expect(call('createExperiment', { name: 'pareto' })).rejects.toThrow(/already exists/)
+    const u = await call('updateExperiment', { id: e.id, name: 'pareto-1', tags: ['tiny', 'synthetic'] })
+    expect(u).toMatchObject({ name: 'pareto-1', tags: ['tiny', 'synthetic'], runs: 0 })
+    expect((await call('listExperiments', { search: 'synth' })).map((x) => x.id)).toEqual([e.id])
+    expect(await call('listExperiments', { search: 'nothing-like-it' })).toEqual([])
+    expect(events.some((ev) => ev.type === 'experiment-changed' && ev.change === 'created')).toBe(true)
+  })
+  it('plans and starts a sweep; progress and status events arrive; the comparison has a frontier and gated points', async () => {
+    const spec = {
+      name: 'tiny',
+      groups: [
+        { name: 'dense', base: tiny(), axes: [{ path: 'model.n_layers', values: [2, 4] }] },
+        { name: 'gated', base: tiny({ gated: true, layers: 4 }), axes: [] },
+      ],
+    }
+    const plan = await call('planSweep', spec)
+    expect(plan.count).toBe(3)
+    expect(plan.invalid).toBe(0)
+    const started = await call('startSweep', { experimentId: expId, spec })
+    runIds = started.runIds
+    expect(runIds).toHaveLength(3)
+    await waitFor(() => runIds.every((id) => events.some((e) => e.type === 'run-status' && e.runId === id && e.status === 'completed')))
+    expect(events.some((e) => e.type === 'job-progress' && runIds.includes(e.runId))).toBe(true)
+    expect(events.some((e) => e.type === 'metrics-appended' && e.event === 'validation' && typeof e.values['val/loss'] === 'number')).toBe(true)
+    for (const e of events) expect(() => ServerEvent.parse(JSON.parse(JSON.stringify(e)))).not.toThrow()
+
+    const list = await call('listRuns', { experimentId: expId, sort: { by: 'val_loss', dir: 'asc' } })
+    expect(list.total).toBe(3)
+    for (const r of list.rows) expect(r).toMatchObject({ status: 'completed', lastStep: 6, totalSteps: 6 })
+    expect(list.rows.map((r) => r.valLoss)).toEqual([...list.rows.map((r) => r.valLoss)].sort((a, b) => a! - b!))
+    const gated = list.rows.find((r) => r.kind === 'gated')!
+    expect(gated.targetEnd).toBe(0.5)
+    expect(gated.zeroFraction).not.toBeNull()
+
+    const c = await call('compareExperiment', { experimentId: expId, estimator: 'paper', flopsKind: 'inference' })
+    expect(c.skipped).toEqual([])
+    expect(c.comparison.summary).toMatchObject({ denseRuns: 2, gatedRuns: 1 })
+    expect(c.comparison.frontier.points.length + c.comparison.frontier.dominated.length).toBe(2)
+    expect(c.comparison.gated).toHaveLength(1)
+    const t = await call('compareExperiment', { experimentId: expId, estimator: 'corrected', flopsKind: 'training' })
+    expect(t.comparison.estimator).toBe('corrected')
+    expect(t.comparison.gated[0]!.flops).toBeGreaterThan(c.comparison.gated[0]!.flops)
+  })
+  it('series by step, tokens and FLOPs; gate heatmaps; diffs; logs', async () => {
+    const gated = (await call('listRuns', { experimentId: expId, kind: 'gated' })).rows[0]!
+    const s = await call('getSeries', { runIds: [gated.id], keys: ['train/loss', 'val/loss'], x: 'step' })
+    expect(s.series[0]!.x).toEqual([0, 1, 2, 3, 4, 5])
+    expect(s.series[1]!.x).toEqual([0, 3, 6])
+    const tok = await call('getSeries', { runIds: [gated.id], keys: ['train/loss'], x: 'tokens' })
+    expect(tok.series[0]!.x[0]).toBe(2 * 16)
+    const fl = await call('getSeries', { runIds: [gated.id], keys: ['train/loss'], x: 'flops' })
+    const xs = fl.series[0]!.x
+    expect(xs.every((x, i) => i === 0 || x > xs[i - 1]!)).toBe(true)
+    const g = await call('getGates', { runId: gated.id, split: 'train', metric: 'gates' })
+    expect(g.layers).toBe(4)
+    expect(g.values).toHaveLength(4)
+    expect(g.steps).toEqual([0, 1, 2, 3, 4, 5])
+    const dense = (await call('listRuns', { experimentId: expId, kind: 'dense' })).rows
+    expect((await call('getGates', { runId: dense[0]!.id })).values).toEqual([])
+    const diff = await call('diffRuns', { runIds: dense.map((r) => r.id) })
+    expect(diff.fields.map((f) => f.path)).toContain('model.n_layers')
+    const detail = await call('getRun', { runId: gated.id })
+    expect(detail.checkpoints.some((c) => c.final)).toBe(true)
+    expect(detail.metricKeys).toContain('train/zeros/mean')
+    expect(detail.metricKeys.some((k) => k.includes('layer_'))).toBe(false)
+    expect((await call('getRunLogs', { runId: gated.id })).length).toBeGreaterThan(0)
+    const clone = await call('cloneRun', { runId: gated.id })
+    expect((clone.config.model as { n_layers: number }).n_layers).toBe(4)
+  })
+  it('cancel checkpoints and stops; resume continues to completion; retry makes a new run; delete removes', async () => {
+    const { runId } = await call('startRun', { config: tiny({ steps: 4000 }), experimentId: expId, name: 'long' })
+    await waitFor(() => events.some((e) => e.type === 'job-progress' && e.runId === runId && e.step >= 5))
+    await call('cancelRun', { runId })
+    await waitFor(() => events.some((e) => e.type === 'run-status' && e.runId === runId && e.status === 'cancelled'))
+    const cancelled = (await call('getRun', { runId })).run
+    expect(cancelled.status).toBe('cancelled')
+    expect(cancelled.lastStep).toBeLessThan(4000)
+    const n = events.length
+    await call('resumeRun', { runId })
+    await waitFor(() => events.slice(n).some((e) => e.type === 'run-status' && e.runId === runId && e.status === 'running'))
+    await call('cancelRun', { runId })
+    await waitFor(() => events.slice(n).some((e) => e.type === 'run-status' && e.runId === runId && e.status === 'cancelled'))
+    const retried = await call('retryRun', { runId })
+    expect(retried.runId).not.toBe(runId)
+    await call('cancelRun', { runId: retried.runId })
+    expect((await call('deleteRun', { runId: retried.runId, deleteFiles: true })).deleted).toBe(true)
+    await expect(call('getRun', { runId: retried.runId })).rejects.toThrow(/not found/)
+    expect(events.some((e) => e.type === 'runs-changed' && e.change === 'deleted')).toBe(true)
+  })
+  it('settings: concurrency is saved; the server cannot move its data folder', async () => {
+    const s = await call('updateSettings', { concurrency: 2 })
+    expect(s.concurrency).toBe(2)
+    expect((await call('getSettings', {})).concurrency).toBe(2)
+    await expect(call('updateSettings', { dataDir: join(dir, 'elsewhere') })).rejects.toThrow(/--data-dir/)
+    await expect(call('updateSettings', { concurrency: 0 })).rejects.toThrow(/at least 1/)
+  })
+  it('datasets: prepares the shipped corpus with progress events', async () => {
+    const st = await call('prepareCorpus', { tokenizer: 'byte' })
+    expect(st.status).toBe('running')
+    await waitFor(() => events.some((e) => e.type === 'import-progress' && e.state.importId === st.importId && e.state.status === 'done'))
+    const l = await call('listDatasets', {})
+    expect(l.defaultCorpus.byte).toBe(true)
+    expect(l.datasets.map((d) => d.name)).toContain('default')
+    const bad = await call('importDataset', { name: 'nope', from: [join(dir, 'missing.txt')] })
+    await waitFor(() => events.some((e) => e.type === 'import-progress' && e.state.importId === bad.importId && e.state.status === 'failed'))
+    expect((await call('pickPath', { kind: 'file' })).supported).toBe(false)
+  })
+  it('deleting an experiment keeps its runs unless asked', async () => {
+    const e = await call('createExperiment', { name: 'doomed' })
+    expect(await call('deleteExperiment', { id: e.id })).toEqual({ deleted: true, runsDeleted: 0 })
+    expect((await call('deleteExperiment', { id: expId, deleteRuns: true })).runsDeleted).toBe(4)
+    expect((await call('listRuns', {})).total).toBe(0)
+  })
+})
