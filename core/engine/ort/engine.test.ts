@@ -74,6 +74,30 @@ describe('dense baselines stay dense', () => {
   })
 })
 
+describe('depths', () => {
+  it('odd-depth dense baselines (both paths) and a 2-layer gated model train and evaluate', async () => {
+    const b = batchOf(2, 16, 64)
+    const cases: [Record<string, unknown>, OrtEngineOptions][] = [
+      [{ n_layers: 3, zero_init_masks: true }, { denseFastPath: true }],
+      [{ n_layers: 3, zero_init_masks: true }, { denseFastPath: false }],
+      [{ n_layers: 1, zero_init_masks: true }, { denseFastPath: false }],
+      [{ n_layers: 2, zero_init_masks: false, gated_attention: 'key' }, {}],
+    ]
+    const losses: number[] = []
+    for (const [over, o] of cases) {
+      const cfg = tinyConfig(over)
+      const e = await engineFor(cfg, o)
+      const r = await e.trainStep([b], 1e-2, { kind: 'none' })
+      expect(Number.isFinite(r.loss)).toBe(true)
+      const ev = await e.evalStep(b, { returnGates: true })
+      expect(ev.rawGates!.length).toBe(cfg.n_layers * 32)
+      losses.push(r.loss)
+      await e.dispose()
+    }
+    expect(losses[0]).toBe(losses[1]) // the fast path is exact for odd depth too
+  })
+})
+
 describe('skipping', () => {
   it('a token whose gate is 0 passes through every block unchanged', async () => {
     const cfg = tinyConfig({ zero_init_masks: false, gated_attention: 'key' })

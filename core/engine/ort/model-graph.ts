@@ -45,7 +45,7 @@ export function rmsNorm(g: Graph, x: Value, w: Value, eps: number, form: 'standa
 }
 
 export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens: Value, o: ForwardOptions): ForwardResult {
-  const { D, L, H, Hkv, hd, nRep, nMasks } = dims(cfg)
+  const { L, H, Hkv, hd, nRep, nMasks } = dims(cfg)
   const B = o.batch
   const T = o.seqLen
   const N = B * T
