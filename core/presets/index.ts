@@ -55,7 +55,7 @@ export const PRESETS: readonly Preset[] = [
   },
   {
     name: 'tiny-gated',
-    description: 'Skip-middle 4-layer byte-level model (dim 128), key-gated attention, proportional controller 1 → 0.5',
+    description: 'Skip-middle 4-layer byte-level model (dim 128), key-gated attention, proportional controller 1 → 0.5 (skips ~25% of token-layers)',
     kind: 'gated',
     config: {
       name: 'tiny-gated',
@@ -63,8 +63,11 @@ export const PRESETS: readonly Preset[] = [
       model: { ...tinyModel, zero_init_masks: false, gated_attention: 'key' },
       training: tinyTraining,
       optimizer: tinyOptimizer,
-      // the paper's controller (spec C) with its k; targets linspace(1, 0.5, L/2) = [1, 0.5], mirrored
-      controller: { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: 1e-3 },
+      // the paper's controller (spec C), targets linspace(1, 0.5, L/2) = [1, 0.5] mirrored; k = 1e-2, 10× the
+      // paper's, because this run is 40× shorter: it reaches the ideal skip fraction (1 − 0.5)/2 = 25% by step ~300
+      // (measured: 25.3% of (token, layer) pairs skipped at step 500, val loss 1.64; with the paper's k = 1e-3
+      // almost nothing is skipped in 500 steps, val loss 1.56)
+      controller: { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: 1e-2 },
       data: tinyData,
     },
   },
