@@ -37,16 +37,23 @@ const Args = z
   })
   .refine((a) => [a.config, a.preset].filter(Boolean).length === 1, { error: 'give exactly one of --config CONFIG.json or --preset NAME' })
 
-/** A run config (has a model/training section or extends a preset) or a bare model config. */
-export function loadFlopsConfig(doc: unknown, what: string): { model: ModelConfig; run: RunConfig | null } {
+/**
+ * A run config (a "model" section, or "extends": PRESET) or a bare model config.json with the reference keys at the
+ * top level — e.g. a checkpoint's, whose extra "training" section (our checkpoints write one) gives steps and batch.
+ */
+export function loadFlopsConfig(doc: unknown, what: string): { model: ModelConfig; steps?: number; batchSize?: number } {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`${what}: expected a JSON object (a run config or a model config.json)`)
   const o = doc as Record<string, unknown>
-  const isRun = typeof o.extends === 'string' || (o.model !== undefined && typeof o.model === 'object') || o.training !== undefined
-  if (isRun) {
-    const run = parseRunConfig(resolveRunConfigInput(doc))
-    return { model: run.model, run }
+  if (typeof o.extends === 'string' || (o.model !== null && typeof o.model === 'object')) {
+    const run: RunConfig = parseRunConfig(resolveRunConfigInput(doc))
+    return { model: run.model, steps: run.training.train_steps, batchSize: run.training.batch_size * run.training.grad_acc_steps }
   }
-  return { model: parseModelConfig(doc), run: null }
+  const model = parseModelConfig(doc)
+  const t = o.training as { train_steps?: unknown; batch_size?: unknown; grad_acc_steps?: unknown } | undefined
+  const int = (x: unknown) => (typeof x === 'number' && Number.isInteger(x) && x > 0 ? x : undefined)
+  const steps = int(t?.train_steps)
+  const batch = int(t?.batch_size)
+  return { model, ...(steps && batch ? { steps, batchSize: batch * (int(t?.grad_acc_steps) ?? 1) } : {}) }
 }
 
 function parseSparsity(text: string | undefined): number | number[] | undefined {
@@ -64,7 +71,7 @@ export async function flopsCommand(argv: string[]): Promise<number> {
   if (positionals.length && options.config) throw new UsageError('give the config either as --config FILE or as a positional argument, not both')
   const a = validate(Args, { ...options, batch_size: options['batch-size'], 'batch-size': undefined, config: options.config ?? positionals[0] })
 
-  let loaded: { model: ModelConfig; run: RunConfig | null }
+  let loaded: ReturnType<typeof loadFlopsConfig>
   let source: string
   if (a.preset) {
     const p = getPreset(a.preset)
@@ -75,10 +82,10 @@ export async function flopsCommand(argv: string[]): Promise<number> {
     loaded = loadFlopsConfig(readConfigFile(a.config!), a.config!)
     source = a.config!
   }
-  const { model, run } = loaded
+  const { model } = loaded
   const sparsity = parseSparsity(a.sparsity)
-  const steps = a.steps ?? run?.training.train_steps
-  const batchSize = a.batch_size ?? (run ? run.training.batch_size * run.training.grad_acc_steps : undefined)
+  const steps = a.steps ?? loaded.steps
+  const batchSize = a.batch_size ?? loaded.batchSize
   const training = steps !== undefined && batchSize !== undefined
   const meanS = sparsity === undefined ? 0 : typeof sparsity === 'number' ? sparsity : sparsity.reduce((x, y) => x + y, 0) / sparsity.length
 

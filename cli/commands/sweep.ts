@@ -151,8 +151,7 @@ export async function asUserErrors<T>(fn: () => Promise<T> | T): Promise<T> {
     return await fn()
   } catch (e) {
     const name = (e as Error)?.name
-    if (e instanceof SweepError || name === 'JobError' || name === 'NotFoundError' || (e instanceof RangeError && !(e as Error).stack?.includes('node:internal')))
-      throw new UsageError((e as Error).message)
+    if (e instanceof SweepError || name === 'JobError' || name === 'NotFoundError') throw new UsageError((e as Error).message)
     throw e
   }
 }

@@ -42,6 +42,13 @@ describe('skipbench flops', () => {
     const withSteps = JSON.parse(sb('flops', '--config', model, '--json', '--steps', '10', '--batch-size', '4').stdout)
     expect(withSteps.training_flops).toBe(40 * withSteps.inference_flops_per_sequence)
 
+    // a checkpoint's config.json: reference keys at the top level plus our extra sections (training gives steps and batch)
+    const ck = tmp.file('ck-config.json')
+    writeFileSync(ck, JSON.stringify({ dim: 32, n_layers: 2, n_heads: 4, vocab_size: 257, max_seq_len: 64, zero_init_masks: true, architectures: ['SkipMiddleModel'], controller: { name: 'dummy' }, seed: 0, training: { batch_size: 16, grad_acc_steps: 2, train_steps: 60 } }))
+    const c = JSON.parse(sb('flops', ck, '--json').stdout)
+    expect(c).toMatchObject({ params: 49_569, training_steps: 60, batch_size: 32 })
+    expect(c.training_flops).toBe(60 * 32 * c.inference_flops_per_sequence)
+
     const run = tmp.file('run.json')
     writeFileSync(run, JSON.stringify({ extends: 'tiny-gated', training: { train_steps: 100 } }))
     const t = sb('flops', '--config', run, '--sparsity', '0.25')

@@ -140,7 +140,7 @@ export function costRun(store: Store, runOrId: Run | number, o: CostOptions = {}
         step: e.step ?? T,
         loss: e.loss!,
         tokens: e.tokens,
-        zeroFraction: zs ? clamp01(zs.reduce((a, b) => a + b, 0) / zs.length) : gated ? null : null,
+        zeroFraction: zs ? clamp01(zs.reduce((a, b) => a + b, 0) / zs.length) : null,
         zeroFractions: zs && zs.length === L ? zs.map(clamp01) : null,
       }
       if (e.dataset !== labels.dataset) {
