@@ -24,7 +24,7 @@ afterEach(async () => {
 
 describe('JobQueue', () => {
   it('runs a real training job in its own process and stores exactly what the run folder holds', async () => {
-    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs') })
+    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const progress: ProgressEvent[] = []
     queue.on('progress', (e) => progress.push(e))
     const statuses: string[] = []
@@ -59,7 +59,7 @@ describe('JobQueue', () => {
 describe('JobQueue control', () => {
   it('cancel checkpoints then stops; resume continues with no duplicated or missing step, equal to an uninterrupted run', async () => {
     const cfg = tinyRunConfig({ steps: 60, checkpointEvery: 20, valEvery: 20 })
-    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs') })
+    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const { job, run } = queue.addTrain(cfg)
     queue.on('progress', (e) => e.event === 'step' && e.step === 10 && queue!.cancel(job.id))
     await queue.start()
@@ -86,7 +86,7 @@ describe('JobQueue control', () => {
   })
 
   it('pause holds a job; concurrency 1 runs one training job at a time; retry starts a fresh run', async () => {
-    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs') })
+    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const a = queue.addTrain(tinyRunConfig({ steps: 4 }), { name: 'a' })
     const b = queue.addTrain(tinyRunConfig({ steps: 4 }), { name: 'b' })
     const c = queue.addTrain(tinyRunConfig({ steps: 4 }), { name: 'c' })
@@ -110,7 +110,7 @@ describe('JobQueue control', () => {
   })
 
   it('evaluates a checkpoint in an eval job: loss, gate statistics, FLOPs', async () => {
-    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs') })
+    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const { job, run } = queue.addTrain(tinyRunConfig({ steps: 4 }))
     await queue.start()
     await queue.waitFor(job.id, ['completed'], 60_000)

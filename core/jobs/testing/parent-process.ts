@@ -10,7 +10,7 @@ import { JobQueue } from '../queue.js'
 
 const [dbPath, runsDir, configJson] = process.argv.slice(2)
 const store = openStore(dbPath!)
-const queue = new JobQueue({ store, runsDir: runsDir!, stopGraceMs: 20_000 })
+const queue = new JobQueue({ store, runsDir: runsDir!, stopGraceMs: 20_000, flushIntervalMs: 20 })
 const { job } = queue.addTrain(JSON.parse(configJson!))
 console.log(`JOB ${job.id}`)
 queue.on('job', (e) => {
