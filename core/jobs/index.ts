@@ -1,0 +1,19 @@
+/** core/jobs: the persistent job queue and its worker processes (see README.md). */
+export { JobQueue, JobError, enqueueTrain, type JobQueueOptions, type JobQueueEvents, type ProgressEvent, type AddTrainOptions, type AddEvalOptions, type RecoveryReport } from './queue.js'
+export { forkLauncher, defaultWorkerEntry, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
+export * from './protocol.js'
+export {
+  resolveStorePaths,
+  openStoreAt,
+  listRuns,
+  formatRunList,
+  showRun,
+  formatRunDetails,
+  queueAdd,
+  runWorker,
+  type StorePaths,
+  type RunDetails,
+  type QueueAddOptions,
+  type RunWorkerOptions,
+  type WorkerSummary,
+} from './commands.js'
