@@ -313,7 +313,7 @@ async function sweep(argv: string[]): Promise<number> {
               estimatedDone += estByName.get(name) ?? sec
             }
             finished.add(name)
-            const loss = queue.store.metrics.summaries(p.point.runId).find((s) => s.key === 'val/loss')?.lastValue
+            const loss = p.job.status === 'completed' ? queue.store.metrics.summaries(p.point.runId).find((s) => s.key === 'val/loss')?.lastValue : null
             log(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${sec !== null ? ` in ${fmtSeconds(sec)}` : ''}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
           }
         } else if (p.progress && p.progress.event === 'step') {
@@ -339,7 +339,7 @@ async function sweep(argv: string[]): Promise<number> {
     if (a.json)
       out.write(JSON.stringify({ experiment, jobs: jobs.map((j) => ({ id: j.id, runId: j.runId, status: j.status, error: j.error })), comparison: c }) + '\n')
     else out.write('\n' + formatComparison(c) + '\n')
-    return failed.length ? 1 : 0
+    return interrupted ? 130 : failed.length ? 1 : 0
   } finally {
     await queue.shutdown('pause').catch(() => {})
     store.close()
