@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { compareCommand, COMPARE_HELP } from './commands/compare.js'
 import { dataCommand, DATA_HELP } from './commands/data.js'
+import { queueCommand, QUEUE_HELP, runsCommand, RUNS_HELP, workerCommand, WORKER_HELP } from './commands/runs.js'
 import { evalCommand, EVAL_HELP } from './commands/eval.js'
 import { flopsCommand, FLOPS_HELP } from './commands/flops.js'
 import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
@@ -17,6 +18,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model from a config file or preset (or resume a run)' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
   data: { run: dataCommand, help: DATA_HELP, summary: 'prepare, list and inspect datasets (token shards)' },
+  runs: { run: runsCommand, help: RUNS_HELP, summary: 'list, show and ingest stored runs' },
+  queue: { run: queueCommand, help: QUEUE_HELP, summary: 'queue a training run (run it with skipbench worker)' },
+  worker: { run: workerCommand, help: WORKER_HELP, summary: 'drain the job queue headless (each job in its own process)' },
   presets: { run: presetsCommand, help: PRESETS_HELP, summary: 'list the built-in presets' },
   flops: { run: flopsCommand, help: FLOPS_HELP, summary: 'parameter count and FLOPs of a config (paper and corrected estimators)' },
   sweep: { run: sweepCommand, help: SWEEP_HELP, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
@@ -38,6 +42,13 @@ function usage(): string {
 /** Errors that are the user's to fix: print the message only. */
 const USER_ERRORS = new Set([
   'UsageError',
+  'NotFoundError',
+  'StoreError',
+  'SchemaTooNewError',
+  'MigrationHashMismatchError',
+  'NotASkipbenchDatabaseError',
+  'IngestError',
+  'JobError',
   'ConfigError',
   'RunConfigError',
   'CheckpointError',

@@ -1,0 +1,170 @@
+/** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, runWorker, showRun } from '../../core/jobs/index.js'
+import { ingestRunFolder } from '../../core/store/index.js'
+import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
+
+const DB_HELP = `  --db PATH    the database (default: $SKIPBENCH_DB, else $SKIPBENCH_HOME/skipbench.db, else ./.skipbench/skipbench.db);
+               run folders live in <db folder>/runs unless $SKIPBENCH_RUNS_DIR is set`
+
+export const RUNS_HELP = `usage:
+  skipbench runs list [--experiment NAME] [--status S[,S]] [--kind dense|gated] [--search TEXT]
+                      [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
+  skipbench runs show ID [--db PATH] [--json]
+  skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
+
+list    runs with their status and last/min training and validation loss
+show    one run: config, status, metrics summary, checkpoints, evaluations
+ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
+${DB_HELP}`
+
+export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
+
+Validate a run config (a RunConfig JSON; {"extends": "PRESET", ...} works) and queue it. Nothing runs until a runner
+picks it up: \`skipbench worker\`, \`skipbench serve\` or the app.
+${DB_HELP}`
+
+export const WORKER_HELP = `usage: skipbench worker [--concurrency N] [--keep-running] [--db PATH]
+
+Drain the job queue headless: recover jobs left by a dead runner, run queued jobs (each in its own process) and
+exit when the queue is empty (or keep waiting with --keep-running). Ctrl-C checkpoints running jobs and pauses them.
+${DB_HELP}`
+
+const openDb = (db: unknown) => openStoreAt(typeof db === 'string' ? { db: resolve(db) } : {})
+
+async function list(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db'] })
+  if (positionals.length) throw new UsageError(`runs list takes no arguments, got ${positionals.join(' ')}`)
+  const a = validate(
+    z.object({
+      experiment: z.string().optional(),
+      status: z.string().optional(),
+      kind: z.enum(['dense', 'gated']).optional(),
+      search: z.string().optional(),
+      sort: z.enum(['id', 'val-loss', 'train-loss']).default('id'),
+      limit: positiveInt('--limit').optional(),
+    }),
+    { ...options, json: undefined, db: undefined },
+  )
+  const store = openDb(options.db)
+  try {
+    let experimentId: number | undefined
+    if (a.experiment) {
+      const e = store.experiments.list().find((x) => x.name === a.experiment)
+      if (!e) throw new UsageError(`no experiment named ${JSON.stringify(a.experiment)}`)
+      experimentId = e.id
+    }
+    const sort =
+      a.sort === 'id' ? ({ by: 'id', dir: 'desc' } as const) : ({ metric: a.sort === 'val-loss' ? 'val/loss' : 'train/loss', agg: 'min', dir: 'asc' } as const)
+    const r = listRuns(store, {
+      ...(experimentId !== undefined ? { experimentId } : {}),
+      ...(a.status ? { status: a.status.split(',') as never } : {}),
+      ...(a.kind ? { kind: a.kind } : {}),
+      ...(a.search ? { search: a.search } : {}),
+      ...(a.limit ? { limit: a.limit } : {}),
+      sort,
+    })
+    process.stdout.write((options.json ? JSON.stringify(r, null, 2) : formatRunList(r)) + '\n')
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+async function show(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['db'] })
+  if (positionals.length !== 1) throw new UsageError('runs show needs one run id')
+  const store = openDb(options.db)
+  try {
+    const id = /^\d+$/.test(positionals[0]!) ? Number(positionals[0]) : positionals[0]!
+    const d = showRun(store, id)
+    process.stdout.write((options.json ? JSON.stringify(d, null, 2) : formatRunDetails(d)) + '\n')
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+async function ingest(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'db'] })
+  if (positionals.length !== 1) throw new UsageError('runs ingest needs one run folder')
+  const store = openDb(options.db)
+  try {
+    const experimentId = typeof options.experiment === 'string' ? store.experiments.ensure(options.experiment).id : undefined
+    const r = ingestRunFolder(store, resolve(positionals[0]!), { ...(experimentId !== undefined ? { experimentId } : {}), updateStatus: true })
+    process.stdout.write((options.json ? JSON.stringify(r) : `ingested ${resolve(positionals[0]!)}: ${JSON.stringify(r)}`) + '\n')
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+export async function runsCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub === 'list') return list(rest)
+  if (sub === 'show') return show(rest)
+  if (sub === 'ingest') return ingest(rest)
+  throw new UsageError(`runs needs a subcommand: list, show or ingest\n${RUNS_HELP}`)
+}
+
+export async function queueCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub !== 'add') throw new UsageError(`queue needs a subcommand: add\n${QUEUE_HELP}`)
+  const tags: string[] = []
+  const filtered: string[] = []
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '--tag') tags.push(rest[++i] ?? '')
+    else filtered.push(rest[i]!)
+  }
+  const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db'] })
+  if (positionals.length !== 1) throw new UsageError('queue add needs one CONFIG.json')
+  const priority = options.priority === undefined ? undefined : validate(z.string().regex(/^-?\d+$/).transform(Number), options.priority)
+  const store = openDb(options.db)
+  try {
+    const { job, run } = queueAdd(store, {
+      config: resolve(positionals[0]!),
+      ...(typeof options.experiment === 'string' ? { experiment: options.experiment } : {}),
+      ...(typeof options.name === 'string' ? { name: options.name } : {}),
+      ...(tags.length ? { tags } : {}),
+      ...(priority !== undefined ? { priority } : {}),
+    })
+    process.stdout.write(
+      (options.json ? JSON.stringify({ job: job.id, run: run.id, run_dir: run.runDir }) : `queued job ${job.id} (run ${run.id}); start it with: skipbench worker${options.db ? ` --db ${options.db}` : ''}`) + '\n',
+    )
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
+export async function workerCommand(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['keep-running'], values: ['concurrency', 'db'] })
+  if (positionals.length) throw new UsageError(`worker takes no arguments, got ${positionals.join(' ')}`)
+  const concurrency = options.concurrency === undefined ? 1 : validate(positiveInt('--concurrency'), options.concurrency)
+  const store = openDb(options.db)
+  const ac = new AbortController()
+  const stop = () => {
+    process.stderr.write('\nstopping: checkpointing running jobs…\n')
+    ac.abort()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  try {
+    process.stderr.write(`worker on ${store.path} (runs in ${resolveStorePaths({ db: store.path }).runsDir})\n`)
+    const s = await runWorker({
+      store,
+      concurrency: { train: concurrency, eval: 1 },
+      signal: ac.signal,
+      exitWhenIdle: !options['keep-running'],
+      onLine: (l) => process.stdout.write(l + '\n'),
+    })
+    const failed = s.jobs.filter((j) => j.status === 'failed')
+    process.stdout.write(`${s.jobs.length} job(s) handled, ${failed.length} failed, ${s.recovered} recovered\n`)
+    return failed.length ? 1 : 0
+  } finally {
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    store.close()
+  }
+}
