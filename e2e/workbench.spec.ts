@@ -1,0 +1,181 @@
+/**
+ * The workbench end to end in Debian's Chromium against the real `skipbench serve` (e2e/serve.ts: fresh data
+ * folder, real database, real training in worker processes): prepare the corpus, create an experiment by clicking
+ * through the form, launch a sweep, watch live progress, read the Pareto chart, open a run, cancel and resume one.
+ * Screenshots go to test-results/screens/.
+ */
+import { expect, test } from '@playwright/test'
+import { createSweepExperiment, fill, shot, watchErrors } from './helpers'
+
+test.describe.configure({ mode: 'serial' })
+test.use({ viewport: { width: 1440, height: 1000 } })
+
+let errors: string[] = []
+test.beforeEach(({ page }) => {
+  errors = watchErrors(page)
+})
+test.afterEach(() => {
+  expect(errors).toEqual([])
+})
+
+test('datasets: the shipped corpus is prepared with progress', async ({ page }) => {
+  await page.goto('/')
+  await expect(page.getByTestId('version')).toContainText('http')
+  await expect(page.getByTestId('connection')).toHaveText('live')
+  await page.getByTestId('nav-datasets').click()
+  await expect(page.getByTestId('corpus-byte-state')).toHaveText('not prepared')
+  await page.getByTestId('prepare-byte').click()
+  await expect(page.getByTestId('import-default')).toHaveAttribute('data-status', 'done', { timeout: 60_000 })
+  await expect(page.getByTestId('corpus-byte-state')).toHaveText('ready')
+  await expect(page.getByTestId('dataset-default')).toContainText('byte')
+  await shot(page, '01-datasets')
+})
+
+test('form: inline validation from the schema, estimate, sweep plan; the sweep trains live and fills the Pareto chart', async ({ page }) => {
+  await page.goto('/')
+  await createSweepExperiment(page, 'tiny pareto')
+  // inline validation: the trainer's own message, on the field
+  await fill(page, 'model.dim', '31')
+  await expect(page.getByTestId('error-model.dim')).toContainText('divisible by n_heads')
+  await expect(page.getByTestId('submit')).toBeDisabled()
+  await fill(page, 'training.train_steps', '0')
+  await expect(page.getByTestId('error-training.train_steps')).toContainText('at least 1')
+  await fill(page, 'model.dim', '32')
+  await fill(page, 'training.train_steps', '30')
+  await expect(page.getByTestId('error-model.dim')).toHaveCount(0)
+  await expect(page.getByTestId('estimate-flops')).toContainText('corrected')
+  await expect(page.getByTestId('estimate-time')).toContainText('≈')
+  await expect(page.getByTestId('plan-run-gated-E0.5')).toBeVisible()
+  await expect(page.getByTestId('plan-run-dense-L1')).toBeVisible()
+  await shot(page, '02-new-experiment-sweep')
+  await page.getByTestId('submit').click()
+
+  // the experiment page: three runs, live progress
+  await expect(page.getByTestId('experiment-name')).toHaveText('tiny pareto')
+  await expect(page.getByTestId('runs-row')).toHaveCount(3)
+  await expect(page.locator('[data-testid="runs-row"] [data-status="running"]').first()).toBeVisible({ timeout: 60_000 })
+  await expect(page.locator('[data-testid="runs-row"] [data-testid="progress"]').first()).toBeVisible()
+  await shot(page, '03-experiment-running')
+  await expect(page.locator('[data-testid="runs-row"] [data-status="completed"]')).toHaveCount(3, { timeout: 120_000 })
+  await expect(page.locator('[data-testid="runs-row"] [data-testid="val-loss"]').first()).not.toHaveText('–')
+  await shot(page, '04-experiment-done')
+
+  // sorting by validation loss (server-side) keeps three rows
+  await page.getByTestId('runs-head-val_loss').click()
+  await expect(page.getByTestId('runs-row')).toHaveCount(3)
+
+  // Pareto: frontier (2 dense runs) and the gated point
+  await page.getByTestId('tab-pareto').click()
+  await expect(page.getByTestId('pareto-chart').locator('canvas').first()).toBeVisible()
+  await expect(page.getByTestId('pareto-summary')).toContainText('2 dense · 1 gated')
+  await expect(page.getByTestId('gap-table').locator('tbody tr')).toHaveCount(1)
+  await expect(page.getByTestId('verdict')).not.toBeEmpty()
+  await shot(page, '05-pareto')
+  await page.getByTestId('pareto-estimator').selectOption('corrected')
+  await page.getByTestId('pareto-kind').selectOption('training')
+  await expect(page.getByTestId('pareto-chart')).toBeVisible()
+  await expect(page.locator('.chart canvas').first()).toBeVisible()
+  await page.getByTestId('pareto-reset-zoom').click()
+
+  // curves by FLOPs, gates, config diff
+  await page.getByTestId('tab-curves').click()
+  await page.getByTestId('curves-x').selectOption('flops')
+  await page.getByTestId('curves-key').selectOption('train/loss')
+  await expect(page.getByTestId('curves-chart').locator('canvas').first()).toBeVisible()
+  await shot(page, '06-curves')
+  await page.getByTestId('tab-gates').click()
+  await expect(page.getByTestId('gates-heatmap').locator('canvas').first()).toBeVisible()
+  await shot(page, '07-gates')
+  await page.getByTestId('tab-runs').click()
+  const ids = await page.getByTestId('runs-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')))
+  await page.getByTestId(`select-${ids[0]}`).check()
+  await page.getByTestId(`select-${ids[1]}`).check()
+  await page.getByTestId('tab-diff').click()
+  await expect(page.getByTestId('diff').locator('tbody tr').first()).toBeVisible()
+  await shot(page, '08-diff')
+
+  // click through to the gated run from the gap table
+  await page.getByTestId('tab-pareto').click()
+  await page.getByTestId('gap-table').locator('a').first().click()
+  await expect(page.getByTestId('run-name')).toContainText('gated')
+  await expect(page.getByTestId('run-name').getByTestId('status')).toHaveText('completed')
+  await expect(page.getByTestId('checkpoints').locator('tbody tr').first()).toBeVisible()
+  await expect(page.getByTestId('logs')).toContainText('started')
+  await expect(page.getByTestId('gates-heatmap').locator('canvas').first()).toBeVisible()
+  await shot(page, '09-run-completed')
+})
+
+test('run: clone and edit a long run, watch it, cancel it, resume it', async ({ page }) => {
+  await page.goto('/')
+  await page.getByTestId('experiment-link').filter({ hasText: 'tiny pareto' }).click()
+  await page.getByTestId('run-link').filter({ hasText: 'gated' }).click()
+  await page.getByTestId('clone').click()
+  await expect(page.getByTestId('field-model.dim')).toHaveValue('32')
+  await fill(page, 'training.train_steps', '4000')
+  await page.getByTestId('run-name').fill('long gated')
+  await page.getByTestId('submit').click()
+
+  await expect(page.getByTestId('run-name')).toContainText('long gated')
+  await expect(page.getByTestId('run-name').getByTestId('status')).toHaveText('running', { timeout: 60_000 })
+  await expect(page.getByTestId('run-eta')).toContainText('ETA')
+  const progress = page.getByTestId('progress').first()
+  await expect(progress).not.toHaveAttribute('aria-valuenow', '0', { timeout: 30_000 })
+  await shot(page, '10-run-live')
+  await page.getByTestId('cancel').click()
+  await expect(page.getByTestId('run-name').getByTestId('status')).toHaveText('cancelled', { timeout: 60_000 })
+  const stoppedAt = Number(await progress.getAttribute('aria-valuenow'))
+  expect(stoppedAt).toBeLessThan(100)
+  await shot(page, '11-run-cancelled')
+  await page.getByTestId('resume').click()
+  await expect(page.getByTestId('run-name').getByTestId('status')).toHaveText('running', { timeout: 60_000 })
+  await expect(page.getByTestId('logs')).toContainText('resumed from', { timeout: 30_000 })
+  await page.getByTestId('cancel').click()
+  await expect(page.getByTestId('run-name').getByTestId('status')).toHaveText('cancelled', { timeout: 60_000 })
+  await shot(page, '12-run-resumed-and-cancelled')
+
+  // delete it (with confirmation)
+  await page.getByTestId('delete-run').click()
+  await page.getByTestId('confirm-ok').click()
+  await expect(page.getByTestId('experiment-name')).toHaveText('tiny pareto')
+  await expect(page.getByTestId('runs-row')).toHaveCount(3)
+})
+
+test('experiments: search, rename, tag, delete with confirmation; settings', async ({ page }) => {
+  await page.goto('/')
+  await page.getByTestId('quick-create-name').fill('scratch')
+  await page.getByTestId('quick-create').click()
+  await expect(page.getByTestId('experiment-name')).toHaveText('scratch')
+  await page.getByTestId('nav-experiments').click()
+  await expect(page.getByTestId('experiments').locator('tbody tr')).toHaveCount(2)
+  await page.getByTestId('experiment-search').fill('tiny')
+  await expect(page.getByTestId('experiments').locator('tbody tr')).toHaveCount(1)
+  await page.getByTestId('experiment-search').fill('')
+  const scratch = page.getByTestId('experiment-scratch')
+  await scratch.getByTestId('rename').click()
+  await page.getByTestId('rename-input').fill('scratch 2')
+  await page.getByTestId('rename-save').click()
+  await expect(page.getByTestId('experiment-scratch 2')).toBeVisible()
+  await page.getByTestId('experiment-scratch 2').getByTestId('tag').click()
+  await page.getByTestId('tags-input').fill('junk, later')
+  await page.getByTestId('tags-save').click()
+  await expect(page.getByTestId('experiment-scratch 2')).toContainText('junk')
+  await shot(page, '13-experiments')
+  await page.getByTestId('experiment-scratch 2').getByTestId('delete-experiment').click()
+  await expect(page.getByTestId('confirm-dialog')).toBeVisible()
+  await page.getByTestId('confirm-cancel').click()
+  await expect(page.getByTestId('experiment-scratch 2')).toBeVisible()
+  await page.getByTestId('experiment-scratch 2').getByTestId('delete-experiment').click()
+  await page.getByTestId('confirm-ok').click()
+  await expect(page.getByTestId('experiment-scratch 2')).toHaveCount(0)
+  await expect(page.getByTestId('experiment-tiny pareto')).toBeVisible()
+
+  await page.getByTestId('nav-settings').click()
+  await expect(page.getByTestId('settings-data-dir')).toHaveAttribute('readonly', '')
+  await expect(page.getByTestId('engines')).toContainText('ort')
+  await page.getByTestId('settings-concurrency').fill('2')
+  await page.getByTestId('settings-save').click()
+  await expect(page.getByTestId('settings-saved')).toBeVisible()
+  await page.reload()
+  await expect(page.getByTestId('settings-concurrency')).toHaveValue('2')
+  await shot(page, '14-settings')
+})
