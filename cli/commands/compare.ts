@@ -22,7 +22,8 @@ options:
   --source S             validation CE from: auto (default: an evaluation of the final checkpoint if any, else the
                          validation logged at the last step), evaluation, or validation
   --level P              confidence level of the intervals (default 0.95)
-  --db PATH              the database (default: $SKIPBENCH_DB or .skipbench/skipbench.db)
+  --db PATH              the database (default: $SKIPBENCH_DB, else $SKIPBENCH_HOME/skipbench.db, else
+                         ./.skipbench/skipbench.db)
   --json                 print the comparison as JSON`
 
 const Args = z.object({

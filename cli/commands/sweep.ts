@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ENGINE_NAMES } from '../../core/engine/index.js'
 import { FLOPS_ESTIMATORS } from '../../core/flops/index.js'
+import { resolveStorePaths } from '../../core/jobs/index.js'
 import { JobQueue } from '../../core/jobs/queue.js'
 import { openStore } from '../../core/store/index.js'
 import {
@@ -35,9 +36,9 @@ import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { ProgressBar } from '../progress.js'
 
-/** The database the CLI uses unless told otherwise: $SKIPBENCH_DB, else .skipbench/skipbench.db. */
+/** The database the CLI uses unless told otherwise (as `skipbench runs`/`worker`: core/jobs resolveStorePaths). */
 export function defaultDbPath(): string {
-  return process.env.SKIPBENCH_DB || join('.skipbench', 'skipbench.db')
+  return resolveStorePaths().db
 }
 
 export const SWEEP_HELP = `usage: skipbench sweep --preset paper-grid --scale tiny|small|paper [options]
@@ -75,11 +76,12 @@ options:
   --threads N            ort intra-op threads
   --estimator E          the final comparison's estimator: paper (default) or corrected
   --flops K              the final comparison's FLOPs: inference (default) or training
-  --db PATH              the database (default: $SKIPBENCH_DB or .skipbench/skipbench.db)
-  --runs-dir DIR         run folders (default: runs/ next to the database)
+  --db PATH              the database (default: $SKIPBENCH_DB, else $SKIPBENCH_HOME/skipbench.db, else
+                         ./.skipbench/skipbench.db); the calibration cache is calibration.json beside it
+  --runs-dir DIR         run folders (default: $SKIPBENCH_RUNS_DIR, else runs/ beside the database)
   --data-dir DIR         datasets (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
   --json                 JSON instead of text (dry run: the grid and estimate; otherwise: queued jobs and the comparison)
-Ctrl-C pauses the running job at a checkpoint; run the same command again to continue.`
+Ctrl-C pauses the running job at a checkpoint; run the same command again (or skipbench worker) to continue.`
 
 const list = (what: string, int: boolean) =>
   z
@@ -206,7 +208,8 @@ async function sweep(argv: string[]): Promise<number> {
   const spec = buildSpec(a, sets)
   const sweep = expandSweep(spec)
   const experiment = a.experiment ?? sweep.name
-  const dbPath = resolve(a.db ?? defaultDbPath())
+  const paths = resolveStorePaths({ ...(a.db ? { db: a.db } : {}), ...(a.runs_dir ? { runsDir: a.runs_dir } : {}) })
+  const dbPath = paths.db
   const dataDir = a.data_dir ? resolve(a.data_dir) : undefined
   const engine = { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) }
 
@@ -250,7 +253,7 @@ async function sweep(argv: string[]): Promise<number> {
   if (!sweep.points.length) throw new UsageError('the sweep has no valid points')
 
   const store = openStore(dbPath)
-  const runsDir = resolve(a.runs_dir ?? join(dirname(dbPath), 'runs'))
+  const runsDir = paths.runsDir
   const queue = new JobQueue({ store, runsDir, ...(dataDir ? { dataDir } : {}) })
   let interrupted = false
   try {
@@ -261,7 +264,7 @@ async function sweep(argv: string[]): Promise<number> {
     say(`experiment "${queued.experiment}" (id ${queued.experimentId}) in ${dbPath}: ${Object.entries(counts).map(([k, n]) => `${n} ${k}`).join(', ')}`)
     if (a.no_wait) {
       if (a.json) out.write(JSON.stringify({ experiment: queued.experiment, experimentId: queued.experimentId, jobs: queued.points.map((p) => ({ name: p.point.name, runId: p.runId, jobId: p.jobId, action: p.action, status: p.status })) }) + '\n')
-      else say('not waiting (--no-wait): run the same command again to run the queued jobs')
+      else say(`not waiting (--no-wait): run them with 'skipbench worker --db ${dbPath}' (or this command again), then 'skipbench compare --experiment ${queued.experiment}'`)
       return 0
     }
 

@@ -171,6 +171,32 @@ describe('skipbench sweep --dry-run', () => {
   })
 })
 
+describe('skipbench sweep --no-wait', () => {
+  it('queues the runs of the experiment; skipbench worker runs them; compare compares them', () => {
+    const db = tmp.file('nowait/s.db')
+    const common = ['--groups', 'dense', '--depths', '1,2', '--steps', '8', '--set', 'model.dim=16', '--set', 'training.val_every=0', '--experiment', 'nw', '--db', db, '--data-dir', tmp.file('data')]
+    const q = sb('sweep', ...common, '--no-wait', '--no-calibrate', '--json')
+    expect(q.code).toBe(0)
+    const j = JSON.parse(q.stdout)
+    expect(j.jobs.map((x: { name: string; action: string; status: string }) => [x.name, x.action, x.status])).toEqual([
+      ['dense-L1', 'queued', 'queued'],
+      ['dense-L2', 'queued', 'queued'],
+    ])
+    const w = sb('worker', '--db', db)
+    expect(w.code).toBe(0)
+    const c = JSON.parse(sb('compare', '--experiment', 'nw', '--db', db, '--json').stdout)
+    expect(c.summary.denseRuns).toBe(2)
+    expect(c.excluded).toEqual([])
+    expect(c.reference).toMatchObject({ dataset: 'default', tokenizer: 'byte', seqLen: 64 })
+    // queuing again finds them done
+    const again = JSON.parse(sb('sweep', ...common, '--no-wait', '--no-calibrate', '--json').stdout)
+    expect(again.jobs.map((x: { action: string; status: string }) => [x.action, x.status])).toEqual([
+      ['exists', 'completed'],
+      ['exists', 'completed'],
+    ])
+  })
+})
+
 describe('skipbench compare', () => {
   const db = tmp.file('cmp/s.db')
   const T = 2
