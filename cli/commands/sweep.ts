@@ -74,6 +74,7 @@ options:
   --engine ort|tfjs      engine of every run and of the calibration
   --backend B            tfjs: auto|tensorflow|wasm|cpu; ort: auto|cpu|cuda|webgpu
   --threads N            ort intra-op threads
+  --concurrency N        training jobs at a time (default 1; the time estimate assumes 1)
   --estimator E          the final comparison's estimator: paper (default) or corrected
   --flops K              the final comparison's FLOPs: inference (default) or training
   --db PATH              the database (default: $SKIPBENCH_DB, else $SKIPBENCH_HOME/skipbench.db, else
@@ -116,6 +117,7 @@ const Args = z
     engine: z.enum(ENGINE_NAMES, { error: 'must be ort or tfjs' }).optional(),
     backend: z.string().optional(),
     threads: positiveInt('--threads').optional(),
+    concurrency: positiveInt('--concurrency').optional(),
     estimator: z.enum(FLOPS_ESTIMATORS, { error: 'must be paper or corrected' }).default('paper'),
     flops: z.enum(['inference', 'training'], { error: 'must be inference or training' }).default('inference'),
     db: z.string().optional(),
@@ -126,7 +128,7 @@ const Args = z
   .refine((a) => !(a.preset && a.grid), { error: 'give --preset NAME or --grid FILE, not both' })
 
 const FLAGS = ['dry-run', 'no-wait', 'no-calibrate', 'recalibrate', 'skip-invalid', 'json']
-const VALUES = ['preset', 'grid', 'scale', 'seeds', 'groups', 'depths', 'ends', 'gated-depth', 'steps', 'experiment', 'engine', 'backend', 'threads', 'estimator', 'flops', 'db', 'runs-dir', 'data-dir']
+const VALUES = ['preset', 'grid', 'scale', 'seeds', 'groups', 'depths', 'ends', 'gated-depth', 'steps', 'experiment', 'engine', 'backend', 'threads', 'concurrency', 'estimator', 'flops', 'db', 'runs-dir', 'data-dir']
 
 /** Pull the repeatable --set PATH=VALUE options out of argv. */
 function extractSets(argv: string[]): { rest: string[]; sets: [string, unknown][] } {
@@ -254,7 +256,7 @@ async function sweep(argv: string[]): Promise<number> {
 
   const store = openStore(dbPath)
   const runsDir = paths.runsDir
-  const queue = new JobQueue({ store, runsDir, ...(dataDir ? { dataDir } : {}) })
+  const queue = new JobQueue({ store, runsDir, ...(dataDir ? { dataDir } : {}), ...(a.concurrency ? { concurrency: { train: a.concurrency } } : {}) })
   let interrupted = false
   try {
     // the runner starts first (it marks jobs of a runner that died as interrupted, so queueSweep resumes them)
