@@ -10,6 +10,7 @@ import { queueCommand, QUEUE_HELP, runsCommand, RUNS_HELP, workerCommand, WORKER
 import { evalCommand, EVAL_HELP } from './commands/eval.js'
 import { flopsCommand, FLOPS_HELP } from './commands/flops.js'
 import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
+import { serveCommand, SERVE_HELP } from './commands/serve.js'
 import { sweepCommand, SWEEP_HELP } from './commands/sweep.js'
 import { trainCommand, TRAIN_HELP } from './commands/train.js'
 import { UsageError } from './args.js'
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   flops: { run: flopsCommand, help: FLOPS_HELP, summary: 'parameter count and FLOPs of a config (paper and corrected estimators)' },
   sweep: { run: sweepCommand, help: SWEEP_HELP, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
   compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
+  serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
 }
 
 function usage(): string {

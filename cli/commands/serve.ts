@@ -1,4 +1,5 @@
 /** `skipbench serve [--port N] [--host H] [--data-dir D]`: the workbench UI and its API over HTTP + WebSocket. */
+import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { isLoopback, startServer } from '../../core/server/server.js'
@@ -30,7 +31,12 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const server = await startServer({ host: o.host, port: o.port, dataDir })
   process.stdout.write(`skipbench serve: data in ${dataDir}\n`)
   process.stdout.write(`open ${server.openUrl}\n`)
-  if (server.token) process.stdout.write(`access token: ${server.token} (required because ${o.host} is not a loopback address)\n`)
+  if (server.token) {
+    const port = new URL(server.url).port
+    const name = o.host === '0.0.0.0' || o.host === '::' ? hostname() : o.host
+    process.stdout.write(`from other machines: http://${name.includes(':') ? `[${name}]` : name}:${port}/?token=${encodeURIComponent(server.token)}\n`)
+    process.stdout.write(`access token: ${server.token} (required because ${o.host} is not a loopback address)\n`)
+  }
   else if (!isLoopback(o.host)) process.stdout.write('warning: no access token\n')
   return new Promise<number>((done) => {
     let stopping = false
