@@ -4,6 +4,7 @@
  *
  *   npx tsx scripts/bench/engines.ts [--rounds 3] [--cases S-dense-train,M-dense-eval,...] [--engines ort,torch,tfjs]
  *                                    [--threads 2] [--polite] [--json reports/bench-engines.json]
+ *   npx tsx scripts/bench/engines.ts --from-json reports/bench-engines.json   (re-render a saved run)
  *
  * Every measurement runs in its own process (clean peak RSS); contenders are interleaved within each round,
  * in a rotating order, and the table reports medians over rounds. --polite disables thread spinning in both
@@ -11,7 +12,7 @@
  * that other processes share.
  */
 import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -60,6 +61,8 @@ const { values: a } = parseArgs({
     threads: { type: 'string', default: '2' },
     polite: { type: 'boolean', default: false },
     json: { type: 'string' },
+    /** re-render the table of a saved --json file without running anything */
+    'from-json': { type: 'string' },
     'tfjs-cases': { type: 'string', default: 'S-dense-train,S-dense-eval' },
   },
 })
@@ -108,13 +111,60 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
 }
 
+interface Saved {
+  date: string
+  threads: number
+  polite: boolean
+  rounds: number
+  blas?: string
+  summary: { case: string; engine: string; runs: Result[] }[]
+}
+
+/**
+ * The table. Ratios to PyTorch are medians of per-round ratios: contenders of one round ran back to back under
+ * the same load, so their ratio is far steadier on a shared machine than a ratio of medians.
+ */
+function render(cases: Case[], engines: string[], results: Map<string, Result[]>, threads: number, rounds: number): string {
+  const rows: string[] = []
+  rows.push('| case | engine | backend | tokens/s (median) | × PyTorch | tokens per CPU-s | × PyTorch | peak RSS MB | × PyTorch |')
+  rows.push('|---|---|---|---:|---:|---:|---:|---:|---:|')
+  const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–')
+  for (const c of cases) {
+    const tokens = BENCH_CONFIGS[c.config].batch * BENCH_CONFIGS[c.config].seq
+    const torch = results.get(`${c.name}|torch`) ?? []
+    for (const e of engines) {
+      const rs = results.get(`${c.name}|${e}`)
+      if (!rs) continue
+      const perRound = (f: (x: Result) => number) => median(rs.map((x, i) => (torch[i] ? f(x) / f(torch[i]!) : NaN)))
+      const cpuTok = (x: Result) => tokens / (x.cpu_s_per_step ?? NaN)
+      const backend = rs.find((x) => x.backend)?.backend ?? e
+      rows.push(
+        `| ${c.name} | ${e} | ${backend} | ${fmt(median(rs.map((x) => x.tokens_per_s)))} | ${fmt(perRound((x) => x.tokens_per_s), 2)} ` +
+          `| ${fmt(median(rs.map(cpuTok)))} | ${fmt(perRound(cpuTok), 2)} | ${fmt(median(rs.map((x) => x.peak_rss_mb)))} | ${fmt(perRound((x) => x.peak_rss_mb), 2)} |`,
+      )
+    }
+  }
+  const blas = [...results.values()].flat().find((x) => x.blas)?.blas
+  rows.push('')
+  rows.push(`PyTorch BLAS: ${blas ?? 'unknown'} (OPENBLAS_CORETYPE=SkylakeX). ${threads} threads each; ${rounds} interleaved rounds.`)
+  return rows.join('\n')
+}
+
 async function main() {
+  if (a['from-json']) {
+    const saved = JSON.parse(readFileSync(a['from-json'], 'utf8')) as Saved
+    const results = new Map(saved.summary.map((s) => [`${s.case}|${s.engine}`, s.runs]))
+    const cases = ALL_CASES.filter((c) => saved.summary.some((s) => s.case === c.name))
+    const engines = [...new Set(saved.summary.map((s) => s.engine))]
+    console.log(render(cases, engines, results, saved.threads, saved.rounds))
+    return
+  }
   const rounds = Number(a.rounds)
   const threads = Number(a.threads)
   const cases = a.cases ? ALL_CASES.filter((c) => a.cases!.split(',').includes(c.name)) : ALL_CASES
   const engines = a.engines ? a.engines.split(',') : ['ort', 'torch', ...(TFJS_AVAILABLE ? ['tfjs'] : [])]
   const tfjsCases = new Set(a['tfjs-cases']!.split(','))
-  const results = new Map<string, Result[]>() // `${case}|${engine}`
+  const results = new Map<string, Result[]>() // `${case}|${engine}`, one entry per round
   console.error(`engines: ${engines.join(', ')}; cases: ${cases.map((c) => c.name).join(', ')}; ${rounds} rounds; ${threads} threads${a.polite ? '; polite' : ''}`)
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
@@ -133,39 +183,13 @@ async function main() {
       }
     }
   }
-
-  const rows: string[] = []
-  rows.push('| case | engine | backend | tokens/s (median) | × PyTorch | tokens per CPU-s | × PyTorch | peak RSS MB | × PyTorch |')
-  rows.push('|---|---|---|---:|---:|---:|---:|---:|---:|')
-  const summary: Record<string, unknown>[] = []
-  for (const c of cases) {
-    const torch = results.get(`${c.name}|torch`) ?? []
-    const tTok = median(torch.map((x) => x.tokens_per_s))
-    const tRss = median(torch.map((x) => x.peak_rss_mb))
-    const tokens = BENCH_CONFIGS[c.config].batch * BENCH_CONFIGS[c.config].seq
-    const perCpu = (rs: Result[]) => tokens / median(rs.map((x) => x.cpu_s_per_step ?? NaN))
-    const tCpu = perCpu(torch)
-    for (const e of engines) {
-      const rs = results.get(`${c.name}|${e}`)
-      if (!rs) continue
-      const tok = median(rs.map((x) => x.tokens_per_s))
-      const rss = median(rs.map((x) => x.peak_rss_mb))
-      const cpuTok = perCpu(rs)
-      const backend = rs.find((x) => x.backend)?.backend ?? e
-      const ratio = (x: number, y: number) => (Number.isFinite(x) && Number.isFinite(y) ? (x / y).toFixed(2) : '–')
-      const num = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '–')
-      rows.push(
-        `| ${c.name} | ${e} | ${backend} | ${Number.isFinite(tok) ? tok.toFixed(0) : 'failed'} | ${ratio(tok, tTok)} | ${num(cpuTok)} | ${ratio(cpuTok, tCpu)} | ${num(rss)} | ${ratio(rss, tRss)} |`,
-      )
-      summary.push({ case: c.name, engine: e, backend, tokens_per_s: tok, tokens_per_cpu_s: cpuTok, peak_rss_mb: rss, runs: rs })
-    }
-  }
-  const blas = [...results.values()].flat().find((x) => x.blas)?.blas
-  console.log(rows.join('\n'))
-  console.log(`\nPyTorch BLAS: ${blas ?? 'unknown'} (OPENBLAS_CORETYPE=SkylakeX). ${threads} threads each; medians of ${rounds} interleaved rounds.`)
+  console.log(render(cases, engines, results, threads, rounds))
   if (a.json) {
+    const blas = [...results.values()].flat().find((x) => x.blas)?.blas
+    const summary = [...results].map(([k, runs]) => ({ case: k.split('|')[0]!, engine: k.split('|')[1]!, runs }))
+    const saved: Saved = { date: new Date().toISOString(), threads, polite: !!a.polite, rounds, blas, summary }
     mkdirSync(dirname(a.json), { recursive: true })
-    writeFileSync(a.json, JSON.stringify({ date: new Date().toISOString(), threads, polite: !!a.polite, rounds, blas, summary }, null, 2))
+    writeFileSync(a.json, JSON.stringify(saved, null, 2))
   }
 }
 
