@@ -5,7 +5,7 @@
  * Screenshots go to test-results/screens/.
  */
 import { expect, test } from '@playwright/test'
-import { createSweepExperiment, fill, shot, watchErrors } from './helpers'
+import { createSweepExperiment, fill, shot, watchErrors } from './helpers.js'
 
 test.describe.configure({ mode: 'serial' })
 test.use({ viewport: { width: 1440, height: 1000 } })
@@ -68,7 +68,7 @@ test('form: inline validation from the schema, estimate, sweep plan; the sweep t
   await page.getByTestId('tab-pareto').click()
   await expect(page.getByTestId('pareto-chart').locator('canvas').first()).toBeVisible()
   await expect(page.getByTestId('pareto-summary')).toContainText('2 dense · 1 gated')
-  await expect(page.getByTestId('gap-table').locator('tbody tr')).toHaveCount(1)
+  await expect(page.getByTestId('gap-table-row')).toHaveCount(1)
   await expect(page.getByTestId('verdict')).not.toBeEmpty()
   await shot(page, '05-pareto')
   await page.getByTestId('pareto-estimator').selectOption('corrected')

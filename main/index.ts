@@ -15,6 +15,8 @@ import { registerApi } from './ipc.js'
 import { CONTENT_SECURITY_POLICY, isAllowedNavigation, secureWindowOptions } from './security.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
+// tests (and side-by-side installs) isolate the app's profile: settings, the data-folder choice, the single-instance lock
+if (process.env['SKIPBENCH_USER_DATA']) app.setPath('userData', resolve(process.env['SKIPBENCH_USER_DATA']))
 /** the repository (out/main/index.js → ../..): worker sources and node_modules live there */
 const root = resolve(here, '../..')
 let service: Service | null = null
