@@ -38,6 +38,8 @@ export interface ParetoChartOptions {
   /** draw error bars for seed groups with n > 1 (mean ± CI) */
   errorBars?: boolean
   animation?: boolean
+  /** label every point with this text (reports; off by default): the point's run ids → text */
+  pointLabel?: (ids: string[]) => string
 }
 
 interface GatedDatum {
@@ -48,6 +50,7 @@ interface GatedDatum {
   itemStyle: { color: string }
   gap: number | null
   extrapolated: string | null
+  pointLabel?: string
 }
 
 /**
@@ -58,8 +61,9 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
   const label = o.labelOf ?? ((id: string) => id)
   // x is plotted as log10(FLOPs) on a value axis (nice ticks at any range) and labelled in FLOPs
   const lx = Math.log10
-  const frontier = c.frontier.points.map((p) => ({ value: [lx(p.flops), p.loss] as [number, number], flops: p.flops, ids: p.ids, name: p.label ?? p.ids.map(label).join(', ') }))
-  const dominated = c.frontier.dominated.map((p) => ({ value: [lx(p.flops), p.loss] as [number, number], flops: p.flops, ids: p.ids, name: p.ids.map(label).join(', ') }))
+  const pl = o.pointLabel
+  const frontier = c.frontier.points.map((p) => ({ value: [lx(p.flops), p.loss] as [number, number], flops: p.flops, ids: p.ids, name: p.label ?? p.ids.map(label).join(', '), ...(pl ? { pointLabel: pl(p.ids) } : {}) }))
+  const dominated = c.frontier.dominated.map((p) => ({ value: [lx(p.flops), p.loss] as [number, number], flops: p.flops, ids: p.ids, name: p.ids.map(label).join(', '), ...(pl ? { pointLabel: pl(p.ids) } : {}) }))
   const targets = c.gated.map((g) => o.targetOf?.(g.id)).filter((t): t is number => typeof t === 'number')
   const tMin = Math.min(...targets)
   const tMax = Math.max(...targets)
@@ -76,7 +80,14 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
     itemStyle: { color: colourOf(g.id) },
     gap: g.atEqualFlops.gap,
     extrapolated: g.atEqualFlops.extrapolated,
+    ...(pl ? { pointLabel: pl([g.id]) } : {}),
   }))
+  const pointLabels = pl
+    ? {
+        label: { show: true, position: 'right' as const, distance: 4, fontSize: 9, color: '#444', formatter: (p: unknown) => (p as { data?: { pointLabel?: string } }).data?.pointLabel ?? '' },
+        labelLayout: { hideOverlap: true },
+      }
+    : {}
 
   const series: SeriesOption[] = [
     {
@@ -88,6 +99,7 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
       lineStyle: { color: PALETTE.frontier, width: 2 },
       itemStyle: { color: PALETTE.dense },
       z: 2,
+      ...pointLabels,
     },
     {
       type: 'scatter',
@@ -96,6 +108,7 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
       symbol: 'emptyCircle',
       symbolSize: 8,
       itemStyle: { color: PALETTE.dominated },
+      ...pointLabels,
     },
     {
       type: 'scatter',
@@ -105,6 +118,7 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
       symbolSize: 11,
       itemStyle: { color: ramp(PALETTE.gatedLow, PALETTE.gatedHigh, 0.5) },
       z: 3,
+      ...pointLabels,
     },
   ]
 

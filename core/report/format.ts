@@ -1,0 +1,93 @@
+/** Number and text formatting shared by the report writers (pure). */
+import type { Summary } from '../contract/analysis.js'
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
+
+export const DASH = '—'
+
+/** CE in nats: 4 decimals. */
+export const fmtLoss = (x: number | null | undefined): string => (finite(x) ? x.toFixed(4) : DASH)
+
+/** Signed, 4 decimals, with a real minus sign. */
+export const fmtSigned = (x: number | null | undefined, digits = 4): string =>
+  finite(x) ? `${x > 0 ? '+' : x < 0 ? '−' : '±'}${Math.abs(x).toFixed(digits)}` : DASH
+
+/** 1.234e11 (4 significant digits), "0" for 0. */
+export function fmtSci(x: number | null | undefined): string {
+  if (!finite(x)) return DASH
+  if (x === 0) return '0'
+  const [m, e] = x.toExponential(3).split('e')
+  return `${m}e${Number(e)}`
+}
+
+export const fmtPct = (x: number | null | undefined, digits = 1): string => (finite(x) ? `${(x * 100).toFixed(digits)}%` : DASH)
+
+export const fmtInt = (x: number | null | undefined): string => (finite(x) ? Math.round(x).toLocaleString('en-US') : DASH)
+
+export function fmtDuration(sec: number | null | undefined): string {
+  if (!finite(sec)) return DASH
+  if (sec < 60) return `${sec.toFixed(sec < 10 ? 1 : 0)} s`
+  const s = Math.round(sec)
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const r = s % 60
+  return h ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(r).padStart(2, '0')} s`
+}
+
+/** mean ± half-width of the interval (n = 1: the value and "n=1"). */
+export function fmtSummary(s: Summary | null | undefined, f: (x: number) => string = fmtLoss): string {
+  if (!s) return DASH
+  if (!s.ci) return `${f(s.mean)} (n=${s.n})`
+  return `${f(s.mean)} ± ${f((s.ci[1] - s.ci[0]) / 2).replace(/^[+−±]/, '')} (n=${s.n})`
+}
+
+/** A config value as short text. */
+export function fmtValue(v: unknown): string {
+  if (v === null || v === undefined) return DASH
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(+v.toPrecision(6))
+  if (typeof v === 'string') return v
+  return JSON.stringify(v)
+}
+
+export const escapeHtml = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+
+const LATEX: Record<string, string> = {
+  '\\': '\\textbackslash{}',
+  '{': '\\{',
+  '}': '\\}',
+  $: '\\$',
+  '&': '\\&',
+  '#': '\\#',
+  '^': '\\textasciicircum{}',
+  _: '\\_',
+  '~': '\\textasciitilde{}',
+  '%': '\\%',
+  '−': '$-$',
+  '±': '$\\pm$',
+  '×': '$\\times$',
+  '—': '---',
+  '≈': '$\\approx$',
+  '’': "'",
+  '≥': '$\\geq$',
+  '≤': '$\\leq$',
+}
+export const escapeLatex = (s: string): string => s.replace(/[\\{}$&#^_~%−±×—≈’≥≤]/g, (c) => LATEX[c]!)
+
+/** RFC 4180 field: quoted when it holds a comma, quote or line break. */
+export function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isNaN(v) ? 'NaN' : String(v)) : typeof v === 'string' ? v : JSON.stringify(v)
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+export const csvLine = (cells: unknown[]): string => cells.map(csvField).join(',')
+
+/** Markdown table cell: pipes escaped, no line breaks. */
+export const mdCell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
+
+/** A file-name-safe slug. */
+export const slug = (s: string): string =>
+  s
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 80) || 'run'

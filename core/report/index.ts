@@ -1,0 +1,13 @@
+/**
+ * core/report: pure chart and report builders shared by the renderer and the report writers (no Node, no DOM).
+ * The store → model step and the file writers (PDF through Chromium) are in core/reporting.
+ */
+export * from './charts.js'
+export { renderSvg } from './ssr.js'
+export * from './model.js'
+export * from './format.js'
+export { reportFigures, renderFigures, runColor, type ReportFigure, type RenderedFigure } from './figures.js'
+export { renderReportHtml, REPORT_CSP, tableFields, type HtmlOptions } from './html.js'
+export { renderReportMarkdown, type LinkedFigure } from './markdown.js'
+export { renderReportLatex, renderRunsTableLatex, type LatexOptions } from './latex.js'
+export { parseCsv, reportJson, runsCsv, runsCsvHeader, seriesCsv, SERIES_CSV_HEADER } from './tables.js'
