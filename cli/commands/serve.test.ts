@@ -23,7 +23,8 @@ describe('skipbench serve', () => {
       expect((await post()).status).toBe(401)
       const ok = await post(`Bearer ${token}`)
       expect(ok.status).toBe(200)
-      expect(((await ok.json()) as { value: { dataDir: string } }).value.dataDir).toBe(dir)
+      const settings = ((await ok.json()) as { value: { dataDir: string; database: string; runsDir: string } }).value
+      expect(settings).toMatchObject({ dataDir: dir, database: join(dir, 'skipbench.db'), runsDir: join(dir, 'runs') })
       const code = await new Promise<number | null>((resolve) => {
         child.once('exit', resolve)
         child.kill('SIGINT')

@@ -2,17 +2,22 @@
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { resolveStorePaths } from '../../core/jobs/commands.js'
 import { isLoopback, startServer } from '../../core/server/server.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 
-export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-dir DIR]
+export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-dir DIR] [--db PATH]
 
 Serve the workbench (the same UI as the desktop app) and its API. Open the printed URL in a browser.
 
   --port N          port (default 4719; 0 picks a free one)
   --host H          address to bind (default 127.0.0.1). Anything but loopback requires an access token,
                     generated at start and printed with the URL: share it only with people who may train here.
-  --data-dir DIR    database, datasets and runs (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
+  --data-dir DIR    one self-contained folder: database, run folders and datasets. Without it, the same places
+                    as the other commands: the database $SKIPBENCH_DB or ./.skipbench/skipbench.db (runs/ beside
+                    it) and datasets in $SKIPBENCH_DATA_DIR or ./.skipbench/data, so runs queued with
+                    \`skipbench sweep\` or \`skipbench queue\` show up here
+  --db PATH         the database (run folders go to runs/ beside it)
 
 The renderer must be built first (\`npm run web\` builds and serves). Ctrl-C stops the server; running training
 jobs checkpoint and pause, and resume from the Run page after the next start.`
@@ -21,15 +26,18 @@ const Options = z.object({
   port: z.coerce.number().int().min(0, { error: 'a port from 0 to 65535' }).max(65535, { error: 'a port from 0 to 65535' }).default(4719),
   host: z.string().min(1).default('127.0.0.1'),
   'data-dir': z.string().min(1).optional(),
+  db: z.string().min(1).optional(),
 })
 
 export async function serveCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: [], values: ['port', 'host', 'data-dir'] })
+  const { positionals, options } = parseArgv(argv, { flags: [], values: ['port', 'host', 'data-dir', 'db'] })
   if (positionals.length) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`)
   const o = validate(Options, options)
+  // --data-dir: everything in one folder; otherwise the CLI's places (core/jobs resolveStorePaths)
   const dataDir = resolve(o['data-dir'] ?? process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
-  const server = await startServer({ host: o.host, port: o.port, dataDir })
-  process.stdout.write(`skipbench serve: data in ${dataDir}\n`)
+  const paths = o['data-dir'] && !o.db ? null : resolveStorePaths(o.db ? { db: o.db } : {})
+  const server = await startServer({ host: o.host, port: o.port, dataDir, ...(paths ? { dbPath: paths.db, runsDir: paths.runsDir } : {}) })
+  process.stdout.write(`skipbench serve: database ${paths?.db ?? resolve(dataDir, 'skipbench.db')}, datasets in ${dataDir}\n`)
   process.stdout.write(`open ${server.openUrl}\n`)
   if (server.token) {
     const port = new URL(server.url).port

@@ -404,7 +404,10 @@ export type ImportRequest = z.input<typeof ImportRequest>
 // ------------------------------------------------------------------------------------------------ settings
 
 export const Settings = z.object({
+  /** datasets; for a folder chosen in the app also the database and run folders */
   dataDir: z.string(),
+  database: z.string(),
+  runsDir: z.string(),
   /** default engine for runs whose config does not name one */
   engine: z.enum(['ort', 'tfjs']).nullable(),
   backend: z.string().nullable(),

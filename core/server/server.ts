@@ -20,7 +20,10 @@ import { classify, createService, dispatch, type Service } from '../service/serv
 export interface ServeOptions {
   host?: string
   port?: number
+  /** datasets (and, unless dbPath/runsDir say otherwise, the database and run folders) */
   dataDir: string
+  dbPath?: string
+  runsDir?: string
   /** folder with the built renderer (index.html); default out/renderer of the repository */
   rendererDir?: string
   /** force a token even on loopback (tests); default: required only off loopback */
@@ -64,7 +67,7 @@ const hostName = (h: string) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
   const token = opts.token !== undefined ? opts.token : isLoopback(host) ? null : randomBytes(24).toString('base64url')
-  const service = opts.service ?? (await createService({ transport: 'http', dataDir: opts.dataDir }))
+  const service = opts.service ?? (await createService({ transport: 'http', dataDir: opts.dataDir, ...(opts.dbPath ? { dbPath: opts.dbPath } : {}), ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }))
   const ownsService = !opts.service
   const maxBuffer = opts.maxSocketBuffer ?? 8 << 20
   const app = Fastify({ logger: false, bodyLimit: 1 << 20 })

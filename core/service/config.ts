@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js'
 import { resolveRunConfigInput } from '../trainer/run.js'
 import { parseRunConfigWithWarnings, tokensPerStep, type RunConfig } from '../trainer/run-config.js'
 import type { z } from 'zod'
+import { CalibrationCache, calibrationShape, estimateFromCalibrations, expandSweep as expandGrid, pointFlops, type ExpandedSweep, type SweepSpec as GridSpec } from '../sweeps/index.js'
 import type { SweepSpec as SweepSpecSchema } from '../contract/api.js'
 
 const MODEL_KEYS = ['n_kv_heads', 'n_layers', 'n_heads', 'vocab_size', 'max_seq_len', 'zero_init_masks', 'gated_attention', 'dim']
@@ -118,101 +119,54 @@ export function checkConfig(doc: RunConfigDoc, tp: () => Throughput): ConfigChec
 
 // ------------------------------------------------------------------------------------------------ sweeps
 
-/** { "a.b": v } → { a: { b: v } } */
-export function patchOf(path: string, value: unknown): Record<string, unknown> {
-  const keys = path.split('.')
-  let out: unknown = value
-  for (let i = keys.length - 1; i >= 0; i--) out = { [keys[i]!]: out }
-  return out as Record<string, unknown>
-}
-
-/** A copy of `doc` with `path` set to `value` (replaced, as core/sweeps does; intermediate objects are created). */
-export function setPath(doc: RunConfigDoc, path: string, value: unknown): RunConfigDoc {
-  const keys = path.split('.')
-  const out = structuredClone(doc)
-  let o: Record<string, unknown> = out
-  for (const k of keys.slice(0, -1)) {
-    const next = o[k]
-    if (!next || typeof next !== 'object' || Array.isArray(next)) o[k] = {}
-    o = o[k] as Record<string, unknown>
-  }
-  o[keys.at(-1)!] = structuredClone(value)
-  return out
-}
-
-const SHORT: Record<string, string> = {
-  'model.n_layers': 'L',
-  'controller.mean_target_end': 'E',
-  'controller.coef_update_multiplier': 'k',
-  'controller.name': '',
-  'training.seed': 's',
-  'model.dim': 'd',
-  'training.train_steps': 'T',
-}
-
-/** e.g. gated-L4-E0.5-s0 (the naming of core/sweeps) */
-export function pointName(group: string, assignment: Record<string, unknown>): string {
-  const parts = [group]
-  for (const [path, v] of Object.entries(assignment)) parts.push(`${SHORT[path] ?? path.split('.').at(-1)!}${typeof v === 'string' ? v : JSON.stringify(v)}`)
-  return parts.join('-').replace(/[^A-Za-z0-9._=-]+/g, '_')
-}
-
-export interface PlannedRun {
-  name: string
-  group: string
-  assignment: Record<string, unknown>
-  doc: RunConfigDoc
-}
-
 type ParsedSweep = z.output<typeof SweepSpecSchema>
 
-/** Every run of a sweep: per group, the cartesian product of its axes (first axis outermost), times the seeds. */
-export function expandSweep(spec: ParsedSweep): PlannedRun[] {
-  const total = spec.groups.reduce((n, g) => n + g.axes.reduce((m, a) => m * a.values.length, 1), 0) * (typeof spec.seeds === 'number' ? spec.seeds : (spec.seeds?.length ?? 1))
-  if (total > MAX_SWEEP_RUNS) throw new RangeError(`this sweep has ${total} runs; at most ${MAX_SWEEP_RUNS} can be queued at once`)
-  const names = new Set<string>()
-  if (new Set(spec.groups.map((g) => g.name)).size !== spec.groups.length) throw new RangeError('two sweep groups have the same name')
-  const runs: PlannedRun[] = []
-  for (const g of spec.groups) {
-    let combos: Record<string, unknown>[] = [{}]
-    for (const axis of g.axes) combos = combos.flatMap((c) => axis.values.map((v) => ({ ...c, [axis.path]: v })))
-    for (const combo of combos) {
-      let doc = structuredClone(g.base)
-      for (const [p, v] of Object.entries(combo)) doc = setPath(doc, p, v)
-      for (const [p, v] of Object.entries(g.set)) doc = setPath(doc, p, v)
-      for (const [p, v] of Object.entries(spec.set)) doc = setPath(doc, p, v)
-      const baseSeed = Number((doc.training as { seed?: unknown } | undefined)?.seed ?? 0) || 0
-      const seeds = 'training.seed' in combo || spec.seeds === undefined ? [null] : typeof spec.seeds === 'number' ? Array.from({ length: spec.seeds }, (_, i) => baseSeed + i) : spec.seeds
-      for (const seed of seeds) {
-        const assignment = seed === null ? { ...combo } : { ...combo, 'training.seed': seed }
-        const d = seed === null ? doc : setPath(doc, 'training.seed', seed)
-        let name = pointName(g.name, assignment)
-        for (let k = 2; names.has(name); k++) name = `${pointName(g.name, assignment)}-${k}`
-        names.add(name)
-        runs.push({ name, group: g.name, assignment, doc: { ...d, name } })
-      }
-    }
+/** The contract's sweep (ordered axis lists, for the form) as core/sweeps' grid spec (axes by path). */
+export function toGridSpec(spec: ParsedSweep): GridSpec {
+  const runs = spec.groups.reduce((n, g) => n + g.axes.reduce((m, a) => m * a.values.length, 1), 0) * (typeof spec.seeds === 'number' ? spec.seeds : (spec.seeds?.length ?? 1))
+  if (runs > MAX_SWEEP_RUNS) throw new RangeError(`this sweep has ${runs} runs; at most ${MAX_SWEEP_RUNS} can be queued at once`)
+  return {
+    name: spec.name,
+    groups: spec.groups.map((g) => ({ name: g.name, base: g.base, axes: Object.fromEntries(g.axes.map((a) => [a.path, a.values])), set: g.set })),
+    ...(spec.seeds !== undefined ? { seeds: spec.seeds } : {}),
+    set: spec.set,
   }
-  return runs
 }
 
-export function planSweep(spec: ParsedSweep, tp: Throughput, concurrency: number): { plan: SweepPlan; runs: PlannedRun[] } {
-  const runs = expandSweep(spec)
+/**
+ * Expand with core/sweeps (the CLI's `skipbench sweep` semantics: groups, axes crossed, seeds, duplicate points
+ * refused, point names like gated-L4-E0.5-s0), cost every point: FLOPs from core/sweeps, time from this machine's
+ * cached calibrations (calibration.json beside the database, as the CLI writes it) or else from the throughput of
+ * finished runs.
+ */
+export function planSweep(spec: ParsedSweep, tp: Throughput, concurrency: number, calibrationFile: string | null): { plan: SweepPlan; sweep: ExpandedSweep } {
+  const sweep = expandGrid(toGridSpec(spec))
+  const cache = new CalibrationCache(calibrationFile)
+  const rows: (SweepPlan['runs'][number] & { index: number })[] = []
   let totalFlops = 0
   let totalSeconds = 0
-  let invalid = 0
-  const rows = runs.map((r) => {
-    const c = checkConfig(r.doc, () => tp)
-    if (!c.ok) invalid++
-    if (c.estimate) {
-      totalFlops += c.estimate.trainingFlops.corrected
-      totalSeconds += c.estimate.seconds
-    }
-    return { name: r.name, group: r.group, assignment: r.assignment, ok: c.ok, issues: c.issues, trainingFlops: c.estimate?.trainingFlops.corrected ?? null, seconds: c.estimate?.seconds ?? null }
-  })
+  for (const p of sweep.points) {
+    const shape = calibrationShape(p.config)
+    const cals = cache.sameMachine(shape.engine, shape.backend, shape.threads)
+    const fromCal = cals.length ? estimateFromCalibrations([p], cals).points[0]?.seconds?.total : undefined
+    const flops = pointFlops(p.config).corrected.training
+    const seconds = fromCal ?? estimateRun(p.config, tp).seconds
+    totalFlops += flops
+    totalSeconds += seconds
+    rows.push({ index: p.index, name: p.name, group: p.group, assignment: p.assignment, ok: true, issues: [], trainingFlops: flops, seconds })
+  }
+  for (const x of sweep.invalid) rows.push({ index: x.index, name: x.name, group: x.group, assignment: x.assignment, ok: false, issues: x.problems.map(issueFromMessage), trainingFlops: null, seconds: null })
+  rows.sort((a, b) => a.index - b.index)
   return {
-    plan: { runs: rows, count: runs.length, invalid, totalTrainingFlops: totalFlops, totalSeconds: totalSeconds / Math.max(1, concurrency), concurrency },
-    runs,
+    plan: {
+      runs: rows.map(({ index: _i, ...r }) => r),
+      count: rows.length,
+      invalid: sweep.invalid.length,
+      totalTrainingFlops: totalFlops,
+      totalSeconds: totalSeconds / Math.max(1, concurrency),
+      concurrency,
+    },
+    sweep,
   }
 }
 

@@ -4,7 +4,7 @@
  * live ETAs) so run lists stay one indexed query even with thousands of runs.
  */
 import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { ServerEvent } from '../contract/api.js'
 import { JobQueue, type ProgressEvent } from '../jobs/queue.js'
 import type { WorkerLauncher } from '../jobs/process.js'
@@ -17,7 +17,12 @@ import { EventHub } from './events.js'
 import { loadSettings, saveSettings, type StoredSettings } from './settings.js'
 
 export interface ContextOptions {
+  /** datasets (and, unless dbPath/runsDir say otherwise, the database and run folders) */
   dataDir: string
+  /** the database (default <dataDir>/skipbench.db); settings.json and calibration.json live beside it */
+  dbPath?: string
+  /** run folders (default: runs/ beside the database, as the CLI) */
+  runsDir?: string
   /** worker launcher (Electron passes one that runs the worker under Node); default: fork with tsx */
   launcher?: WorkerLauncher
   workerEnv?: Record<string, string>
@@ -57,6 +62,8 @@ export const isRunLevelKey = (k: string) => !k.includes('/layer_')
 
 export class Context {
   readonly dataDir: string
+  readonly dbPath: string
+  readonly runsDir: string
   readonly store: Store
   queue: JobQueue
   readonly hub: EventHub
@@ -77,24 +84,32 @@ export class Context {
     store: Store,
   ) {
     this.dataDir = resolve(opts.dataDir)
+    this.dbPath = store.path
+    this.runsDir = resolve(opts.runsDir ?? join(dirname(this.dbPath), 'runs'))
     this.store = store
     this.hub = new EventHub(opts.throttleMs ?? 250)
-    this.settings = loadSettings(this.dataDir)
+    this.settings = loadSettings(this.homeDir)
     this.queue = this.makeQueue(this.settings.concurrency)
     for (const j of store.jobs.list({ limit: 10_000_000 }).reverse()) this.trackJob(j)
   }
 
   static async open(opts: ContextOptions): Promise<Context> {
     const dataDir = resolve(opts.dataDir)
-    mkdirSync(join(dataDir, 'runs'), { recursive: true })
-    const store = openStore(join(dataDir, 'skipbench.db'), opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {})
+    mkdirSync(dataDir, { recursive: true })
+    const store = openStore(resolve(opts.dbPath ?? join(dataDir, 'skipbench.db')), opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {})
     const ctx = new Context(opts, store)
+    mkdirSync(ctx.runsDir, { recursive: true })
     await ctx.queue.start()
     return ctx
   }
 
-  get runsDir(): string {
-    return join(this.dataDir, 'runs')
+  /** the folder of the database: settings.json and the sweep calibration cache (calibration.json) live there */
+  get homeDir(): string {
+    return dirname(this.dbPath)
+  }
+
+  get calibrationFile(): string {
+    return join(this.homeDir, 'calibration.json')
   }
 
   private makeQueue(concurrency: number): JobQueue {
@@ -209,7 +224,7 @@ export class Context {
   saveSettings(next: StoredSettings): string | null {
     const concurrencyChanged = next.concurrency !== this.settings.concurrency
     this.settings = next
-    saveSettings(this.dataDir, next)
+    saveSettings(this.homeDir, next)
     if (!concurrencyChanged) return null
     this.pendingConcurrency = next.concurrency
     return this.applyPendingConcurrency() ? null : `concurrency ${next.concurrency} applies when the running jobs have finished`

@@ -41,6 +41,7 @@ const USER_ERRORS = new Set([
   'StoreError',
   'RangeError',
   'EngineError',
+  'SweepError',
   'BackendUnavailableError',
   'OrtProviderError',
 ])

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { API, API_METHODS, ServerEvent, type ApiHandlers } from '../contract/api.js'
-import { issueFromMessage, expandSweep } from './config.js'
+import { issueFromMessage, planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
 import { createService, dispatch, BadRequest, type Service } from './service.js'
 import { SweepSpec } from '../contract/api.js'
 
@@ -74,10 +74,17 @@ describe('service contract', () => {
     expect(ok.estimate!.throughput.source).toBe('default')
   })
   it('expands sweeps like core/sweeps: groups, axes crossed, seeds, point names', () => {
-    const runs = expandSweep(SweepSpec.parse({ groups: [{ name: 'dense', base: tiny(), axes: [{ path: 'model.n_layers', values: [2, 4] }] }, { name: 'gated', base: tiny({ gated: true, layers: 4 }), axes: [{ path: 'controller.mean_target_end', values: [0.5, 0.75] }] }], seeds: 2 }))
-    expect(runs.map((r) => r.name)).toEqual(['dense-L2-s0', 'dense-L2-s1', 'dense-L4-s0', 'dense-L4-s1', 'gated-E0.5-s0', 'gated-E0.5-s1', 'gated-E0.75-s0', 'gated-E0.75-s1'])
-    expect((runs[2]!.doc.model as { n_layers: number }).n_layers).toBe(4)
-    expect((runs[7]!.doc.training as { seed: number }).seed).toBe(1)
+    const tp = { flopsPerSec: DEFAULT_FLOPS_PER_SEC, source: 'default' as const, runs: 0 }
+    const spec = { groups: [{ name: 'dense', base: tiny(), axes: [{ path: 'model.n_layers', values: [2, 4] }] }, { name: 'gated', base: tiny({ gated: true, layers: 4 }), axes: [{ path: 'controller.mean_target_end', values: [0.5, 0.75] }] }], seeds: 2 }
+    const { plan, sweep } = planSweep(SweepSpec.parse(spec), tp, 2, null)
+    expect(plan.runs.map((r) => r.name)).toEqual(['dense-L2-s0', 'dense-L2-s1', 'dense-L4-s0', 'dense-L4-s1', 'gated-E0.5-s0', 'gated-E0.5-s1', 'gated-E0.75-s0', 'gated-E0.75-s1'])
+    expect(sweep.points[2]!.config.model.n_layers).toBe(4)
+    expect(sweep.points[7]!.config.training.seed).toBe(1)
+    expect(plan.totalSeconds).toBeCloseTo(plan.runs.reduce((a, r) => a + r.seconds!, 0) / 2)
+    // a bad point is reported with field paths, not thrown
+    const bad = planSweep(SweepSpec.parse({ groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'model.n_layers', values: [2, 3] }] }] }), tp, 1, null).plan
+    expect(bad.invalid).toBe(1)
+    expect(bad.runs[1]!.issues[0]!.path).toBe('model.n_layers')
   })
 })
 
@@ -155,6 +162,16 @@ describe('service with real training', () => {
     expect((await call('getRunLogs', { runId: gated.id })).length).toBeGreaterThan(0)
     const clone = await call('cloneRun', { runId: gated.id })
     expect((clone.config.model as { n_layers: number }).n_layers).toBe(4)
+  })
+  it('evaluates a run on another dataset in an eval job', async () => {
+    const gated = (await call('listRuns', { experimentId: expId, kind: 'gated' })).rows[0]!
+    const { jobId } = await call('evaluateRun', { runId: gated.id, dataset: 'synthetic', valTokens: 64 })
+    expect(jobId).toBeGreaterThan(0)
+    await waitFor(() => events.some((e) => e.type === 'evaluation' && e.runId === gated.id))
+    const d = await call('getRun', { runId: gated.id })
+    expect(d.evaluations).toHaveLength(1)
+    expect(d.evaluations[0]!.loss).toBeGreaterThan(0)
+    expect(d.jobs.map((j) => j.kind)).toEqual(['train', 'eval'])
   })
   it('cancel checkpoints and stops; resume continues to completion; retry makes a new run; delete removes', async () => {
     const { runId } = await call('startRun', { config: tiny({ steps: 4000 }), experimentId: expId, name: 'long' })

@@ -9,6 +9,7 @@ import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Set
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
 import type { WorkerLauncher } from '../jobs/process.js'
+import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
 import { Context } from './context.js'
@@ -21,8 +22,12 @@ export { BadRequest, classify, ServiceError } from './errors.js'
 
 export interface ServiceOptions {
   transport: 'electron' | 'http'
-  /** where the database, datasets, runs and settings live */
+  /** where datasets live, and (unless dbPath/runsDir say otherwise) the database, run folders and settings */
   dataDir: string
+  /** the database file (default <dataDir>/skipbench.db) */
+  dbPath?: string
+  /** run folders (default: runs/ beside the database) */
+  runsDir?: string
   /** Electron: the data folder may be changed from Settings (reported through onDataDirChange to persist it) */
   dataDirEditable?: boolean
   onDataDirChange?: (dir: string) => void
@@ -52,14 +57,17 @@ export function appVersion(): string {
 const THROUGHPUT_TTL_MS = 10_000
 
 export async function createService(opts: ServiceOptions): Promise<Service> {
-  const contextOptions = (dataDir: string) => ({
+  const contextOptions = (dataDir: string, first = false) => ({
     dataDir,
+    // an explicit database/runs location applies to the folder given at start; a folder chosen later is self-contained
+    ...(first && opts.dbPath ? { dbPath: opts.dbPath } : {}),
+    ...(first && opts.runsDir ? { runsDir: opts.runsDir } : {}),
     ...(opts.launcher ? { launcher: opts.launcher } : {}),
     ...(opts.workerEnv ? { workerEnv: opts.workerEnv } : {}),
     ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
     ...(opts.throttleMs !== undefined ? { throttleMs: opts.throttleMs } : {}),
   })
-  let ctx = await Context.open(contextOptions(opts.dataDir))
+  let ctx = await Context.open(contextOptions(opts.dataDir, true))
   const listeners = new Set<(e: ServerEvent) => void>()
   const forward = (e: ServerEvent) => {
     for (const cb of [...listeners]) cb(e)
@@ -89,6 +97,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const sweepDefaults = <T extends { groups: { base: RunConfigDoc }[] }>(spec: T): T => ({ ...spec, groups: spec.groups.map((g) => ({ ...g, base: withDefaults(g.base) })) })
   const settingsOut = (): Settings => ({
     dataDir: ctx.dataDir,
+    database: ctx.dbPath,
+    runsDir: ctx.runsDir,
     engine: ctx.settings.engine,
     backend: ctx.settings.backend,
     concurrency: ctx.settings.concurrency,
@@ -165,7 +175,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return checkConfig(withDefaults(config), throughput)
     },
     async planSweep(spec) {
-      return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency).plan
+      return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile).plan
     },
     async startRun({ config, experimentId, name, tags }) {
       requireExperiment(experimentId)
@@ -178,18 +188,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async startSweep({ experimentId, spec }) {
       requireExperiment(experimentId)
-      const { plan, runs } = planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency)
+      const { plan, sweep } = planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile)
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
         throw new BadRequest(`${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map((i) => `${i.path} ${i.message}`).join(', ')}`).join('; ')}`)
       }
-      const runIds: number[] = []
-      const jobIds: number[] = []
-      for (const r of runs) {
-        const { job, run } = ctx.queue.addTrain(r.doc, { experimentId, name: r.name })
-        runIds.push(run.id)
-        jobIds.push(job.id)
-      }
+      // core/sweeps queues it as the CLI does (tags sweep:<name>, group:<group>); starting the same sweep again
+      // resumes or retries its unfinished points instead of duplicating them
+      const queued = queueSweep(ctx.queue, sweep, { experiment: ctx.store.experiments.get(experimentId)!.name })
+      const runIds = queued.points.map((p) => p.runId)
+      const jobIds = queued.points.map((p) => p.jobId)
       ctx.emit({ type: 'runs-changed', change: 'created', runIds, experimentId })
       ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
       return { runIds, jobIds }
