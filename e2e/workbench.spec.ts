@@ -63,6 +63,11 @@ test('form: inline validation from the schema, estimate, sweep plan; the sweep t
   // sorting by validation loss (server-side) keeps three rows
   await page.getByTestId('runs-head-val_loss').click()
   await expect(page.getByTestId('runs-row')).toHaveCount(3)
+  // grouped by the sweep's groups
+  await page.getByTestId('group-by').selectOption('sweep-group')
+  await expect(page.getByTestId('group-label')).toHaveText(['dense (2)', 'gated (1)'])
+  await shot(page, '04b-experiment-grouped')
+  await page.getByTestId('group-by').selectOption('')
 
   // Pareto: frontier (2 dense runs) and the gated point
   await page.getByTestId('tab-pareto').click()

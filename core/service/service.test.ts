@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { API, API_METHODS, ServerEvent, type ApiHandlers } from '../contract/api.js'
@@ -207,6 +207,14 @@ describe('service with real training', () => {
     const l = await call('listDatasets', {})
     expect(l.defaultCorpus.byte).toBe(true)
     expect(l.datasets.map((d) => d.name)).toContain('default')
+    const txt = join(dir, 'corpus')
+    mkdirSync(txt)
+    for (let i = 0; i < 6; i++) writeFileSync(join(txt, `doc${i}.txt`), `document ${i}: ${'the quick brown fox jumps over the lazy dog. '.repeat(40)}`)
+    const ok = await call('importDataset', { name: 'foxes', from: [txt], tokenizer: 'byte', valFraction: 0.34 })
+    await waitFor(() => events.some((e) => e.type === 'import-progress' && e.state.importId === ok.importId && e.state.status === 'done'))
+    const foxes = (await call('listDatasets', {})).datasets.find((d) => d.name === 'foxes')!
+    expect(foxes).toMatchObject({ ok: true, tokenizer: 'byte', sourceKind: 'txt' })
+    expect(foxes.trainTokens! + foxes.valTokens!).toBeGreaterThan(6 * 1800)
     const bad = await call('importDataset', { name: 'nope', from: [join(dir, 'missing.txt')] })
     await waitFor(() => events.some((e) => e.type === 'import-progress' && e.state.importId === bad.importId && e.state.status === 'failed'))
     expect((await call('pickPath', { kind: 'file' })).supported).toBe(false)

@@ -58,3 +58,33 @@ export function patchRow<T extends { id: number }>(rows: T[], id: number, patch:
   next[i] = { ...rows[i]!, ...patch }
   return next
 }
+
+export interface Grouped<T> {
+  rows: T[]
+  /** the group label at the first row of each group (by row id) */
+  starts: Map<number, string>
+  /** rows per group label */
+  sizes: Map<string, number>
+}
+
+/**
+ * Group rows by a key: groups in order of their labels (numeric-aware; "–" for missing last), rows within a group
+ * keep their current (server-side) order.
+ */
+export function groupRows<T extends { id: number }>(rows: readonly T[], key: (r: T) => string | number | null | undefined): Grouped<T> {
+  const label = (r: T) => {
+    const k = key(r)
+    return k === null || k === undefined || k === '' ? '–' : String(k)
+  }
+  const sorted = sortBy(rows, (r) => (label(r) === '–' ? null : label(r)), 'asc')
+  const starts = new Map<number, string>()
+  const sizes = new Map<string, number>()
+  let prev: string | null = null
+  for (const r of sorted) {
+    const l = label(r)
+    sizes.set(l, (sizes.get(l) ?? 0) + 1)
+    if (l !== prev) starts.set(r.id, l)
+    prev = l
+  }
+  return { rows: sorted, starts, sizes }
+}

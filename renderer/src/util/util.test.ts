@@ -91,3 +91,21 @@ describe('router', () => {
     for (const h of [href.experiment(4, 'curves'), href.run(3), href.newRuns(2), href.cloneRun(8), href.datasets(), href.settings()]) expect(parseRoute(h).name).not.toBe('not-found')
   })
 })
+
+describe('grouping', () => {
+  it('groups by a key, keeps the order inside groups, labels group starts, missing last', async () => {
+    const { groupRows } = await import('./table')
+    const rows = [
+      { id: 1, kind: 'gated', L: 4 },
+      { id: 2, kind: 'dense', L: 2 },
+      { id: 3, kind: 'gated', L: 2 },
+      { id: 4, kind: 'dense', L: 10 },
+      { id: 5, kind: null as string | null, L: 4 },
+    ]
+    const g = groupRows(rows, (r) => r.kind)
+    expect(g.rows.map((r) => r.id)).toEqual([2, 4, 1, 3, 5])
+    expect([...g.starts]).toEqual([[2, 'dense'], [1, 'gated'], [5, '–']])
+    expect(g.sizes.get('gated')).toBe(2)
+    expect(groupRows(rows, (r) => r.L).rows.map((r) => r.L)).toEqual([2, 2, 4, 4, 10])
+  })
+})
