@@ -9,6 +9,8 @@ describe('window security', () => {
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'")
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval')
     expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'")
+    expect(CONTENT_SECURITY_POLICY).toContain("connect-src 'self';")
+    expect(CONTENT_SECURITY_POLICY).not.toMatch(/https?:|ws:/)
   })
   it('blocks navigation away from the renderer', () => {
     expect(isAllowedNavigation('https://evil.example/')).toBe(false)
