@@ -6,10 +6,12 @@
 import { readFileSync } from 'node:fs'
 import { compareCommand, COMPARE_HELP } from './commands/compare.js'
 import { dataCommand, DATA_HELP } from './commands/data.js'
+import { demoCommand, DEMO_HELP } from './commands/demo.js'
 import { queueCommand, QUEUE_HELP, runsCommand, RUNS_HELP, workerCommand, WORKER_HELP } from './commands/runs.js'
 import { evalCommand, EVAL_HELP } from './commands/eval.js'
 import { flopsCommand, FLOPS_HELP } from './commands/flops.js'
 import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
+import { reportCommand, REPORT_HELP } from './commands/report.js'
 import { serveCommand, SERVE_HELP } from './commands/serve.js'
 import { sweepCommand, SWEEP_HELP } from './commands/sweep.js'
 import { trainCommand, TRAIN_HELP } from './commands/train.js'
@@ -26,6 +28,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   flops: { run: flopsCommand, help: FLOPS_HELP, summary: 'parameter count and FLOPs of a config (paper and corrected estimators)' },
   sweep: { run: sweepCommand, help: SWEEP_HELP, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
   compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
+  report: { run: reportCommand, help: REPORT_HELP, summary: 'write a comparison report (HTML, PDF, CSV, JSON, Markdown, LaTeX) of an experiment or runs' },
+  demo: { run: demoCommand, help: DEMO_HELP, summary: 'train a reduced paper grid on the shipped corpus (~10 min; --quick ~1 min), compare, write HTML + PDF reports' },
   serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
 }
 

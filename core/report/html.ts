@@ -23,7 +23,8 @@ body { font: 14px/1.45 -apple-system, "Segoe UI", "DejaVu Sans", "Liberation San
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 18px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--rule); break-after: avoid; }
 h3 { font-size: 15px; margin: 18px 0 6px; break-after: avoid; }
-p { margin: 6px 0; }
+p { margin: 6px 0; orphans: 3; widows: 3; }
+h2 + p, h3 + p { break-after: avoid; }
 .meta { color: var(--muted); font-size: 12.5px; }
 .question { font-style: italic; }
 .verdict { border-left: 4px solid var(--accent); background: var(--bg-soft); padding: 10px 14px; margin: 10px 0; }

@@ -253,8 +253,8 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
       seen.add(key)
       return true
     })
-    const shown = reps.slice(0, maxCurves)
-    notes.push(`The loss-curve figures show ${shown.length} of ${curveRuns.length} runs (${reps.length > maxCurves ? `the first ${maxCurves} seed groups` : 'one run per seed group'}); the CSV and JSON series hold the same runs.`)
+    const shown = evenly(reps.length, maxCurves).map((i) => reps[i]!)
+    notes.push(`The loss-curve figures show ${shown.length} of ${curveRuns.length} runs (one run per seed group${reps.length > maxCurves ? `, ${maxCurves} groups evenly spread over the ${reps.length}` : ''}); the CSV and JSON series hold the same runs.`)
     curveRuns = shown
   }
   const denseDepths = curveRuns.filter((r) => r.kind === 'dense').map((r) => costedById.get(r.runId)!.config.model.n_layers)

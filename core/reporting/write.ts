@@ -29,7 +29,7 @@ import {
   type ReportFormat,
   type ReportModel,
 } from '../report/index.js'
-import { ChromiumMissingError, findChromium, printPdfs, svgPage, type PdfJob, type PdfMethod } from './pdf.js'
+import { ChromiumMissingError, findChromium, printPdfs, requireChromium, svgPage, type PdfJob, type PdfMethod } from './pdf.js'
 
 export interface WriteReportOptions {
   outDir: string
@@ -74,6 +74,7 @@ export async function writeReport(m: ReportModel, o: WriteReportOptions): Promis
   const t0 = performance.now()
   const outDir = resolve(o.outDir)
   const formats = new Set(o.formats)
+  if (formats.has('pdf')) requireChromium(o.chromium) // fail before writing anything
   mkdirSync(outDir, { recursive: true })
   const files: WrittenFile[] = []
   const warnings: string[] = []
@@ -83,7 +84,8 @@ export async function writeReport(m: ReportModel, o: WriteReportOptions): Promis
     files.push({ format, path })
     return path
   }
-  const figs: RenderedFigure[] = renderFigures(m)
+  const needFigures = ['html', 'pdf', 'md', 'tex'].some((f) => formats.has(f as ReportFormat))
+  const figs: RenderedFigure[] = needFigures ? renderFigures(m) : []
 
   if (formats.has('html')) put('html', 'report.html', renderReportHtml(m, { figures: figs }))
   if (formats.has('json')) put('json', 'report.json', reportJson(m))

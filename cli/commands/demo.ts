@@ -1,0 +1,199 @@
+/**
+ * `skipbench demo [--quick]`: the one-command demo (issue 8). On the shipped corpus it runs a reduced paper grid
+ * through the sweeps module and the job queue (each run in its own worker process), stores it in the default
+ * database, prints the comparison (gaps to the dense frontier) and writes an HTML and a PDF report.
+ *
+ * Full (about 10 minutes on 2 CPU cores): the tiny scale (byte-level, dim 64, context 64, 16 sequences per step),
+ * 250 steps; dense L = 2, 4, 6, 8 and 8-layer gated runs with target ends E = 0.25, 0.5, 0.75. The gated runs use
+ * the proportional controller with k = 1e-2 instead of the paper's 1e-3 (as the tiny-gated preset): at k = 1e-3 a
+ * run this short never reaches its target sparsity.
+ * Quick (about a minute, used by tests): dim 32, 60 steps; dense L = 2, 4 and 4-layer gated runs with E = 0.3, 0.6.
+ *
+ * Runs already in the demo experiment are reused (queueSweep is idempotent), so a second `skipbench demo` only
+ * re-reports, and one stopped by Ctrl-C continues where it stopped.
+ */
+import { dirname, join, resolve } from 'node:path'
+import { z } from 'zod'
+import { JobQueue } from '../../core/jobs/queue.js'
+import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/reporting/index.js'
+import { openStore } from '../../core/store/index.js'
+import {
+  CalibrationCache,
+  compareExperiment,
+  estimateSweep,
+  expandSweep,
+  fmtSeconds,
+  formatComparison,
+  formatSweepPlan,
+  paperGrid,
+  queueSweep,
+  waitForSweep,
+  type SweepSpec,
+} from '../../core/sweeps/index.js'
+import { parseArgv, UsageError, validate } from '../args.js'
+import { formatWritten } from './report.js'
+import { asUserErrors, defaultDbPath } from './sweep.js'
+
+export const DEMO_HELP = `usage: skipbench demo [--quick] [options]
+
+The one-command demo: trains a reduced version of the paper's grid on the shipped corpus (dense baselines at a few
+depths and gated skip-middle runs at a few target ends), stores it in the database, prints the comparison (each
+gated run's CE gap to the dense frontier at equal FLOPs) and writes an HTML and a PDF report.
+
+  full     about 10 minutes on 2 CPU cores: dim 64, 250 steps; dense L = 2, 4, 6, 8; gated L = 8 with E = 0.25, 0.5, 0.75
+  --quick  about a minute: dim 32, 60 steps; dense L = 2, 4; gated L = 4 with E = 0.3, 0.6
+
+options:
+  --quick                the one-minute variant
+  --experiment NAME      the experiment to store the runs in (default: demo, or demo-quick)
+  --out DIR              where the report goes (default: reports/<experiment> next to the database)
+  --db PATH              the database (default: $SKIPBENCH_DB or .skipbench/skipbench.db)
+  --data-dir DIR         datasets (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
+  --estimator E          the report's headline estimator: paper (default) or corrected
+  --no-pdf               HTML only (no Chromium needed)
+Runs already in the experiment are reused: run it again to re-report, or after Ctrl-C to continue.`
+
+export interface DemoGridOptions {
+  quick: boolean
+}
+
+/** The demo's sweep: a reduced tiny paper grid (see the file comment). */
+export function demoSweepSpec(o: DemoGridOptions): SweepSpec {
+  const spec = o.quick
+    ? paperGrid({
+        scale: 'tiny',
+        groups: ['dense', 'gated'],
+        depths: [2, 4],
+        gatedDepth: 4,
+        ends: [0.3, 0.6],
+        set: { 'model.dim': 32, 'training.train_steps': 60, 'training.val_every': 20 },
+      })
+    : paperGrid({
+        scale: 'tiny',
+        groups: ['dense', 'gated'],
+        depths: [2, 4, 6, 8],
+        gatedDepth: 8,
+        ends: [0.25, 0.5, 0.75],
+        set: { 'training.train_steps': 250, 'training.val_every': 50 },
+      })
+  // the proportional controller's gain: 1e-2 so a short run reaches its target sparsity (as the tiny-gated preset)
+  for (const g of spec.groups)
+    if (g.name === 'gated') g.base = { ...g.base, controller: { ...(g.base.controller as Record<string, unknown>), coef_update_multiplier: 1e-2 } }
+  return {
+    ...spec,
+    name: o.quick ? 'demo-quick' : 'demo',
+    description:
+      `skipbench demo${o.quick ? ' (quick)' : ''}: a reduced paper grid at the tiny scale on the shipped corpus — ` +
+      (o.quick ? 'dim 32, 60 steps, dense L = 2, 4, gated L = 4 with E = 0.3, 0.6' : 'dim 64, 250 steps, dense L = 2, 4, 6, 8, gated L = 8 with E = 0.25, 0.5, 0.75') +
+      '; gated runs: proportional controller, k = 1e-2',
+  }
+}
+
+const Args = z.object({
+  quick: z.boolean().default(false),
+  experiment: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
+  db: z.string().optional(),
+  data_dir: z.string().optional(),
+  estimator: z.enum(['paper', 'corrected'], { error: 'must be paper or corrected' }).default('paper'),
+  no_pdf: z.boolean().default(false),
+})
+
+export async function demoCommand(argv: string[]): Promise<number> {
+  return asUserErrors(() => demo(argv))
+}
+
+async function demo(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['quick', 'no-pdf'], values: ['experiment', 'out', 'db', 'data-dir', 'estimator'] })
+  if (positionals.length) throw new UsageError(`unexpected argument ${positionals.join(' ')}`)
+  const snake: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(options)) snake[k.replace(/-/g, '_')] = v
+  const a = validate(Args, snake)
+  const say = (s: string) => process.stdout.write(s + '\n')
+  const t0 = Date.now()
+
+  const spec = demoSweepSpec({ quick: a.quick })
+  const sweep = expandSweep(spec)
+  if (sweep.invalid.length) throw new Error(`the demo grid has invalid points: ${sweep.invalid.map((p) => p.name).join(', ')}`)
+  const experiment = a.experiment ?? spec.name!
+  const dbPath = resolve(a.db ?? defaultDbPath())
+  const dataDir = a.data_dir ? resolve(a.data_dir) : undefined
+  const est = await estimateSweep(sweep, {
+    calibrate: !a.quick,
+    cache: new CalibrationCache(join(dirname(dbPath), 'calibration.json')),
+    ...(dataDir ? { dataDir } : {}),
+  })
+  say(formatSweepPlan(sweep, est) + '\n')
+
+  const store = openStore(dbPath)
+  const runsDir = resolve(join(dirname(dbPath), 'runs'))
+  const queue = new JobQueue({ store, runsDir, ...(dataDir ? { dataDir } : {}) })
+  let interrupted = false
+  const ac = new AbortController()
+  const onSignal = () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    say('stopping: the running job checkpoints and pauses (Ctrl-C again to quit at once); run skipbench demo again to continue')
+    void queue.shutdown('pause').then(() => ac.abort())
+  }
+  try {
+    await queue.start()
+    const queued = queueSweep(queue, sweep, { experiment, description: spec.description! })
+    const reused = queued.points.filter((p) => p.action === 'exists' && p.status === 'completed').length
+    say(`experiment "${queued.experiment}" in ${dbPath}: ${queued.points.length} runs${reused ? ` (${reused} already trained, reused)` : ''}`)
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    const started = new Map<number, number>()
+    for (const p of queued.points)
+      if (queue.running.includes(p.jobId)) {
+        started.set(p.jobId, Date.now())
+        say(`[1/${queued.points.length}] ${p.point.name}: training`)
+      }
+    const jobs = await waitForSweep(
+      queue,
+      queued,
+      (p) => {
+        if (!p.point || !p.job) return
+        const name = p.point.point.name
+        if (p.job.status === 'running' && !started.has(p.job.id)) {
+          started.set(p.job.id, Date.now())
+          say(`[${p.finished + 1}/${p.total}] ${name}: training`)
+        } else if (['completed', 'failed', 'cancelled', 'paused', 'interrupted'].includes(p.job.status)) {
+          const s = started.has(p.job.id) ? ` in ${fmtSeconds((Date.now() - started.get(p.job.id)!) / 1000)}` : ''
+          const loss = p.job.status === 'completed' ? store.metrics.summaries(p.point.runId).find((x) => x.key === 'val/loss')?.lastValue : null
+          say(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${s}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
+        }
+      },
+      ac.signal,
+    )
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await queue.shutdown('pause')
+    if (interrupted) return 130
+    const failed = jobs.filter((j) => j.status !== 'completed')
+    say(`\ntrained in ${fmtSeconds((Date.now() - t0) / 1000)}: ${jobs.length - failed.length} of ${jobs.length} runs completed\n`)
+
+    say(formatComparison(compareExperiment(store, { experiment, estimator: a.estimator, flopsKind: 'inference' })) + '\n')
+
+    const outDir = resolve(a.out ?? join(dirname(dbPath), 'reports', experiment))
+    let r: BuiltReport
+    let code = failed.length ? 1 : 0
+    try {
+      r = await buildReport(store, { experiment, estimator: a.estimator, formats: a.no_pdf ? ['html'] : ['html', 'pdf'], outDir })
+    } catch (e) {
+      if (!(e instanceof ChromiumMissingError)) throw e
+      process.stderr.write(`skipbench: warning: no PDF: ${e.message}\n`)
+      r = await buildReport(store, { experiment, estimator: a.estimator, formats: ['html'], outDir })
+      code = 1
+    }
+    say('report:')
+    say(formatWritten(r))
+    say(`\ndemo finished in ${fmtSeconds((Date.now() - t0) / 1000)}; open ${join(r.outDir, 'report.html')} in a browser, or run: skipbench report --experiment ${experiment} --format md,tex,csv,json`)
+    return code
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    await queue.shutdown('pause').catch(() => {})
+    store.close()
+  }
+}
