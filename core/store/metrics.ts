@@ -116,10 +116,18 @@ export class MetricsRepository {
       recomputeLastStep: db.prepare('UPDATE runs SET last_step = coalesce((SELECT max(last_step) FROM metric_summaries WHERE run_id = @run), 0) WHERE id = @run'),
       countRun: db.prepare('SELECT coalesce(sum(count), 0) FROM metric_summaries WHERE run_id = ?').pluck(),
       stepsOfKey: db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key_id = ? ORDER BY step').pluck(),
+      // Steady-state throughput: cumulative train/tokens over summed train/step_seconds, leaving out the first
+      // logged step (it includes graph building and session creation, which dominate short runs); a run with a
+      // single step falls back to that step.
       meanTokensPerSec: db
         .prepare(
-          `SELECT (SELECT s.last_value FROM metric_summaries s JOIN metric_keys k ON k.id = s.key_id WHERE s.run_id = @run AND k.key = 'train/tokens') /
-                  (SELECT sum(m.value) FROM metrics m WHERE m.run_id = @run AND m.key_id = (SELECT id FROM metric_keys WHERE key = 'train/step_seconds'))`,
+          `WITH tok AS (SELECT m.step, m.value FROM metrics m WHERE m.run_id = @run AND m.key_id = (SELECT id FROM metric_keys WHERE key = 'train/tokens')),
+                sec AS (SELECT m.step, m.value FROM metrics m WHERE m.run_id = @run AND m.key_id = (SELECT id FROM metric_keys WHERE key = 'train/step_seconds')),
+                lim AS (SELECT min(step) AS first, max(step) AS last, count(*) AS n FROM tok)
+           SELECT CASE WHEN (SELECT n FROM lim) >= 2
+             THEN ((SELECT value FROM tok WHERE step = (SELECT last FROM lim)) - (SELECT value FROM tok WHERE step = (SELECT first FROM lim)))
+                  / (SELECT sum(value) FROM sec WHERE step > (SELECT first FROM lim))
+             ELSE (SELECT value FROM tok WHERE step = (SELECT last FROM lim)) / (SELECT sum(value) FROM sec) END`,
         )
         .pluck(),
     }

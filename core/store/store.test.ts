@@ -189,3 +189,18 @@ describe('checkpoints, evaluations, datasets, logs', () => {
     expect(store.logs.events(j.id)).toMatchObject([{ type: 'started', data: { pid: 1 } }])
   })
 })
+
+describe('throughput summary', () => {
+  it('leaves out the first (warm-up) step of a run', () => {
+    const r = store.runs.create({ name: 't', kind: 'dense', config: cfg(16, false), seed: 1, engine: 'ort', versions: {}, dataset: 'synthetic' })
+    // 4 steps of 100 tokens; step 0 took 2 s (graph build), the rest 0.1 s each
+    const secs = [2, 0.1, 0.1, 0.1]
+    const pts: MetricPoint[] = []
+    secs.forEach((s, step) => pts.push({ step, key: 'train/tokens', value: 100 * (step + 1) }, { step, key: 'train/step_seconds', value: s }))
+    store.metrics.insert(r.id, pts)
+    expect(store.metrics.meanTokensPerSec(r.id)).toBeCloseTo(300 / 0.3, 6) // not 400 / 2.3
+    const one = store.runs.create({ name: 'u', kind: 'dense', config: cfg(16, false), seed: 2, engine: 'ort', versions: {}, dataset: 'synthetic' })
+    store.metrics.insert(one.id, [{ step: 0, key: 'train/tokens', value: 50 }, { step: 0, key: 'train/step_seconds', value: 0.5 }])
+    expect(store.metrics.meanTokensPerSec(one.id)).toBeCloseTo(100, 6)
+  })
+})
