@@ -4,6 +4,7 @@
  * through the form, launch a sweep, watch live progress, read the Pareto chart, open a run, cancel and resume one.
  * Screenshots go to test-results/screens/.
  */
+import { existsSync, readFileSync } from 'node:fs'
 import { expect, test } from '@playwright/test'
 import { createSweepExperiment, fill, shot, watchErrors } from './helpers.js'
 
@@ -98,6 +99,25 @@ test('form: inline validation from the schema, estimate, sweep plan; the sweep t
   await page.getByTestId('tab-diff').click()
   await expect(page.getByTestId('diff').locator('tbody tr').first()).toBeVisible()
   await shot(page, '08-diff')
+
+  // export a report: the preview shows the comparison; HTML and CSV are written to disk
+  await page.getByTestId('export-report').click()
+  const preview = page.frameLocator('[data-testid="export-preview"]')
+  await expect(preview.locator('body')).toContainText('dense frontier', { timeout: 30_000 })
+  await expect(preview.locator('svg').first()).toBeVisible()
+  await page.getByTestId('export-format-pdf').uncheck()
+  await page.getByTestId('export-format-csv').check()
+  await page.getByTestId('export-go').click()
+  const result = page.getByTestId('export-result')
+  await expect(result).toContainText('report.html', { timeout: 60_000 })
+  await expect(result).toContainText('runs.csv')
+  const paths = await result.locator('li code').allTextContents()
+  for (const p of paths) expect(existsSync(p), p).toBe(true)
+  const csv = readFileSync(paths.find((p) => p.endsWith('runs.csv'))!, 'utf8')
+  expect(csv.trim().split('\n').length).toBe(1 + 3) // header + the three runs
+  await shot(page, '08b-export-report')
+  await page.getByTestId('export-close').click()
+  await expect(page.getByTestId('export-dialog')).toHaveCount(0)
 
   // click through to the gated run from the gap table
   await page.getByTestId('tab-pareto').click()

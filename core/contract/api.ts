@@ -435,6 +435,9 @@ const RunRef = z.object({ runId: Id }).strict()
 const Started = z.object({ runId: Id, jobId: Id })
 
 /** Method table: name → input/output schemas. Adding a method here without implementing it is a compile error. */
+/** comparison report formats (core/report, core/reporting) */
+export const REPORT_FORMATS = ['html', 'pdf', 'csv', 'json', 'md', 'tex'] as const
+
 export const API = {
   getAppInfo: { input: Empty, output: AppInfo },
   listPresets: { input: Empty, output: z.array(PresetSummary) },
@@ -475,6 +478,30 @@ export const API = {
   compareExperiment: {
     input: z.object({ experimentId: Id, estimator: FlopsEstimator.default('paper'), flopsKind: FlopsKind.default('inference'), level: z.number().gt(0).lt(1).default(0.95) }).strict(),
     output: ComparisonResult,
+  },
+
+  /** the comparison report as one self-contained HTML page (no scripts), for a sandboxed preview */
+  previewReport: {
+    input: z.object({ experimentId: Id, estimator: FlopsEstimator.default('paper'), flopsKind: FlopsKind.default('inference') }).strict(),
+    output: z.object({ html: z.string() }),
+  },
+  /** write the report in the chosen formats (default folder: reports/<experiment>-<time> beside the database) */
+  exportReport: {
+    input: z
+      .object({
+        experimentId: Id,
+        estimator: FlopsEstimator.default('paper'),
+        flopsKind: FlopsKind.default('inference'),
+        formats: z.array(z.enum(REPORT_FORMATS)).min(1, { error: 'choose at least one format' }),
+        outDir: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    output: z.object({
+      outDir: z.string(),
+      files: z.array(z.object({ format: z.string(), path: z.string() })),
+      seconds: z.number(),
+      warnings: z.array(z.string()),
+    }),
   },
 
   listDatasets: { input: Empty, output: DatasetList },

@@ -5,7 +5,9 @@
  */
 import type { Comparison, Summary } from '../contract/analysis.js'
 
-export const REPORT_FORMATS = ['html', 'pdf', 'csv', 'json', 'md', 'tex'] as const
+import { REPORT_FORMATS } from '../contract/api.js'
+
+export { REPORT_FORMATS }
 export type ReportFormat = (typeof REPORT_FORMATS)[number]
 
 export const REPORT_ESTIMATORS = ['paper', 'corrected'] as const

@@ -4,7 +4,7 @@
  * (`dispatch`), and forward its events (`on`).
  */
 import { readFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Settings } from '../contract/api.js'
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
@@ -12,6 +12,7 @@ import type { WorkerLauncher } from '../jobs/process.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
+import { buildReport, previewReportHtml } from '../reporting/index.js'
 import { Context } from './context.js'
 import { Imports } from './datasets.js'
 import { BadRequest, classify, conflict, notFound, ServiceError } from './errors.js'
@@ -232,6 +233,18 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
     async compareExperiment(q) {
       return compareExperiment(ctx, q)
+    },
+    async previewReport({ experimentId, estimator, flopsKind }) {
+      if (!ctx.store.experiments.get(experimentId)) throw notFound(`experiment ${experimentId}`)
+      return { html: previewReportHtml(ctx.store, { experiment: experimentId, estimator, flopsKind }) }
+    },
+    async exportReport({ experimentId, estimator, flopsKind, formats, outDir }) {
+      const e = ctx.store.experiments.get(experimentId)
+      if (!e) throw notFound(`experiment ${experimentId}`)
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
+      const dir = outDir ? resolve(outDir) : join(dirname(ctx.dbPath), 'reports', `${e.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${stamp}`)
+      const r = await buildReport(ctx.store, { experiment: experimentId, estimator, flopsKind, formats, outDir: dir })
+      return { outDir: r.outDir, files: r.files.map((f) => ({ format: f.format, path: f.path })), seconds: r.seconds + r.buildSeconds, warnings: r.warnings }
     },
 
     // ------------------------------------------------------------------ datasets
