@@ -160,7 +160,8 @@ describe('paper-grid preset', () => {
     for (const p of gated)
       expect(p.config).toMatchObject({
         model: { n_layers: 12, zero_init_masks: false },
-        controller: { name: 'proportional', mean_targets: 'auto', mean_target_start: 1, coef_update_multiplier: 1e-3 },
+        // tiny scale: the gain is raised for 40× fewer steps (ScaleSpec.controllerGain)
+        controller: { name: 'proportional', mean_targets: 'auto', mean_target_start: 1, coef_update_multiplier: 1e-2 },
       })
     // tiny: byte tokenizer on the shipped corpus, the same evaluation everywhere
     for (const p of s.points) expect(p.config).toMatchObject({ model: { vocab_size: 257, dim: 64 }, data: { dataset: 'default', tokenizer: 'byte' } })
@@ -173,6 +174,7 @@ describe('paper-grid preset', () => {
     const p = s.points.find((x) => x.name === 'gated-E0.5')!.config
     expect(p.model).toMatchObject({ dim: 768, n_heads: 12, n_kv_heads: 12, vocab_size: 50257, max_seq_len: 1024, n_layers: 12, gated_attention: 'query' })
     expect(p.training).toMatchObject({ batch_size: 32, grad_acc_steps: 16, train_steps: 19_560 })
+    expect(p.controller).toMatchObject({ name: 'proportional', coef_update_multiplier: 1e-3 }) // the paper's gain
     expect(p.training.batch_size * p.training.grad_acc_steps * p.model.max_seq_len).toBe(524_288)
     expect(paramCount(s.points.find((x) => x.name === 'dense-L2')!.config.model)).toBe(96_077_569) // spec A.2 (mask parameters exist in dense models too)
     expect(SCALES.small.base).toMatchObject({ data: { tokenizer: 'gpt2' } })

@@ -3,7 +3,7 @@
  *
  * - dense baselines, L = 2, 4, ..., 12, `zero_init_masks: true`, dummy controller;
  * - "nocontrol": the gated architecture with the dummy controller, L = 2, 4, ..., 12 (`zero_init_masks: false`);
- * - gated: L = 12 with the proportional controller, k = 1e-3, mean targets linspace(1, E, L/2) mirrored, for
+ * - gated: L = 12 with the proportional controller (k = 1e-3 at the paper's scale; see ScaleSpec.controllerGain), mean targets linspace(1, E, L/2) mirrored, for
  *   E ∈ {0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}.
  *
  * at three scales:
@@ -41,6 +41,13 @@ export interface ScaleSpec {
   base: Record<string, unknown>
   /** gated_attention of the gated and nocontrol runs */
   gatedAttention: 'key' | 'query'
+  /**
+   * The proportional controller's gain k. The paper's 1e-3 acts over 19,560 steps; a run 40× shorter with the same
+   * gain ends far from its targets (its gated runs then behave like "nocontrol"), so the short scales raise k in
+   * proportion to the steps they lack (measured: tiny-gated with k = 1e-3 skipped almost nothing in 500 steps, with
+   * 1e-2 it reached the ideal (1 − E)/2). Override with --set controller.coef_update_multiplier=…
+   */
+  controllerGain: number
 }
 
 const optimizer = (lr: number) => ({ lr, beta1: 0.8, beta2: 0.95, eps: 1e-10, weight_decay: 0 })
@@ -50,6 +57,7 @@ export const SCALES: Record<SweepScale, ScaleSpec> = {
     scale: 'tiny',
     description: 'byte-level, dim 64, 4 heads, context 64, 16 × 64 tokens per step, 500 steps on the shipped corpus (2-core CPU, < 1 h for the grid)',
     gatedAttention: 'key',
+    controllerGain: 1e-2,
     base: {
       model: { dim: 64, n_heads: 4, vocab_size: 257, max_seq_len: 64 },
       training: {
@@ -71,6 +79,7 @@ export const SCALES: Record<SweepScale, ScaleSpec> = {
     scale: 'small',
     description: 'GPT-2 tokenizer, dim 384, 6 heads, context 256, 32 × 256 tokens per step, 2,000 steps on the shipped corpus (a workstation or one GPU)',
     gatedAttention: 'key',
+    controllerGain: 5e-3,
     base: {
       model: { dim: 384, n_heads: 6, vocab_size: 50257, max_seq_len: 256 },
       training: {
@@ -92,6 +101,7 @@ export const SCALES: Record<SweepScale, ScaleSpec> = {
     scale: 'paper',
     description: 'the published sizes: dim 768, 12 heads, context 1024, GPT-2 vocab, 512 × 1024 tokens per step (32 × 16 accumulated), 19,560 steps on FineWeb-10B (GPUs/clusters)',
     gatedAttention: 'query',
+    controllerGain: 1e-3, // the paper's
     base: {
       model: { dim: 768, n_heads: 12, vocab_size: 50257, max_seq_len: 1024 },
       training: {
@@ -155,11 +165,11 @@ export function paperGrid(o: PaperGridOptions = {}): SweepSpec {
   if (groups.includes('gated'))
     specs.push({
       name: 'gated',
-      description: `L = ${gatedDepth}, proportional controller (k = 1e-3), mean targets linspace(1, E, L/2) mirrored`,
+      description: `L = ${gatedDepth}, proportional controller (k = ${scale.controllerGain}), mean targets linspace(1, E, L/2) mirrored`,
       base: {
         ...base,
         model: { ...model, n_layers: gatedDepth, zero_init_masks: false, gated_attention: scale.gatedAttention },
-        controller: { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: 1e-3 },
+        controller: { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: scale.controllerGain },
       },
       axes: { 'controller.mean_target_end': ends },
     })
