@@ -65,3 +65,15 @@ export const positiveInt = (what: string) =>
     .regex(/^\d+$/, { error: `${what} must be a positive whole number` })
     .transform(Number)
     .refine((n) => n >= 1, { error: `${what} must be at least 1` })
+
+/** The comparison options shared by `compare` and `report` (estimator, FLOPs kind, CE source, interval level). */
+export const comparisonOptions = {
+  estimator: z.enum(['paper', 'corrected'], { error: 'must be paper or corrected' }).default('paper'),
+  flops: z.enum(['inference', 'training'], { error: 'must be inference or training' }).default('inference'),
+  source: z.enum(['auto', 'evaluation', 'validation'], { error: 'must be auto, evaluation or validation' }).default('auto'),
+  level: z
+    .string()
+    .transform(Number)
+    .refine((x) => x > 0 && x < 1, { error: 'must be a number between 0 and 1, e.g. 0.95' })
+    .optional(),
+}

@@ -3,6 +3,7 @@
  * core, and prints. User errors (bad config, unreadable checkpoint, bad shard, ...) print one clear message and exit
  * non-zero without a stack trace; SKIPBENCH_DEBUG=1 shows stacks.
  */
+import { USER_ERROR_NAMES } from '../core/user-errors.js'
 import { readFileSync } from 'node:fs'
 import { compareCommand, COMPARE_HELP } from './commands/compare.js'
 import { dataCommand, DATA_HELP } from './commands/data.js'
@@ -45,31 +46,6 @@ function usage(): string {
   ].join('\n')
 }
 
-/** Errors that are the user's to fix: print the message only. */
-const USER_ERRORS = new Set([
-  'UsageError',
-  'NotFoundError',
-  'StoreError',
-  'SchemaTooNewError',
-  'MigrationHashMismatchError',
-  'NotASkipbenchDatabaseError',
-  'IngestError',
-  'JobError',
-  'ConfigError',
-  'RunConfigError',
-  'CheckpointError',
-  'ShardError',
-  'LoaderError',
-  'DatasetError',
-  'DataError',
-  'EngineError',
-  'TrainingError',
-  'BackendUnavailableError',
-  'TokenizerError',
-  'CorpusError',
-  'OrtProviderError',
-  'ImportError',
-])
 
 function version(): string {
   try {
@@ -102,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
 function report(e: unknown): number {
   const err = e instanceof Error ? e : new Error(String(e))
   const debug = process.env.SKIPBENCH_DEBUG === '1'
-  if (USER_ERRORS.has(err.name) && !debug) {
+  if ((err.name === 'UsageError' || USER_ERROR_NAMES.has(err.name)) && !debug) {
     process.stderr.write(`skipbench: error: ${err.message}\n`)
     return err.name === 'UsageError' ? 2 : 1
   }

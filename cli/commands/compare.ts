@@ -2,10 +2,9 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { FLOPS_ESTIMATORS } from '../../core/flops/index.js'
 import { openStore, type Store } from '../../core/store/index.js'
 import { compareExperiment, formatComparison } from '../../core/sweeps/index.js'
-import { parseArgv, UsageError, validate } from '../args.js'
+import { comparisonOptions, parseArgv, UsageError, validate } from '../args.js'
 import { asUserErrors, defaultDbPath } from './sweep.js'
 
 export const COMPARE_HELP = `usage: skipbench compare --experiment NAME [options]
@@ -28,14 +27,7 @@ options:
 
 const Args = z.object({
   experiment: z.string({ error: '--experiment NAME is required' }).min(1),
-  estimator: z.enum(FLOPS_ESTIMATORS, { error: 'must be paper or corrected' }).default('paper'),
-  flops: z.enum(['inference', 'training'], { error: 'must be inference or training' }).default('inference'),
-  source: z.enum(['auto', 'evaluation', 'validation'], { error: 'must be auto, evaluation or validation' }).default('auto'),
-  level: z
-    .string()
-    .transform(Number)
-    .refine((x) => x > 0 && x < 1, { error: 'must be a number between 0 and 1, e.g. 0.95' })
-    .optional(),
+  ...comparisonOptions,
   db: z.string().optional(),
   json: z.boolean().default(false),
 })

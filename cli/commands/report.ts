@@ -1,10 +1,9 @@
 /** `skipbench report --experiment NAME [--runs ID,...] --format html,pdf,csv,json,md,tex --out DIR` */
 import { dirname, relative, resolve } from 'node:path'
 import { z } from 'zod'
-import { FLOPS_ESTIMATORS } from '../../core/flops/index.js'
 import { REPORT_FORMATS, slug } from '../../core/report/index.js'
 import { buildReport, ChromiumMissingError, parseFormats, ReportError, type BuiltReport, type WrittenFile } from '../../core/reporting/index.js'
-import { parseArgv, UsageError, validate } from '../args.js'
+import { comparisonOptions, parseArgv, UsageError, validate } from '../args.js'
 import { openExistingStore } from './compare.js'
 import { asUserErrors, defaultDbPath } from './sweep.js'
 
@@ -54,14 +53,7 @@ const Args = z
       .optional(),
     format: z.string().default('html'),
     out: z.string().min(1).optional(),
-    estimator: z.enum(FLOPS_ESTIMATORS, { error: 'must be paper or corrected' }).default('paper'),
-    flops: z.enum(['inference', 'training'], { error: 'must be inference or training' }).default('inference'),
-    source: z.enum(['auto', 'evaluation', 'validation'], { error: 'must be auto, evaluation or validation' }).default('auto'),
-    level: z
-      .string()
-      .transform(Number)
-      .refine((x) => x > 0 && x < 1, { error: 'must be a number between 0 and 1, e.g. 0.95' })
-      .optional(),
+    ...comparisonOptions,
     title: z.string().min(1).optional(),
     db: z.string().optional(),
     json: z.boolean().default(false),

@@ -2,6 +2,7 @@
  * Errors at the service boundary and how each maps to a transport code: the user's mistakes (a bad config, a run
  * that cannot be resumed, a missing file) are 4xx with their message; anything else is an internal error.
  */
+import { USER_ERROR_NAMES } from '../user-errors.js'
 import type { ApiErrorCode } from '../contract/api.js'
 
 export class ServiceError extends Error {
@@ -25,26 +26,6 @@ export class BadRequest extends ServiceError {
 export const notFound = (what: string) => new ServiceError(`${what} not found`, 'not_found')
 export const conflict = (message: string) => new ServiceError(message, 'conflict')
 
-/** Errors core/ throws for things the user can fix (by class name, so core needs no import of ours). */
-const USER_ERRORS = new Set([
-  'ConfigError',
-  'RunConfigError',
-  'CheckpointError',
-  'ShardError',
-  'LoaderError',
-  'DatasetError',
-  'DataError',
-  'ImportError',
-  'AbortError',
-  'TokenizerError',
-  'CorpusError',
-  'StoreError',
-  'RangeError',
-  'EngineError',
-  'SweepError',
-  'BackendUnavailableError',
-  'OrtProviderError',
-])
 
 export function classify(e: unknown): { code: ApiErrorCode; message: string; status: number } {
   const err = e instanceof Error ? e : new Error(String(e))
@@ -53,7 +34,8 @@ export function classify(e: unknown): { code: ApiErrorCode; message: string; sta
   if (err.name === 'JobError') return { code: 'conflict', message: err.message, status: 409 }
   const sqlite = String((err as { code?: unknown }).code ?? '')
   if (sqlite === 'SQLITE_CONSTRAINT_UNIQUE') return { code: 'conflict', message: uniqueMessage(err.message), status: 409 }
-  if (USER_ERRORS.has(err.name)) return { code: 'bad_request', message: err.message, status: 400 }
+  // AbortError (a cancelled import) and RangeError (a bad number reaching core) are the caller's too
+  if (USER_ERROR_NAMES.has(err.name) || err.name === 'AbortError' || err.name === 'RangeError') return { code: 'bad_request', message: err.message, status: 400 }
   return { code: 'internal', message: err.message || 'internal error', status: 500 }
 }
 
