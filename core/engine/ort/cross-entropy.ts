@@ -8,7 +8,8 @@
  * Backward (hand-written, not through the autodiff): dlogits = softmax(logits) − onehot(target). The one-hot
  * part is applied on the small side, never on a (c × V) tensor:
  *   dh = p·Wout − Wout[target]              (Gemm per chunk, one Gather of N rows)
- *   dWout = Σ_chunks pᵀ·h − scatter_add(target rows, hn)   (Gemm with C accumulates in place; one ScatterND)
+ *   dWout = Σ_chunks pᵀ·h − scatter_add(target rows, hn)   (Gemm with C accumulates in place; one
+ *                                                          deterministic row scatter-add, Graph.scatterAddRows)
  * No one-hot or zero tensor is materialised, and the Gemm-with-C chain makes onnxruntime finish one chunk
  * before starting the next (its execution order is a DFS from the outputs).
  * Both gradients come out multiplied by `scale` (the loss scale: 1/(tokens · micro-batches)), folded into the
@@ -75,6 +76,6 @@ export function ceForwardBackward(g: Graph, hn: Value, W: Value, targets: Value,
     dW = g.gemm(p, h, dW ? { transA: true, alpha: scale, c: dW } : { transA: true, alpha: scale }) // (V, D)
   })
   const dh = g.sub(g.concat(dhs, 0), g.mul(g.gather(W, g.reshape(t64, [N])), scale)) // (N, D)
-  const dWfull = g.scatterND(dW!, t64, g.mul(hn, -scale), 'add') // rows of the targets −= scale · hn
+  const dWfull = g.scatterAddRows(dW!, g.reshape(targets, [N]), g.mul(hn, -scale)) // rows of the targets −= scale · hn
   return { ceSum: g.reduceSum(g.concat(ces, 0), [0, 1], false), dh, dW: dWfull }
 }

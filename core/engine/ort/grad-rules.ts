@@ -5,7 +5,7 @@
  * gradient on the closed interval [min, max], Max/Min split ties evenly.
  */
 import type { GradRule } from './autodiff.js'
-import { GraphError, type AttrValue, type Graph, type Node, type Value } from './ir.js'
+import { GraphError, numelOf, type AttrValue, type Graph, type Node, type Value } from './ir.js'
 
 /** Sum `dy` down to `shape` (the inverse of numpy broadcasting). */
 export function sumToShape(g: Graph, dy: Value, shape: readonly number[]): Value {
@@ -230,9 +230,9 @@ export const GRAD_RULES: Record<string, GradRule> = {
       return [g.gather(dy!, g.constant(inv, [inv.length], 'int64'), axis), null]
     }
     if (axis !== 0) throw new GraphError('Gather: gradient only for axis 0 or constant permutations')
-    // scatter-add rows of dy into zeros shaped like data: indices (…, 1) int64, updates (…, rest)
-    const idx64 = g.cast(g.reshape(idx, [...idx.shape, 1]), 'int64')
-    return [g.scatterND(g.zerosLike(data), idx64, dy!, 'add'), null]
+    // scatter-add the rows of dy into zeros shaped like data (deterministic: see Graph.scatterAddRows)
+    const k = numelOf(idx.shape)
+    return [g.scatterAddRows(g.zerosLike(data), g.reshape(idx, [k]), g.reshape(dy!, [k, ...data.shape.slice(1)])), null]
   },
   GatherElements: (g, n, [dy]) => {
     const [data, idx] = [inp(n, 0), inp(n, 1)]

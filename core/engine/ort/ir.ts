@@ -389,12 +389,31 @@ export class Graph {
     return this.op1('ScatterElements', [data, indices, updates], data.shape, data.dtype, attrs)
   }
 
-  /** ScatterND (indices int64, last dim indexes leading data dims). */
-  scatterND(data: Value, indices: Value, updates: Value, reduction: 'none' | 'add' = 'none'): Value {
+  /**
+   * ScatterND (indices int64, last dim indexes leading data dims), without reduction: onnxruntime's CPU kernel
+   * splits the index list across threads with no synchronisation, so a reduction over duplicate indices is
+   * summed in a run-dependent order (see `scatterAddRows` for the deterministic scatter-add).
+   */
+  scatterND(data: Value, indices: Value, updates: Value): Value {
     if (indices.dtype !== 'int64') throw new GraphError('ScatterND: indices must be int64')
-    const attrs: Record<string, AttrValue> = {}
-    if (reduction !== 'none') attrs.reduction = { kind: 'string', v: reduction }
-    return this.op1('ScatterND', [data, indices, updates], data.shape, data.dtype, attrs)
+    return this.op1('ScatterND', [data, indices, updates], data.shape, data.dtype)
+  }
+
+  /**
+   * Scatter-add rows, deterministically: out = data, then out[rows[i]] += updates[i] for i = 0, 1, … in order.
+   * rows (n) int32/int64 index data's first axis; updates are (n, …data.shape[1:]). One ScatterElements whose
+   * index is the row number expanded over the row: onnxruntime applies the updates of every destination element
+   * in index order (1.30: one serial loop), so the result does not depend on threads or timing.
+   * Not ScatterND with reduction 'add', which onnxruntime parallelises over the index list: with 2 threads and
+   * more than ~2·10⁵ updated elements its sums differed from run to run (embedding and LM-head gradients).
+   */
+  scatterAddRows(data: Value, rows: Value, updates: Value): Value {
+    if (rows.shape.length !== 1 || (rows.dtype !== 'int32' && rows.dtype !== 'int64')) throw new GraphError('scatterAddRows: rows must be 1-D int32/int64')
+    const n = rows.shape[0]!
+    const rowShape = data.shape.slice(1)
+    if (!sameShape(updates.shape, [n, ...rowShape])) throw new GraphError(`scatterAddRows: updates [${updates.shape}] must be [${[n, ...rowShape]}]`)
+    const index = this.expand(this.reshape(rows, [n, ...rowShape.map(() => 1)]), updates.shape)
+    return this.scatterElements(data, index, updates, 0, 'add')
   }
 
   /**

@@ -30,7 +30,7 @@ import { createSession, defaultThreads, ort, ortVersion, resolveProvider, type O
 
 export interface OrtEngineOptions {
   provider?: OrtProvider
-  /** intra-op threads (default: available parallelism) */
+  /** intra-op threads (default: available parallelism); training reruns bit for bit, and 1 and 2 threads agree (determinism.test.ts) */
   threads?: number
   /** let onnxruntime's idle threads spin (default true; false is kinder to a shared machine) */
   allowSpinning?: boolean

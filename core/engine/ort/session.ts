@@ -45,6 +45,8 @@ export function sessionOptions(s: SessionSettings): ort.InferenceSession.Session
     // arena still holds the first run's blocks: peak RSS on M training went from 2.8 GB to 4.6 GB with it.
     enableMemPattern: false,
     logSeverityLevel: 3,
+    // `extra` = session config entries; onnxruntime-node 1.30 applies them (its typings say WebAssembly only:
+    // checked, an invalid session.intra_op_thread_affinities is rejected).
     extra: {
       // Constant folding would turn runtime zeros (Shape → ConstantOfShape, e.g. the embedding gradient's
       // scatter target) into stored initializers as large as the parameter: disable exactly that optimizer.
