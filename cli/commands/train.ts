@@ -26,7 +26,7 @@ options:
   --resume DIR           continue a run folder (its newest checkpoint) or a checkpoint folder
   --engine ort|tfjs      tensor engine (default: the config's, else ort)
   --backend B            tfjs: auto|tensorflow|wasm|cpu; ort: auto|cpu|cuda|webgpu
-  --threads N            ort: intra-op threads (1 makes CPU runs bit-reproducible)
+  --threads N            ort: intra-op threads (default: all cores; CPU runs are bit-reproducible at any count)
   --steps N              override training.train_steps (changes the LR schedule)
   --data-dir DIR         where datasets live (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
   --json                 print one JSON object per event (start, step, validation, checkpoint, done)
