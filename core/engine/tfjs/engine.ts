@@ -20,7 +20,7 @@ import { AdamW } from './adamw.js'
 import { releaseBackend, type BackendStatus } from './backend.js'
 import { controllerLoss, MomentAccumulator, momentRows } from './gate-stats.js'
 import { forward, ModelConstants } from './model.js'
-import { ParamStore, toReference } from './params.js'
+import { ParamStore, toReference, type ModelParams } from './params.js'
 
 interface State {
   config: ModelConfig
@@ -60,6 +60,15 @@ export class TfjsEngine implements Engine {
   private get s(): State {
     if (!this.state) throw new Error(this.disposed ? 'engine was disposed' : 'engine not initialised: call init() first')
     return this.state
+  }
+
+  /**
+   * Read-only view of the live model for engine-internal evaluators (hard-skip.ts): its config, parameters (internal
+   * layout), per-length constants and whether g ≡ 1 exactly. Do not dispose or assign through it.
+   */
+  get internals(): { config: ModelConfig; model: ModelParams; consts: ModelConstants; dense: boolean } {
+    const { config, params, consts, dense } = this.s
+    return { config, model: params.model, consts, dense }
   }
 
   private async updateDense(): Promise<void> {
