@@ -22,6 +22,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   'EngineError',
   'BackendUnavailableError',
   'OrtProviderError',
+  'HardSkipUnsupportedError',
   // store and jobs
   'StoreError',
   'SchemaTooNewError',

@@ -19,6 +19,8 @@ options:
   --engine ort|tfjs      tensor engine
   --backend B            engine backend
   --threads N            ort: intra-op threads
+  --hard-skip            also evaluate with blocks really skipped for zero-gate tokens (tfjs engine, key gating;
+                         spec H.13): hard-skip loss next to the dense one, measured and FLOPs-predicted speed-up
   --json                 print one JSON object (loss, tokens, gates_mean, zeros_mean, backend, ...)`
 
 const Args = z.object({
@@ -33,7 +35,7 @@ const Args = z.object({
 })
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['checkpoint', 'data', 'max-tokens', 'batch-size', 'engine', 'backend', 'threads'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json', 'hard-skip'], values: ['checkpoint', 'data', 'max-tokens', 'batch-size', 'engine', 'backend', 'threads'] })
   if (positionals.length) throw new UsageError(`eval takes no positional arguments, got ${positionals.join(' ')}`)
   const a = validate(Args, {
     checkpoint: options.checkpoint,
@@ -52,6 +54,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     ...(a.max_tokens ? { maxTokens: a.max_tokens } : {}),
     ...(a.batch_size ? { batchSize: a.batch_size } : {}),
     engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) },
+    ...(options['hard-skip'] ? { hardSkip: true } : {}),
     ...(tty ? { onProgress: (d: number, t: number) => process.stderr.write(`\r\x1b[2Kwindow ${d}/${t}`) } : {}),
   })
   if (tty) process.stderr.write('\r\x1b[2K')
@@ -68,6 +71,13 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!r.model.zero_init_masks) {
     lines.push(`gates mean per layer: ${r.gates_mean.map((g) => g.toFixed(3)).join(' ')}`)
     lines.push(`zeros per layer:      ${r.zeros_mean.map(pct).join(' ')}  (sparsity ${pct(r.sparsity)})`)
+  }
+  if (r.hard_skip) {
+    const h = r.hard_skip
+    lines.push(
+      `hard skip: loss ${h.loss.toFixed(6)} (dense pass ${h.loss_dense.toFixed(6)}, Δ ${Math.abs(h.loss - h.loss_dense).toExponential(1)}); ` +
+        `${pct(h.zero_fraction)} of token-layers skipped; speed-up measured ×${h.measured_speedup.toFixed(2)}, predicted by FLOPs ×${h.predicted_speedup.toFixed(2)}`,
+    )
   }
   process.stdout.write(lines.join('\n') + '\n')
   return 0

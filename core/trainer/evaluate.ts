@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { CONFIG_FILE, FINAL_DIR, loadModelCheckpoint } from '../checkpoint/index.js'
 import { evalWindows, planEval } from '../data/loader.js'
 import { REFERENCE_OPTIMIZER, type Engine, type EngineInfo } from '../engine/engine.js'
-import { createEngine, type CreateEngineOptions } from '../engine/index.js'
+import { createEngine, EngineError, type CreateEngineOptions } from '../engine/index.js'
 import type { ModelConfig } from '../model/config.js'
 import { GateMetricsAccumulator } from './gate-metrics.js'
 
@@ -24,6 +24,12 @@ export interface EvaluateOptions {
   engine?: CreateEngineOptions
   /** an engine to use instead of creating one (not disposed) */
   engineInstance?: Engine
+  /**
+   * Also evaluate with real block skipping (spec H.13; tfjs engine, `gated_attention: "key"` only): tokens whose gate
+   * is exactly 0 skip the block, and the result reports the hard-skip loss next to the dense one with the measured and
+   * the FLOPs-predicted speed-up. Without an engine choice this selects the tfjs engine.
+   */
+  hardSkip?: boolean
   /** progress: windows done / total */
   onProgress?: (done: number, total: number) => void
   signal?: AbortSignal
@@ -51,6 +57,21 @@ export interface EvaluateResult {
   model: Pick<ModelConfig, 'dim' | 'n_layers' | 'n_heads' | 'n_kv_heads' | 'vocab_size' | 'max_seq_len' | 'zero_init_masks' | 'gated_attention'>
   seconds: number
   tokens_per_sec: number
+  /** with `hardSkip`: the same windows evaluated with blocks really skipped */
+  hard_skip: HardSkipSummary | null
+}
+
+export interface HardSkipSummary {
+  /** mean CE with blocks skipped for zero-gate tokens (skipped keys excluded from attention) */
+  loss: number
+  /** mean CE of the dense pass of the same engine (differs only by the ~1e-6 attention leak to skipped keys) */
+  loss_dense: number
+  /** fraction of (token, layer) pairs skipped */
+  zero_fraction: number
+  /** Σ dense forward time / Σ hard-skip forward time (min over one timed repeat per batch, after a warm-up) */
+  measured_speedup: number
+  /** corrected-estimator forward FLOPs, dense / hard-skip, from each sequence's live counts */
+  predicted_speedup: number
 }
 
 /** A checkpoint folder, or a run folder (its final/ checkpoint). */
@@ -66,8 +87,13 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateRe
   const shards = typeof o.data === 'string' ? [o.data] : o.data
   const B = o.batchSize ?? Math.max(1, Math.floor(4096 / T))
   const plan = planEval(shards, T, B, o.maxTokens) // validates shards (too short → clear error) before the engine starts
-  const engine = o.engineInstance ?? (await createEngine(o.engine ?? {}))
+  const engine = o.engineInstance ?? (await createEngine(o.hardSkip ? { engine: 'tfjs', ...(o.engine ?? {}) } : (o.engine ?? {})))
+  // loaded only when asked: the tfjs engine is not otherwise needed for evaluation
+  const hardSkip = o.hardSkip ? (await import('../engine/tfjs/hard-skip.js')).evalHardSkip : null
+  const hs = { ceSum: 0, denseCeSum: 0, denseMs: 0, skipMs: 0, denseFlops: 0, skipFlops: 0, zeros: 0 }
   try {
+    if (hardSkip && engine.info.engine !== 'tfjs')
+      throw new EngineError(`hard-skip evaluation runs on the tfjs engine, not ${engine.info.engine}: use --engine tfjs (or leave the engine unset)`)
     await engine.init({ config, weights, optimizer: REFERENCE_OPTIMIZER })
     const t0 = performance.now()
     let ceSum = 0
@@ -83,6 +109,16 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateRe
       windows += b.batchSize
       batches++
       if (r.gates) acc.add(r.gates, r.tokens)
+      if (hardSkip) {
+        const h = await hardSkip(engine as Parameters<typeof hardSkip>[0], b, { repeats: 1 })
+        hs.ceSum += h.ceSum
+        hs.denseCeSum += h.denseCeSum
+        hs.denseMs += h.denseMs
+        hs.skipMs += h.skipMs
+        hs.denseFlops += h.denseFlops
+        hs.skipFlops += h.skipFlops
+        hs.zeros += h.zeroFraction * h.tokens
+      }
       o.onProgress?.(windows, plan.windows)
     }
     const seconds = (performance.now() - t0) / 1000
@@ -115,6 +151,15 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateRe
         gated_attention: config.gated_attention,
       },
       seconds,
+      hard_skip: hardSkip
+        ? {
+            loss: hs.ceSum / tokens,
+            loss_dense: hs.denseCeSum / tokens,
+            zero_fraction: hs.zeros / tokens,
+            measured_speedup: hs.denseMs / hs.skipMs,
+            predicted_speedup: hs.denseFlops / hs.skipFlops,
+          }
+        : null,
       tokens_per_sec: tokens / seconds,
     }
   } finally {
