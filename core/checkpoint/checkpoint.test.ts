@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -194,7 +194,8 @@ describe('model checkpoints', () => {
     expect(() => loadModelCheckpoint(dir)).toThrow(/no model.safetensors/)
   })
 
-  it.skipIf(!existsSync('/usr/bin/python3'))('our files parse with an independent reader (python + numpy)', () => {
+  const hasNumpy = existsSync('/usr/bin/python3') && spawnSync('/usr/bin/python3', ['-c', 'import numpy']).status === 0
+  it.skipIf(!hasNumpy)('our files parse with an independent reader (python + numpy)', () => {
     const dir = join(tmp, 'model-rt')
     const py = `
 import json, struct, numpy as np, sys
