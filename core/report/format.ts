@@ -1,5 +1,6 @@
 /** Number and text formatting shared by the report writers (pure). */
 import type { Summary } from '../contract/analysis.js'
+import type { ReportModel, ReportRun } from './model.js'
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
 
@@ -91,3 +92,21 @@ export const slug = (s: string): string =>
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 80) || 'run'
+
+/**
+ * The measured cells of a run-table row, shared by the Markdown and LaTeX tables: seed, validation CE, seed-group CE
+ * (mean ± CI), inference and training FLOPs under the report's estimator, sparsity, tokens, wall time, backend.
+ */
+export function runMetricCells(m: Pick<ReportModel, 'estimator'>, r: ReportRun): string[] {
+  return [
+    r.seed === null ? DASH : String(r.seed),
+    fmtLoss(r.valLoss),
+    r.group ? fmtSummary(r.group.loss) : DASH,
+    fmtSci(r.flops?.[m.estimator].inference),
+    fmtSci(r.flops?.[m.estimator].training),
+    r.sparsity === null ? DASH : fmtPct(r.sparsity),
+    fmtInt(r.trainTokens),
+    fmtDuration(r.wallSeconds),
+    r.backend ?? r.engine ?? DASH,
+  ]
+}

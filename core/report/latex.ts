@@ -4,7 +4,7 @@
  * them, else the SVGs through the `svg` package (which needs Inkscape and -shell-escape). The run table is also
  * available alone (`renderRunsTableLatex`) to \input into a paper.
  */
-import { DASH, escapeLatex as e, fmtDuration, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue } from './format.js'
+import { DASH, escapeLatex as e, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, runMetricCells } from './format.js'
 import { tableFields } from './html.js'
 import type { LinkedFigure } from './markdown.js'
 import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
@@ -44,15 +44,7 @@ export function renderRunsTableLatex(m: ReportModel): string {
     ...[
       r.kind,
       ...fields.map((f) => fmtValue(r.fields[f.path])),
-      r.seed === null ? DASH : String(r.seed),
-      fmtLoss(r.valLoss),
-      r.group ? fmtSummary(r.group.loss) : DASH,
-      fmtSci(r.flops?.[m.estimator].inference),
-      fmtSci(r.flops?.[m.estimator].training),
-      r.sparsity === null ? DASH : fmtPct(r.sparsity),
-      fmtInt(r.trainTokens),
-      fmtDuration(r.wallSeconds),
-      r.backend ?? r.engine ?? DASH,
+      ...runMetricCells(m, r),
     ].map(e),
   ])
   const cap =

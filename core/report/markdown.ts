@@ -1,6 +1,6 @@
 /** Markdown report (pure): GitHub-flavoured tables and the figures linked as SVG files beside it. */
 import type { ReportFigure } from './figures.js'
-import { DASH, fmtDuration, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, mdCell } from './format.js'
+import { DASH, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, mdCell, runMetricCells } from './format.js'
 import { tableFields } from './html.js'
 import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
 
@@ -72,15 +72,7 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
         r.name,
         r.kind + (r.status !== 'completed' ? ` (${r.status})` : ''),
         ...fields.map((f) => fmtValue(r.fields[f.path])),
-        r.seed === null ? DASH : String(r.seed),
-        fmtLoss(r.valLoss),
-        r.group ? fmtSummary(r.group.loss) : DASH,
-        fmtSci(r.flops?.[m.estimator].inference),
-        fmtSci(r.flops?.[m.estimator].training),
-        r.sparsity === null ? DASH : fmtPct(r.sparsity),
-        fmtInt(r.trainTokens),
-        fmtDuration(r.wallSeconds),
-        r.backend ?? r.engine ?? DASH,
+        ...runMetricCells(m, r),
       ]),
       [false, false, ...fields.map(() => false), true, true, true, true, true, true, true, true, false],
     ),
