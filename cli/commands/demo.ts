@@ -14,6 +14,7 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
+import { resolveStorePaths } from '../../core/jobs/index.js'
 import { JobQueue } from '../../core/jobs/queue.js'
 import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/reporting/index.js'
 import { openStore } from '../../core/store/index.js'
@@ -27,12 +28,11 @@ import {
   formatSweepPlan,
   paperGrid,
   queueSweep,
-  waitForSweep,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 import { formatWritten } from './report.js'
-import { asUserErrors, defaultDbPath } from './sweep.js'
+import { asUserErrors, runSweepToCompletion } from './sweep.js'
 
 export const DEMO_HELP = `usage: skipbench demo [--quick] [options]
 
@@ -116,7 +116,8 @@ async function demo(argv: string[]): Promise<number> {
   const sweep = expandSweep(spec)
   if (sweep.invalid.length) throw new Error(`the demo grid has invalid points: ${sweep.invalid.map((p) => p.name).join(', ')}`)
   const experiment = a.experiment ?? spec.name!
-  const dbPath = resolve(a.db ?? defaultDbPath())
+  const paths = resolveStorePaths(a.db ? { db: a.db } : {})
+  const dbPath = paths.db
   const dataDir = a.data_dir ? resolve(a.data_dir) : undefined
   const est = await estimateSweep(sweep, {
     calibrate: !a.quick,
@@ -126,48 +127,13 @@ async function demo(argv: string[]): Promise<number> {
   say(formatSweepPlan(sweep, est) + '\n')
 
   const store = openStore(dbPath)
-  const runsDir = resolve(join(dirname(dbPath), 'runs'))
-  const queue = new JobQueue({ store, runsDir, ...(dataDir ? { dataDir } : {}) })
-  let interrupted = false
-  const ac = new AbortController()
-  const onSignal = () => {
-    if (interrupted) process.exit(130)
-    interrupted = true
-    say('stopping: the running job checkpoints and pauses (Ctrl-C again to quit at once); run skipbench demo again to continue')
-    void queue.shutdown('pause').then(() => ac.abort())
-  }
+  const queue = new JobQueue({ store, runsDir: paths.runsDir, ...(dataDir ? { dataDir } : {}) })
   try {
     await queue.start()
     const queued = queueSweep(queue, sweep, { experiment, description: spec.description! })
     const reused = queued.points.filter((p) => p.action === 'exists' && p.status === 'completed').length
     say(`experiment "${queued.experiment}" in ${dbPath}: ${queued.points.length} runs${reused ? ` (${reused} already trained, reused)` : ''}`)
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    const started = new Map<number, number>()
-    for (const p of queued.points)
-      if (queue.running.includes(p.jobId)) {
-        started.set(p.jobId, Date.now())
-        say(`[1/${queued.points.length}] ${p.point.name}: training`)
-      }
-    const jobs = await waitForSweep(
-      queue,
-      queued,
-      (p) => {
-        if (!p.point || !p.job) return
-        const name = p.point.point.name
-        if (p.job.status === 'running' && !started.has(p.job.id)) {
-          started.set(p.job.id, Date.now())
-          say(`[${p.finished + 1}/${p.total}] ${name}: training`)
-        } else if (['completed', 'failed', 'cancelled', 'paused', 'interrupted'].includes(p.job.status)) {
-          const s = started.has(p.job.id) ? ` in ${fmtSeconds((Date.now() - started.get(p.job.id)!) / 1000)}` : ''
-          const loss = p.job.status === 'completed' ? store.metrics.summaries(p.point.runId).find((x) => x.key === 'val/loss')?.lastValue : null
-          say(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${s}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
-        }
-      },
-      ac.signal,
-    )
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    const { jobs, interrupted } = await runSweepToCompletion(queue, queued, { est, json: false, out: process.stdout, say, again: 'run skipbench demo again' })
     await queue.shutdown('pause')
     if (interrupted) return 130
     const failed = jobs.filter((j) => j.status !== 'completed')
@@ -191,8 +157,6 @@ async function demo(argv: string[]): Promise<number> {
     say(`\ndemo finished in ${fmtSeconds((Date.now() - t0) / 1000)}; open ${join(r.outDir, 'report.html')} in a browser, or run: skipbench report --experiment ${experiment} --format md,tex,csv,json`)
     return code
   } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
     await queue.shutdown('pause').catch(() => {})
     store.close()
   }

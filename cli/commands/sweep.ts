@@ -11,7 +11,7 @@ import { ENGINE_NAMES } from '../../core/engine/index.js'
 import { FLOPS_ESTIMATORS } from '../../core/flops/index.js'
 import { resolveStorePaths } from '../../core/jobs/index.js'
 import { JobQueue } from '../../core/jobs/queue.js'
-import { openStore } from '../../core/store/index.js'
+import { openStore, type Job } from '../../core/store/index.js'
 import {
   CalibrationCache,
   compareExperiment,
@@ -29,6 +29,7 @@ import {
   sweepPreset,
   waitForSweep,
   type PaperGridGroup,
+  type QueuedSweep,
   type SweepEstimate,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
@@ -257,7 +258,6 @@ async function sweep(argv: string[]): Promise<number> {
   const store = openStore(dbPath)
   const runsDir = paths.runsDir
   const queue = new JobQueue({ store, runsDir, ...(dataDir ? { dataDir } : {}), ...(a.concurrency ? { concurrency: { train: a.concurrency } } : {}) })
-  let interrupted = false
   try {
     // the runner starts first (it marks jobs of a runner that died as interrupted, so queueSweep resumes them)
     if (!a.no_wait) await queue.start()
@@ -270,75 +270,10 @@ async function sweep(argv: string[]): Promise<number> {
       return 0
     }
 
-    // run the queue until every job of the sweep has stopped
-    const estByName = new Map(est?.points.map((p) => [p.name, p.seconds?.total ?? null]) ?? [])
-    const tty = !a.json && out.isTTY === true
-    const bar = tty ? new ProgressBar(out) : null
-    const log = (s: string) => (bar ? bar.log(s) : say(s))
-    const startedAt = new Map<number, number>()
-    const t0 = Date.now()
-    let actualDone = 0
-    let estimatedDone = 0
-    const finished = new Set<string>(queued.points.filter((p) => p.action === 'exists' && p.status === 'completed').map((p) => p.point.name))
-    const eta = () => {
-      let remaining = 0
-      for (const p of queued.points) if (!finished.has(p.point.name)) remaining += estByName.get(p.point.name) ?? 0
-      return remaining * (estimatedDone > 0 ? actualDone / estimatedDone : 1)
-    }
-    const announce = (jobId: number, name: string, done: number, total: number) => {
-      if (startedAt.has(jobId)) return
-      const j = queue.store.jobs.get(jobId)
-      startedAt.set(jobId, j?.startedAt ? Date.parse(j.startedAt) : Date.now())
-      log(`[${done + 1}/${total}] ${name}: started`)
-    }
-    const ac = new AbortController()
-    let interrupts = 0
-    const onSignal = () => {
-      interrupts++
-      if (interrupts > 1) process.exit(130)
-      interrupted = true
-      log('stopping: the running job checkpoints and pauses (Ctrl-C again to quit at once); run the same command again to continue')
-      void queue.shutdown('pause').then(() => ac.abort())
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-    for (const p of queued.points) if (queue.running.includes(p.jobId)) announce(p.jobId, p.point.name, finished.size, queued.points.length)
-    const jobs = await waitForSweep(
-      queue,
-      queued,
-      (p) => {
-        if (a.json || !p.point) return
-        const name = p.point.point.name
-        if (p.job) {
-          if (p.job.status === 'running') announce(p.job.id, name, p.finished, p.total)
-          else if (['completed', 'failed', 'cancelled', 'paused', 'interrupted'].includes(p.job.status)) {
-            const sec = startedAt.has(p.job.id) ? (Date.now() - startedAt.get(p.job.id)!) / 1000 : null
-            if (p.job.status === 'completed' && sec !== null) {
-              actualDone += sec
-              estimatedDone += estByName.get(name) ?? sec
-            }
-            finished.add(name)
-            const loss = p.job.status === 'completed' ? queue.store.metrics.summaries(p.point.runId).find((s) => s.key === 'val/loss')?.lastValue : null
-            log(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${sec !== null ? ` in ${fmtSeconds(sec)}` : ''}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
-          }
-        } else if (p.progress && p.progress.event === 'step') {
-          const e = p.progress
-          announce(e.jobId, name, p.finished, p.total)
-          const runEst = estByName.get(name) ?? 0
-          const into = (Date.now() - (startedAt.get(e.jobId) ?? Date.now())) / 1000
-          const line = `${p.finished}/${p.total} runs · ${name} step ${e.step + 1}/${e.totalSteps} loss ${(e.values['train/loss'] ?? NaN).toFixed(4)} · sweep ETA ${fmtSeconds(Math.max(0, eta() - Math.min(into, runEst)))}`
-          if (bar) bar.update(line)
-          else if ((e.step + 1) % Math.max(1, Math.round(e.totalSteps / 4)) === 0) say(line)
-        }
-      },
-      ac.signal,
-    )
-    bar?.done()
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    const { jobs, interrupted, seconds } = await runSweepToCompletion(queue, queued, { est, json: a.json, out, say, again: 'run the same command again' })
     await queue.shutdown('pause')
     const failed = jobs.filter((j) => j.status !== 'completed')
-    if (!a.json) say(`sweep ${interrupted ? 'paused' : 'finished'} in ${fmtSeconds((Date.now() - t0) / 1000)}: ${jobs.length - failed.length} of ${jobs.length} runs completed`)
+    if (!a.json) say(`sweep ${interrupted ? 'paused' : 'finished'} in ${fmtSeconds(seconds)}: ${jobs.length - failed.length} of ${jobs.length} runs completed`)
 
     const c = compareExperiment(store, { experiment, estimator: a.estimator, flopsKind: a.flops })
     if (a.json)
@@ -349,4 +284,83 @@ async function sweep(argv: string[]): Promise<number> {
     await queue.shutdown('pause').catch(() => {})
     store.close()
   }
+}
+
+/**
+ * Run a queued sweep until every job of it has stopped: one line per run (started, finished with time and val CE),
+ * a progress bar with the sweep's ETA on a terminal, and Ctrl-C pausing the running job at a checkpoint (a second
+ * Ctrl-C quits at once). Shared by `skipbench sweep` and `skipbench demo`.
+ */
+export async function runSweepToCompletion(
+  queue: JobQueue,
+  queued: QueuedSweep,
+  o: { est: SweepEstimate | null; json: boolean; out: NodeJS.WriteStream; say: (s: string) => void; again: string },
+): Promise<{ jobs: Job[]; interrupted: boolean; seconds: number }> {
+  let interrupted = false
+  const estByName = new Map(o.est?.points.map((p) => [p.name, p.seconds?.total ?? null]) ?? [])
+  const tty = !o.json && o.out.isTTY === true
+  const bar = tty ? new ProgressBar(o.out) : null
+  const log = (s: string) => (bar ? bar.log(s) : o.say(s))
+  const startedAt = new Map<number, number>()
+  const t0 = Date.now()
+  let actualDone = 0
+  let estimatedDone = 0
+  const finished = new Set<string>(queued.points.filter((p) => p.action === 'exists' && p.status === 'completed').map((p) => p.point.name))
+  const eta = () => {
+    let remaining = 0
+    for (const p of queued.points) if (!finished.has(p.point.name)) remaining += estByName.get(p.point.name) ?? 0
+    return remaining * (estimatedDone > 0 ? actualDone / estimatedDone : 1)
+  }
+  const announce = (jobId: number, name: string, done: number, total: number) => {
+    if (startedAt.has(jobId)) return
+    const j = queue.store.jobs.get(jobId)
+    startedAt.set(jobId, j?.startedAt ? Date.parse(j.startedAt) : Date.now())
+    log(`[${done + 1}/${total}] ${name}: started`)
+  }
+  const ac = new AbortController()
+  let interrupts = 0
+  const onSignal = () => {
+    interrupts++
+    if (interrupts > 1) process.exit(130)
+    interrupted = true
+    log(`stopping: the running job checkpoints and pauses (Ctrl-C again to quit at once); ${o.again} to continue`)
+    void queue.shutdown('pause').then(() => ac.abort())
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  for (const p of queued.points) if (queue.running.includes(p.jobId)) announce(p.jobId, p.point.name, finished.size, queued.points.length)
+  const jobs = await waitForSweep(
+    queue,
+    queued,
+    (p) => {
+      if (o.json || !p.point) return
+      const name = p.point.point.name
+      if (p.job) {
+        if (p.job.status === 'running') announce(p.job.id, name, p.finished, p.total)
+        else if (['completed', 'failed', 'cancelled', 'paused', 'interrupted'].includes(p.job.status)) {
+          const sec = startedAt.has(p.job.id) ? (Date.now() - startedAt.get(p.job.id)!) / 1000 : null
+          if (p.job.status === 'completed' && sec !== null) {
+            actualDone += sec
+            estimatedDone += estByName.get(name) ?? sec
+          }
+          finished.add(name)
+          const loss = p.job.status === 'completed' ? queue.store.metrics.summaries(p.point.runId).find((s) => s.key === 'val/loss')?.lastValue : null
+          log(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${sec !== null ? ` in ${fmtSeconds(sec)}` : ''}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
+        }
+      } else if (p.progress && p.progress.event === 'step') {
+        const e = p.progress
+        announce(e.jobId, name, p.finished, p.total)
+        const runEst = estByName.get(name) ?? 0
+        const into = (Date.now() - (startedAt.get(e.jobId) ?? Date.now())) / 1000
+        const line = `${p.finished}/${p.total} runs · ${name} step ${e.step + 1}/${e.totalSteps} loss ${(e.values['train/loss'] ?? NaN).toFixed(4)} · sweep ETA ${fmtSeconds(Math.max(0, eta() - Math.min(into, runEst)))}`
+        if (bar) bar.update(line)
+        else if ((e.step + 1) % Math.max(1, Math.round(e.totalSteps / 4)) === 0) o.say(line)
+      }
+    },
+    ac.signal,
+  )
+  bar?.done()
+  process.off('SIGINT', onSignal)
+  process.off('SIGTERM', onSignal)
+  return { jobs, interrupted, seconds: (Date.now() - t0) / 1000 }
 }
