@@ -1,7 +1,7 @@
 /** `skipbench presets [--json]` */
-import { parseModelConfig } from '../../core/model/config.js'
 import { paramCount } from '../../core/model/params.js'
 import { PRESETS } from '../../core/presets/index.js'
+import { parseRunConfig, tokensPerStep } from '../../core/trainer/run-config.js'
 import { parseArgv, UsageError } from '../args.js'
 
 export const PRESETS_HELP = `usage: skipbench presets [--json]
@@ -12,17 +12,16 @@ export async function presetsCommand(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json'], values: [] })
   if (positionals.length) throw new UsageError(`presets takes no arguments, got ${positionals.join(' ')}`)
   const rows = PRESETS.map((p) => {
-    const m = parseModelConfig(p.config.model ?? {})
-    const t = p.config.training
+    const c = parseRunConfig(p.config) // the schema's defaults, as training will see them
     return {
       name: p.name,
       kind: p.kind,
       description: p.description,
-      n_layers: m.n_layers,
-      dim: m.dim,
-      params: paramCount(m),
-      train_steps: t.train_steps,
-      tokens_per_step: (t.batch_size ?? 8) * (t.grad_acc_steps ?? 1) * m.max_seq_len,
+      n_layers: c.model.n_layers,
+      dim: c.model.dim,
+      params: paramCount(c.model),
+      train_steps: c.training.train_steps,
+      tokens_per_step: tokensPerStep(c),
       config: p.config,
     }
   })

@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { resolveStorePaths } from '../../core/jobs/commands.js'
 import { isLoopback, startServer } from '../../core/server/server.js'
+import { defaultDataDir } from '../../core/trainer/data.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 
 export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-dir DIR] [--db PATH]
@@ -34,7 +35,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`)
   const o = validate(Options, options)
   // --data-dir: everything in one folder; otherwise the CLI's places (core/jobs resolveStorePaths)
-  const dataDir = resolve(o['data-dir'] ?? process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
+  const dataDir = o['data-dir'] ? resolve(o['data-dir']) : defaultDataDir()
   const paths = o['data-dir'] && !o.db ? null : resolveStorePaths(o.db ? { db: o.db } : {})
   const server = await startServer({ host: o.host, port: o.port, dataDir, ...(paths ? { dbPath: paths.db, runsDir: paths.runsDir } : {}) })
   process.stdout.write(`skipbench serve: database ${paths?.db ?? resolve(dataDir, 'skipbench.db')}, datasets in ${dataDir}\n`)
