@@ -1,12 +1,9 @@
 /** Terminal rendering for `skipbench train`: a one-line progress bar with ETA, and plain log lines. */
+import { formatDuration as formatClock } from '../core/data/import/format.js'
 
+/** Seconds as a clock, "m:ss" or "h:mm:ss" ("--:--" when unknown). */
 export function formatDuration(sec: number): string {
-  if (!Number.isFinite(sec) || sec < 0) return '--:--'
-  const s = Math.round(sec)
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const ss = String(s % 60).padStart(2, '0')
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`
+  return !Number.isFinite(sec) || sec < 0 ? '--:--' : formatClock(sec * 1000)
 }
 
 export function formatRate(tokensPerSec: number): string {
