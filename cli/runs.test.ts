@@ -39,12 +39,15 @@ describe('skipbench queue / worker / runs', () => {
     expect(shown.run.id).toBe(run)
     expect(shown.checkpoints.length).toBeGreaterThan(0)
 
-    // the worker already ingested the folder: ingesting it again adds no metric or checkpoint, and a second
-    // ingest changes nothing at all
+    // the worker already ingested the folder: ingesting it again adds no metric or checkpoint, keeps the measured
+    // throughput (one definition, in the store), and a second ingest changes nothing at all
+    const tpsBefore = (JSON.parse(cli(['runs', 'show', String(run), '--db', db, '--json']).out) as { run: { tokensPerSec: number } }).run.tokensPerSec
+    expect(tpsBefore).toBeGreaterThan(0)
     const i = cli(['runs', 'ingest', run_dir, '--db', db, '--json'])
     expect(i.code).toBe(0)
     expect(JSON.parse(i.out)).toMatchObject({ runId: run, created: false, metricsAdded: 0, metricsDiscarded: 0, checkpointsAdded: 0 })
     const after1 = cli(['runs', 'show', String(run), '--db', db, '--json']).out
+    expect((JSON.parse(after1) as { run: { tokensPerSec: number } }).run.tokensPerSec).toBe(tpsBefore)
     cli(['runs', 'ingest', run_dir, '--db', db, '--json'])
     expect(cli(['runs', 'show', String(run), '--db', db, '--json']).out).toBe(after1)
     expect((JSON.parse(cli(['runs', 'list', '--db', db, '--json']).out) as { total: number }).total).toBe(1)

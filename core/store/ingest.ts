@@ -74,13 +74,11 @@ function readRunJson(dir: string): RunJson {
 }
 
 /** Metric points of a metrics.jsonl, in file order. */
-export function readMetricsFile(path: string): { points: MetricPoint[]; lines: number; skipped: number; tokens: number | null; stepSeconds: number } {
+export function readMetricsFile(path: string): { points: MetricPoint[]; lines: number; skipped: number } {
   const points: MetricPoint[] = []
   let lines = 0
   let skipped = 0
-  let tokens: number | null = null
-  let stepSeconds = 0
-  if (!existsSync(path)) return { points, lines, skipped, tokens, stepSeconds }
+  if (!existsSync(path)) return { points, lines, skipped }
   for (const { line, complete } of readLines(path)) {
     if (!line.trim()) continue
     let obj: unknown
@@ -99,14 +97,8 @@ export function readMetricsFile(path: string): { points: MetricPoint[]; lines: n
     void complete
     lines++
     for (const [key, value] of Object.entries(lv.values)) points.push({ step: lv.step, key, value })
-    if (lv.type === 'step') {
-      const t = lv.values['train/tokens']
-      if (typeof t === 'number' && Number.isFinite(t)) tokens = t
-      const s = lv.values['train/step_seconds']
-      if (typeof s === 'number' && Number.isFinite(s)) stepSeconds += s
-    }
   }
-  return { points, lines, skipped, tokens, stepSeconds }
+  return { points, lines, skipped }
 }
 
 const sameNumber = (a: number, b: number) => a === b || (Number.isNaN(a) && Number.isNaN(b))
@@ -124,7 +116,6 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
   const datasetName = typeof data.dataset === 'string' ? data.dataset : typeof (config.data as JsonObject | undefined)?.dataset === 'string' ? String((config.data as JsonObject).dataset) : null
   const versions: Record<string, string> = {}
   for (const [k, v] of Object.entries(run.engine?.versions ?? {})) versions[k] = String(v)
-  const tokensPerSec = metrics.tokens !== null && metrics.stepSeconds > 0 ? metrics.tokens / metrics.stepSeconds : null
   const resumes = Array.isArray(run.resumes) ? (run.resumes as { from_step?: unknown }[]) : []
   const resumeSteps = resumes.map((r) => r.from_step).filter((s): s is number => typeof s === 'number' && Number.isInteger(s))
   const earliestResume = resumeSteps.length ? Math.min(...resumeSteps) : null
@@ -152,7 +143,6 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
       datasetId: dataset?.id ?? null,
       runDir: dir,
       startedAt: run.started_at ?? null,
-      tokensPerSec,
     }
     const statusFields: RunPatch = {
       status: runStatusOfFolder(run.status),
@@ -171,8 +161,6 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
         const cur = (existing as unknown as Record<string, unknown>)[k]
         if (JSON.stringify(cur ?? null) !== JSON.stringify(v ?? null)) (patch as Record<string, unknown>)[k] = v
       }
-      // a value the live path measured is not replaced by nothing
-      if (patch.tokensPerSec === null) delete patch.tokensPerSec
       if (opts.experimentId !== undefined && opts.experimentId !== existing.experimentId) patch.experimentId = opts.experimentId
       if (Object.keys(patch).length) existing = store.runs.update(existing.id, patch)
     }
@@ -203,6 +191,9 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
       }
     }
     const added = store.metrics.insert(runId, metrics.points)
+    // throughput has one definition (the store's, warm-up step excluded), whichever path wrote the metrics
+    const tps = store.metrics.meanTokensPerSec(runId)
+    if (tps !== null && tps !== existing.tokensPerSec) store.runs.update(runId, { tokensPerSec: tps })
 
     const { added: checkpointsAdded, invalid: checkpointsInvalid } = syncCheckpoints(store, runId, dir)
     if (created) store.logs.add({ runId, level: 'info', message: `ingested from ${dir} at ${nowIso()}` })
