@@ -4,8 +4,9 @@
  *
  * The graph applies RoPE as y = x ⊙ C + swapPairs(x) ⊙ S with per-dimension tables
  *   C[t, 2k] = C[t, 2k+1] = cos(t f_k),   S[t, 2k] = −sin(t f_k),   S[t, 2k+1] = +sin(t f_k),
- * which is (x_{2k} + i x_{2k+1}) · e^{i t f_k} written out.
+ * which is (x_{2k} + i x_{2k+1}) · e^{i t f_k} written out. Frequencies: core/model/rope.ts.
  */
+import { ropeFrequencies } from '../../model/rope.js'
 
 export interface RopeConfig {
   headDim: number
@@ -13,35 +14,10 @@ export interface RopeConfig {
   scaled: boolean
 }
 
-/** Llama-3.1 scaling: factor 8, low-frequency factor 1, high-frequency factor 4, original context 8192. */
-export function scaleFrequency(freq: number): number {
-  const scaleFactor = 8
-  const lowFreqFactor = 1
-  const highFreqFactor = 4
-  const oldContextLen = 8192
-  const lowFreqWavelen = oldContextLen / lowFreqFactor
-  const highFreqWavelen = oldContextLen / highFreqFactor
-  const wavelen = (2 * Math.PI) / freq
-  if (wavelen < highFreqWavelen) return freq
-  if (wavelen > lowFreqWavelen) return freq / scaleFactor
-  const smooth = (oldContextLen / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
-  return ((1 - smooth) * freq) / scaleFactor + smooth * freq
-}
-
-export function ropeFrequencies(c: RopeConfig): Float64Array {
-  const half = c.headDim / 2
-  const f = new Float64Array(half)
-  for (let k = 0; k < half; k++) {
-    const base = 1 / Math.pow(c.theta, (2 * k) / c.headDim)
-    f[k] = c.scaled ? scaleFrequency(base) : base
-  }
-  return f
-}
-
 /** Tables C and S, each (T, hd) row-major, for positions 0..T−1, multiplied by `scale` (folds 1/√hd into q). */
 export function ropeTables(c: RopeConfig, T: number, scale = 1): { cos: Float64Array; sin: Float64Array } {
   const hd = c.headDim
-  const f = ropeFrequencies(c)
+  const f = ropeFrequencies(c.headDim, c.theta, c.scaled)
   const cos = new Float64Array(T * hd)
   const sin = new Float64Array(T * hd)
   for (let t = 0; t < T; t++)

@@ -1,33 +1,10 @@
 /**
- * RoPE frequencies (spec A.3) and the per-position tables used by ops.rope. Frequencies and angles are computed in
- * float64 and rounded once to float32.
+ * The per-position RoPE tables used by ops.rope (frequencies from core/model/rope.ts). Angles are computed in float64
+ * and rounded once to float32.
  */
 import * as tf from '@tensorflow/tfjs-core'
 import type { ModelConfig } from '../../model/config.js'
-
-/** f_k = θ^(−2k/hd), k < hd/2, with the optional Llama-3.1 scaling (factor 8, low 1, high 4, old context 8192). */
-export function ropeFrequencies(hd: number, theta: number, scaled: boolean): Float64Array {
-  const f = new Float64Array(hd / 2)
-  for (let k = 0; k < hd / 2; k++) f[k] = 1 / Math.pow(theta, (2 * k) / hd)
-  if (!scaled) return f
-  const factor = 8
-  const low = 1
-  const high = 4
-  const old = 8192
-  const lowWavelen = old / low
-  const highWavelen = old / high
-  for (let k = 0; k < f.length; k++) {
-    const fk = f[k]!
-    const wavelen = (2 * Math.PI) / fk
-    if (wavelen < highWavelen) continue
-    if (wavelen > lowWavelen) f[k] = fk / factor
-    else {
-      const smooth = (old / wavelen - low) / (high - low)
-      f[k] = ((1 - smooth) * fk) / factor + smooth * fk
-    }
-  }
-  return f
-}
+import { ropeFrequencies } from '../../model/rope.js'
 
 export interface RopeTables {
   /** (T, heads·hd): cos(t·f_k) at both members of pair k of every head */

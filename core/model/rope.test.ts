@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { goldenCaseNames, loadGoldenCase } from '../../../tests/fixtures/golden/index.js'
-import { ropeFrequencies } from './rope-tables.js'
+import { goldenCaseNames, loadGoldenCase } from '../../tests/fixtures/golden/index.js'
+import { ropeFrequencies } from './rope.js'
 
 describe('RoPE frequencies', () => {
   it.each(goldenCaseNames())('match the reference for %s (incl. Llama-3.1 scaling)', (name) => {
