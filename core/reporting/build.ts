@@ -25,7 +25,8 @@ import {
 import { flatten } from '../store/diff.js'
 import type { Store } from '../store/store.js'
 import type { Run } from '../store/types.js'
-import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, targetEnd, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
+import { targetEnd } from '../config/index.js'
+import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 
 export class ReportError extends Error {

@@ -22,7 +22,7 @@ import type { Store } from '../store/store.js'
 import type { Evaluation, Experiment, Run } from '../store/types.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { ConfigError } from '../model/config.js'
-import { parseRunConfig, type RunConfig } from '../trainer/run-config.js'
+import { parseRunConfig, runKind, targetEnd, type RunConfig } from '../config/index.js'
 import { SweepError } from './grid.js'
 
 export type ValidationSource = 'auto' | 'evaluation' | 'validation'
@@ -218,19 +218,13 @@ export function costRun(store: Store, runOrId: Run | number, o: CostOptions = {}
   }
 }
 
-/** Mean target end E of a target controller with "auto" targets; null otherwise. */
-export function targetEnd(c: RunConfig): number | null {
-  const ctl = c.controller as { mean_targets?: unknown; mean_target_end?: unknown }
-  return ctl.mean_targets === 'auto' && typeof ctl.mean_target_end === 'number' ? ctl.mean_target_end : null
-}
-
 /** The analysis record of a costed run under one estimator. */
 export function toRunRecord(c: CostedRun, estimator: FlopsEstimator): RunRecord {
   const cfg = c.config
   const { checkpoint_every: _ce, keep_checkpoints: _kc, val_every: _ve, val_batch_size: _vb, ...training } = cfg.training
   return {
     id: recordId(c.run),
-    kind: cfg.model.zero_init_masks ? 'dense' : 'gated',
+    kind: runKind(cfg),
     config: { ...cfg.model },
     seed: cfg.training.seed,
     valLoss: c.validation.loss,
