@@ -124,6 +124,7 @@ export function resolveModelConfig(input: unknown, o: ParseModelOptions = {}): {
 export function parseModelConfig(input: unknown, o: ParseModelOptions = {}): ModelConfig {
   const r = resolveModelConfig(input, o)
   if (r.config) return r.config
-  const texts = r.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+  // the semantic checks' messages name their keys already; the schema's need the path
+  const texts = r.issues.map((i) => (!i.path || i.message.startsWith(i.path.split('.').at(-1)!) ? i.message : `${i.path}: ${i.message}`))
   throw new ConfigError(`invalid model config: ${texts.join('; ')}`, r.issues)
 }
