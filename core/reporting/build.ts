@@ -28,6 +28,7 @@ import type { Run } from '../store/types.js'
 import { targetEnd } from '../config/index.js'
 import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
+import { packageFile } from '../paths.js'
 
 export class ReportError extends Error {
   constructor(message: string) {
@@ -66,7 +67,7 @@ const GATES_KEY = 'train/gates/mean'
 
 function skipbenchVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+    return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version
   } catch {
     return 'unknown'
   }
