@@ -1,7 +1,8 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import type { Store } from '../../core/store/index.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -13,10 +14,17 @@ export const RUNS_HELP = `usage:
                       [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
   skipbench runs show ID [--db PATH] [--json]
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
+  skipbench runs resume ID [--queue-only] [--db PATH]
+  skipbench runs cancel ID [--db PATH]
 
 list    runs with their status and last/min training and validation loss
 show    one run: config, status, metrics summary, checkpoints, evaluations
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
+resume  continue a paused, interrupted, failed or cancelled run from its newest valid checkpoint, here and now
+        (like \`skipbench worker\`, which also runs anything else queued); --queue-only queues it for a running
+        worker, \`serve\` or the app instead
+cancel  cancel a run's job: a queued or paused one at once; a running one checkpoints and stops, whichever process
+        (worker, serve, the app) runs it
 ${DB_HELP}`
 
 export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
@@ -105,7 +113,9 @@ export async function runsCommand(argv: string[]): Promise<number> {
   if (sub === 'list') return list(rest)
   if (sub === 'show') return show(rest)
   if (sub === 'ingest') return ingest(rest)
-  throw new UsageError(`runs needs a subcommand: list, show or ingest\n${RUNS_HELP}`)
+  if (sub === 'resume') return resume(rest)
+  if (sub === 'cancel') return cancel(rest)
+  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume or cancel\n${RUNS_HELP}`)
 }
 
 export async function queueCommand(argv: string[]): Promise<number> {
@@ -143,6 +153,15 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`worker takes no arguments, got ${positionals.join(' ')}`)
   const concurrency = options.concurrency === undefined ? 1 : validate(positiveInt('--concurrency'), options.concurrency)
   const store = openDb(options.db)
+  try {
+    return await drive(store, { concurrency, keepRunning: !!options['keep-running'] })
+  } finally {
+    store.close()
+  }
+}
+
+/** Run the queue in this process until it is empty (or, keepRunning, until Ctrl-C); the worker's summary line. */
+async function drive(store: Store, o: { concurrency: number; keepRunning: boolean }): Promise<number> {
   const ac = new AbortController()
   const stop = () => {
     process.stderr.write('\nstopping: checkpointing running jobs…\n')
@@ -154,9 +173,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.stderr.write(`worker on ${store.path} (runs in ${resolveStorePaths({ db: store.path }).runsDir})\n`)
     const s = await runWorker({
       store,
-      concurrency: { train: concurrency, eval: 1 },
+      concurrency: { train: o.concurrency, eval: 1 },
       signal: ac.signal,
-      exitWhenIdle: !options['keep-running'],
+      exitWhenIdle: !o.keepRunning,
       onLine: (l) => process.stdout.write(l + '\n'),
     })
     const failed = s.jobs.filter((j) => j.status === 'failed')
@@ -165,6 +184,44 @@ export async function workerCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
+  }
+}
+
+const runRef = (s: string) => (/^\d+$/.test(s) ? Number(s) : s)
+
+async function resume(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['queue-only'], values: ['db'] })
+  if (positionals.length !== 1) throw new UsageError('runs resume needs one run id')
+  const store = openDb(options.db)
+  try {
+    const job = resumeRun(store, runRef(positionals[0]!))
+    process.stdout.write(`resuming run ${job.runId} (job ${job.id}) from ${job.resumeFrom}\n`)
+    if (options['queue-only']) {
+      process.stdout.write(`queued; a running worker, \`skipbench serve\` or the app continues it (or: skipbench worker${options.db ? ` --db ${options.db}` : ''})\n`)
+      return 0
+    }
+    const code = await drive(store, { concurrency: 1, keepRunning: false })
+    const now = store.jobs.require(job.id)
+    process.stdout.write(`run ${job.runId}: ${now.status}${now.error ? ` — ${now.error}` : ''}\n`)
+    return now.status === 'completed' || now.status === 'running' ? code : 1
+  } finally {
+    store.close()
+  }
+}
+
+async function cancel(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: [], values: ['db'] })
+  if (positionals.length !== 1) throw new UsageError('runs cancel needs one run id')
+  const store = openDb(options.db)
+  try {
+    const job = cancelRun(store, runRef(positionals[0]!))
+    process.stdout.write(
+      job.status === 'cancelled'
+        ? `run ${job.runId} (job ${job.id}) cancelled${job.resumeFrom ? `; its last checkpoint ${job.resumeFrom} is kept (runs resume continues it)` : ''}\n`
+        : `run ${job.runId} (job ${job.id}): cancel requested; the runner that runs it (${job.host ?? 'unknown'}) checkpoints and stops it within seconds\n`,
+    )
+    return 0
+  } finally {
     store.close()
   }
 }

@@ -413,6 +413,8 @@ export const Settings = z.object({
   backend: z.string().nullable(),
   /** training jobs run at the same time on this machine */
   concurrency: z.number().int().min(1).max(64),
+  /** folders the API may read from and write to besides the data folder (report exports, imports, shard paths) */
+  allowedFolders: z.array(z.string()),
   /** whether the data folder can be changed from here (Electron: yes; a server: set by --data-dir) */
   dataDirEditable: z.boolean(),
   /** a note about the last change (e.g. "applies when the running jobs finish") */
@@ -426,6 +428,10 @@ export const SettingsUpdate = z
     engine: z.enum(['ort', 'tfjs']).nullable().optional(),
     backend: z.string().max(40).nullable().optional(),
     concurrency: z.number({ error: 'concurrency must be a number' }).int({ error: 'concurrency must be a whole number' }).min(1, { error: 'concurrency must be at least 1' }).max(64, { error: 'concurrency is at most 64' }).optional(),
+    allowedFolders: z
+      .array(z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), { error: 'allowed folders must be absolute paths' }))
+      .max(32)
+      .optional(),
   })
   .strict()
 
@@ -493,7 +499,10 @@ export const API = {
         estimator: FlopsEstimator.default('paper'),
         flopsKind: FlopsKind.default('inference'),
         formats: z.array(z.enum(REPORT_FORMATS)).min(1, { error: 'choose at least one format' }),
+        /** relative: against the data folder; must lie in the data/reports folders or an allowed folder */
         outDir: z.string().min(1).max(4096).optional(),
+        /** replace the files of an existing, non-empty folder (default: refuse) */
+        overwrite: z.boolean().default(false),
       })
       .strict(),
     output: z.object({

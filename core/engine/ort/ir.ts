@@ -96,6 +96,12 @@ export class Graph {
   readonly constants: Constant[] = []
   private nextId = 0
   private scalarCache = new Map<string, Value>()
+  /**
+   * Dynamic axes: a graph is built with a placeholder size for each (any positive integer no real dimension of the
+   * graph takes), and the serializer writes inputs' and outputs' dimensions of that size as the named dim_param.
+   * Reshapes of such values must use `reshapeTo` with an ONNX target (0 / −1) that does not spell the placeholder.
+   */
+  readonly dynamicDims = new Map<number, string>()
   /** default floating dtype of scalars created by the helpers */
   constructor(readonly floatType: 'float32' | 'float64' = 'float32') {}
 
@@ -337,6 +343,17 @@ export class Graph {
     if (numelOf(shape) !== numelOf(x.shape)) throw new GraphError(`Reshape: [${x.shape}] → [${shape}] changes the size`)
     if (sameShape(shape, x.shape)) return x
     return this.op1('Reshape', [x, this.ints(shape)], shape, x.dtype)
+  }
+
+  /**
+   * Reshape whose ONNX target `onnxShape` may use 0 (copy the input's dim) and −1 (infer) for dynamic axes; `shape`
+   * is the static shape it gives with the placeholder sizes (checked).
+   */
+  reshapeTo(x: Value, shape: readonly number[], onnxShape: readonly number[]): Value {
+    if (numelOf(shape) !== numelOf(x.shape)) throw new GraphError(`Reshape: [${x.shape}] → [${shape}] changes the size`)
+    if (onnxShape.length !== shape.length || onnxShape.some((d, i) => d > 0 && d !== shape[i]) || [...this.dynamicDims.keys()].some((d) => onnxShape.includes(d)))
+      throw new GraphError(`Reshape: ONNX target [${onnxShape}] does not describe [${shape}]`)
+    return this.op1('Reshape', [x, this.ints(onnxShape)], shape, x.dtype)
   }
 
   transpose(x: Value, perm: readonly number[]): Value {
