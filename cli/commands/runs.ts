@@ -1,7 +1,7 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { cancelRun, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
 import type { Store } from '../../core/store/index.js'
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
 import { didYouMean } from '../../core/util/suggest.js'
@@ -18,6 +18,7 @@ export const RUNS_HELP = `usage:
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
   skipbench runs resume ID [--queue-only] [--db PATH]
   skipbench runs cancel ID [--db PATH]
+  skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
 
 list    runs with their status and last/min training and validation loss
 show    one run: config, status, metrics summary, checkpoints, evaluations
@@ -27,6 +28,9 @@ resume  continue a paused, interrupted, failed or cancelled run from its newest 
         worker, \`serve\` or the app instead
 cancel  cancel a run's job: a queued or paused one at once; a running one checkpoints and stops, whichever process
         (worker, serve, the app) runs it
+rerun   re-run a stored run exactly (its full resolved config, seed and data), wait for it (it runs with anything
+        else queued) and compare every metric bit for bit with the original; exits 1 when they differ.
+        --queue-only queues it and returns (compare later with \`runs show\`)
 ${DB_HELP}`
 
 export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
@@ -117,6 +121,33 @@ async function ingest(argv: string[]): Promise<number> {
   }
 }
 
+async function rerun(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json', 'queue-only'], values: ['db'] })
+  if (positionals.length !== 1 || !/^\d+$/.test(positionals[0]!)) throw new UsageError('runs rerun needs one run id (a number; see skipbench runs list)')
+  const store = openDb(options.db)
+  try {
+    const id = Number(positionals[0])
+    const { job, run } = queueRerun(store, id, resolveStorePaths({ db: store.path }).runsDir)
+    if (options['queue-only']) {
+      process.stdout.write((options.json ? JSON.stringify({ run: run.id, job: job.id, rerunOf: id }) : `queued run ${run.id} (job ${job.id}) re-running run ${id}`) + '\n')
+      return 0
+    }
+    if (!options.json) process.stderr.write(`re-running run ${id} as run ${run.id} (job ${job.id})…\n`)
+    const s = await runWorker({ store, concurrency: { train: 1, eval: 1 }, exitWhenIdle: true, ...(options.json ? {} : { onLine: (l: string) => process.stderr.write(l + '\n') }) })
+    const mine = s.jobs.find((j) => j.id === job.id)
+    const after = store.runs.require(run.id)
+    if (after.status !== 'completed') {
+      process.stderr.write(`skipbench: error: the re-run (run ${run.id}) ended ${after.status}${mine?.error ? `: ${mine.error}` : ''}\n`)
+      return 1
+    }
+    const c = compareRunMetrics(store, id, run.id)
+    process.stdout.write((options.json ? JSON.stringify(c, null, 2) : formatRerunComparison(c)) + '\n')
+    return c.identical ? 0 : 1
+  } finally {
+    store.close()
+  }
+}
+
 export async function runsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'list') return list(rest)
@@ -124,7 +155,8 @@ export async function runsCommand(argv: string[]): Promise<number> {
   if (sub === 'ingest') return ingest(rest)
   if (sub === 'resume') return resume(rest)
   if (sub === 'cancel') return cancel(rest)
-  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume or cancel\n${RUNS_HELP}`)
+  if (sub === 'rerun') return rerun(rest)
+  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume, cancel or rerun\n${RUNS_HELP}`)
 }
 
 export async function queueCommand(argv: string[]): Promise<number> {

@@ -183,6 +183,19 @@ export const RunDetail = z.object({
   evaluations: z.array(EvaluationInfo),
   /** metric keys stored for this run, without the per-layer ones */
   metricKeys: z.array(z.string()),
+  /** what the run was made from (core/provenance): versions, git, machine, dataset hashes, seed, config; {} if unknown */
+  provenance: z.record(z.string(), z.unknown()),
+  /** when this run re-runs another exactly: the bit-for-bit comparison of their metrics (null until it has metrics) */
+  rerun: z
+    .object({
+      of: Id,
+      identical: z.boolean().nullable(),
+      compared: z.number().int(),
+      mismatchCount: z.number().int(),
+      /** one sentence: "run 7 reproduces run 3 bit for bit: …" or "… DIFFERS …" */
+      summary: z.string(),
+    })
+    .nullable(),
 })
 export type RunDetail = z.infer<typeof RunDetail>
 
@@ -473,6 +486,20 @@ export const API = {
   resumeRun: { input: RunRef, output: RunRow },
   /** start again from scratch as a new run (the old one stays) */
   retryRun: { input: RunRef, output: Started },
+  /** re-run exactly: a new run with the same resolved config, seed and data, compared bit for bit when it is done */
+  rerunRun: { input: RunRef, output: Started },
+  /** edit a run's name, notes and tags */
+  updateRun: {
+    input: z
+      .object({
+        runId: Id,
+        name: z.string().trim().min(1, { error: 'give the run a name' }).max(120).optional(),
+        notes: z.string().max(20_000, { error: 'notes are at most 20,000 characters' }).optional(),
+        tags: z.array(Tag).max(32).optional(),
+      })
+      .strict(),
+    output: RunRow,
+  },
   deleteRun: { input: z.object({ runId: Id, deleteFiles: z.boolean().default(false) }).strict(), output: z.object({ deleted: z.boolean() }) },
   /** the run's config as an editable document, for "clone and edit" */
   cloneRun: { input: RunRef, output: z.object({ config: RunConfigDoc, name: z.string(), experimentId: Id.nullable() }) },

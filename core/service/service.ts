@@ -9,6 +9,7 @@ import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Set
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
 import type { WorkerLauncher } from '../jobs/process.js'
+import { queueRerun } from '../jobs/rerun.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
@@ -220,6 +221,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       const r = retryRun(ctx, runId)
       ctx.emit({ type: 'runs-changed', change: 'created', runIds: [r.runId], experimentId: ctx.derived(r.runId).experimentId })
       return r
+    },
+    async rerunRun({ runId }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      const { job, run } = queueRerun(ctx.store, runId, ctx.runsDir, (c, o) => ctx.queue.addTrain(c, o))
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId: run.experimentId })
+      return { runId: run.id, jobId: job.id }
+    },
+    async updateRun({ runId, ...patch }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      ctx.store.runs.update(runId, patch)
+      const row = runRow(ctx, runId)
+      ctx.emit({ type: 'runs-changed', change: 'updated', runIds: [runId], experimentId: row.experimentId })
+      return row
     },
     async deleteRun({ runId, deleteFiles }) {
       return deleteRun(ctx, runId, deleteFiles)
