@@ -20,6 +20,7 @@ interface Command {
 const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
   train: { load: async () => { const m = await import('./commands/train.js'); return { run: m.trainCommand, help: m.TRAIN_HELP } }, summary: 'train a model from a config file or preset (or resume a run)' },
   eval: { load: async () => { const m = await import('./commands/eval.js'); return { run: m.evalCommand, help: m.EVAL_HELP } }, summary: 'evaluate a checkpoint folder on a .bin token shard' },
+  export: { load: async () => { const m = await import('./commands/export.js'); return { run: m.exportCommand, help: m.EXPORT_HELP } }, summary: 'export a checkpoint as ONNX (input_ids → logits) or safetensors' },
   data: { load: async () => { const m = await import('./commands/data.js'); return { run: m.dataCommand, help: m.DATA_HELP } }, summary: 'prepare, list and inspect datasets (token shards)' },
   runs: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.runsCommand, help: m.RUNS_HELP } }, summary: 'list, show and ingest stored runs' },
   queue: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.queueCommand, help: m.QUEUE_HELP } }, summary: 'queue a training run (run it with skipbench worker)' },

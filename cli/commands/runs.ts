@@ -1,8 +1,10 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { cancelRun, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
 import type { Store } from '../../core/store/index.js'
+import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
+import { didYouMean } from '../../core/util/suggest.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -11,13 +13,22 @@ const DB_HELP = `  --db PATH    the database (default: $SKIPBENCH_DB, else $SKIP
 
 export const RUNS_HELP = `usage:
   skipbench runs list [--experiment NAME] [--status S[,S]] [--kind dense|gated] [--search TEXT]
+                      [--where FILTER] [--group-by CONFIG.PATH]
                       [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
   skipbench runs show ID [--db PATH] [--json]
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
   skipbench runs resume ID [--queue-only] [--db PATH]
   skipbench runs cancel ID [--db PATH]
+  skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
 
-list    runs with their status and last/min training and validation loss
+list    runs with their status and last/min training and validation loss. --where takes the filter language:
+          model.n_layers >= 8 and val.loss < 2.1 and tag:baseline
+          (status = failed or status = cancelled) and created >= 2026-12-01
+          note ~ "lr" and not kind = dense and min(val.loss) < 3
+        fields: config paths (model.*, training.*, optimizer.*, controller.*, data.*, config.*), metrics (train.*,
+        val.*, sys.*: last value; min(...), max(...)), tag:NAME, status, kind, name, notes, seed, engine, dataset,
+        experiment, steps, created, started, ended; operators = != < <= > >= ~ (contains) !~; and, or, not, ( ).
+        --group-by sorts the rows by a config field's value and shows it in a GROUP column
 show    one run: config, status, metrics summary, checkpoints, evaluations
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
 resume  continue a paused, interrupted, failed or cancelled run from its newest valid checkpoint, here and now
@@ -25,6 +36,9 @@ resume  continue a paused, interrupted, failed or cancelled run from its newest 
         worker, \`serve\` or the app instead
 cancel  cancel a run's job: a queued or paused one at once; a running one checkpoints and stops, whichever process
         (worker, serve, the app) runs it
+rerun   re-run a stored run exactly (its full resolved config, seed and data), wait for it (it runs with anything
+        else queued) and compare every metric bit for bit with the original; exits 1 when they differ.
+        --queue-only queues it and returns (compare later with \`runs show\`)
 ${DB_HELP}`
 
 export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
@@ -42,14 +56,23 @@ ${DB_HELP}`
 const openDb = (db: unknown) => openStoreAt(typeof db === 'string' ? { db: resolve(db) } : {})
 
 async function list(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db', 'where', 'group-by'] })
   if (positionals.length) throw new UsageError(`runs list takes no arguments, got ${positionals.join(' ')}`)
   const a = validate(
     z.object({
       experiment: z.string().optional(),
-      status: z.string().optional(),
+      status: z
+        .string()
+        .optional()
+        .superRefine((v, ctx) => {
+          for (const st of (v ?? '').split(',').map((x) => x.trim()))
+            if (!(RUN_STATUSES as readonly string[]).includes(st))
+              ctx.addIssue({ code: 'custom', message: `unknown status ${JSON.stringify(st)}${didYouMean(st, RUN_STATUSES)}; use one or more of ${RUN_STATUSES.join(', ')}, comma-separated` })
+        }),
       kind: z.enum(['dense', 'gated']).optional(),
       search: z.string().optional(),
+      where: z.string().optional(),
+      'group-by': z.string().optional(),
       sort: z.enum(['id', 'val-loss', 'train-loss']).default('id'),
       limit: positiveInt('--limit').optional(),
     }),
@@ -67,12 +90,15 @@ async function list(argv: string[]): Promise<number> {
       a.sort === 'id' ? ({ by: 'id', dir: 'desc' } as const) : ({ metric: a.sort === 'val-loss' ? 'val/loss' : 'train/loss', agg: 'min', dir: 'asc' } as const)
     const r = listRuns(store, {
       ...(experimentId !== undefined ? { experimentId } : {}),
-      ...(a.status ? { status: a.status.split(',') as never } : {}),
+      ...(a.status ? { status: a.status.split(',').map((x) => x.trim()) as RunStatus[] } : {}),
       ...(a.kind ? { kind: a.kind } : {}),
       ...(a.search ? { search: a.search } : {}),
+      ...(a.where ? { where: a.where } : {}),
+      ...(a['group-by'] ? { groupBy: a['group-by'] } : {}),
       ...(a.limit ? { limit: a.limit } : {}),
       sort,
     })
+    if (a['group-by']) r.rows.sort((x, y) => String(x.group ?? '\uffff').localeCompare(String(y.group ?? '\uffff'), undefined, { numeric: true }))
     process.stdout.write((options.json ? JSON.stringify(r, null, 2) : formatRunList(r)) + '\n')
     return 0
   } finally {
@@ -108,6 +134,33 @@ async function ingest(argv: string[]): Promise<number> {
   }
 }
 
+async function rerun(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json', 'queue-only'], values: ['db'] })
+  if (positionals.length !== 1 || !/^\d+$/.test(positionals[0]!)) throw new UsageError('runs rerun needs one run id (a number; see skipbench runs list)')
+  const store = openDb(options.db)
+  try {
+    const id = Number(positionals[0])
+    const { job, run } = queueRerun(store, id, resolveStorePaths({ db: store.path }).runsDir)
+    if (options['queue-only']) {
+      process.stdout.write((options.json ? JSON.stringify({ run: run.id, job: job.id, rerunOf: id }) : `queued run ${run.id} (job ${job.id}) re-running run ${id}`) + '\n')
+      return 0
+    }
+    if (!options.json) process.stderr.write(`re-running run ${id} as run ${run.id} (job ${job.id})…\n`)
+    const s = await runWorker({ store, concurrency: { train: 1, eval: 1 }, exitWhenIdle: true, ...(options.json ? {} : { onLine: (l: string) => process.stderr.write(l + '\n') }) })
+    const mine = s.jobs.find((j) => j.id === job.id)
+    const after = store.runs.require(run.id)
+    if (after.status !== 'completed') {
+      process.stderr.write(`skipbench: error: the re-run (run ${run.id}) ended ${after.status}${mine?.error ? `: ${mine.error}` : ''}\n`)
+      return 1
+    }
+    const c = compareRunMetrics(store, id, run.id)
+    process.stdout.write((options.json ? JSON.stringify(c, null, 2) : formatRerunComparison(c)) + '\n')
+    return c.identical ? 0 : 1
+  } finally {
+    store.close()
+  }
+}
+
 export async function runsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'list') return list(rest)
@@ -115,7 +168,8 @@ export async function runsCommand(argv: string[]): Promise<number> {
   if (sub === 'ingest') return ingest(rest)
   if (sub === 'resume') return resume(rest)
   if (sub === 'cancel') return cancel(rest)
-  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume or cancel\n${RUNS_HELP}`)
+  if (sub === 'rerun') return rerun(rest)
+  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume, cancel or rerun\n${RUNS_HELP}`)
 }
 
 export async function queueCommand(argv: string[]): Promise<number> {
@@ -124,8 +178,12 @@ export async function queueCommand(argv: string[]): Promise<number> {
   const tags: string[] = []
   const filtered: string[] = []
   for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--tag') tags.push(rest[++i] ?? '')
+    if (rest[i] === '--tag' || rest[i]!.startsWith('--tag=')) tags.push(rest[i] === '--tag' ? (rest[++i] ?? '') : rest[i]!.slice('--tag='.length))
     else filtered.push(rest[i]!)
+  }
+  for (const t of tags) {
+    if (!t.trim() || t.startsWith('--')) throw new UsageError(`--tag: a tag cannot be empty (got ${JSON.stringify(t)}); give --tag NAME, once per tag`)
+    if (t.trim().length > 40) throw new UsageError(`--tag: tags are at most 40 characters (got ${t.trim().length})`)
   }
   const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db'] })
   if (positionals.length !== 1) throw new UsageError('queue add needs one CONFIG.json')
@@ -136,7 +194,7 @@ export async function queueCommand(argv: string[]): Promise<number> {
       config: resolve(positionals[0]!),
       ...(typeof options.experiment === 'string' ? { experiment: options.experiment } : {}),
       ...(typeof options.name === 'string' ? { name: options.name } : {}),
-      ...(tags.length ? { tags } : {}),
+      ...(tags.length ? { tags: tags.map((t) => t.trim()) } : {}),
       ...(priority !== undefined ? { priority } : {}),
     })
     process.stdout.write(

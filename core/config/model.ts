@@ -3,6 +3,7 @@
  * names so a released checkpoint's config.json parses unchanged.
  */
 import { z } from 'zod'
+import { didYouMean } from '../util/suggest.js'
 import { ConfigError, fromZodIssues, issue, type ConfigIssue } from './issues.js'
 
 export const GATED_ATTENTION = ['key', 'query', 'none'] as const
@@ -43,6 +44,9 @@ const rawModelConfig = z
     gated_attention: z.enum(GATED_ATTENTION).optional(),
   })
   .passthrough()
+
+/** The keys a model config may have (run configs are strict: a typo is an error, not the preset's value). */
+export const MODEL_KEYS: readonly string[] = Object.keys(rawModelConfig.shape)
 
 export interface ModelConfig {
   dim: number
@@ -89,13 +93,26 @@ export interface ParseModelOptions {
   gatedAttention?: GatedAttention
   /** dotted prefix of the issue paths ("model.") */
   prefix?: string
+  /**
+   * run configs: unknown keys are errors with a "did you mean"; without it (checkpoints' config.json, which carries
+   * Hugging Face keys) they are ignored
+   */
+  strict?: boolean
 }
 
 /** Parse a model config into the resolved ModelConfig, or the issues that stop it. */
 export function resolveModelConfig(input: unknown, o: ParseModelOptions = {}): { config: ModelConfig; issues: [] } | { config: null; issues: ConfigIssue[] } {
   const prefix = o.prefix ?? ''
   const r = rawModelConfig.safeParse(input)
-  if (!r.success) return { config: null, issues: fromZodIssues(r.error.issues, prefix ? prefix.replace(/\.$/, '').split('.') : []) }
+  const unknown = o.strict && input && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input).filter((k) => !MODEL_KEYS.includes(k)) : []
+  if (!r.success || unknown.length)
+    return {
+      config: null,
+      issues: [
+        ...unknown.map((k) => issue(prefix + k, `unknown key "${k}"${didYouMean(k, MODEL_KEYS)}; the model keys are ${MODEL_KEYS.join(', ')}`)),
+        ...(r.success ? [] : fromZodIssues(r.error.issues, prefix ? prefix.replace(/\.$/, '').split('.') : [])),
+      ],
+    }
   const v = r.data
   const cfg: ModelConfig = {
     dim: v.dim,
@@ -125,6 +142,6 @@ export function parseModelConfig(input: unknown, o: ParseModelOptions = {}): Mod
   const r = resolveModelConfig(input, o)
   if (r.config) return r.config
   // the semantic checks' messages name their keys already; the schema's need the path
-  const texts = r.issues.map((i) => (!i.path || i.message.startsWith(i.path.split('.').at(-1)!) ? i.message : `${i.path}: ${i.message}`))
+  const texts = r.issues.map((i) => (!i.path || i.message.startsWith(i.path.split('.').at(-1)!) || i.message.startsWith('unknown key') ? i.message : `${i.path}: ${i.message}`))
   throw new ConfigError(`invalid model config: ${texts.join('; ')}`, r.issues)
 }

@@ -143,7 +143,7 @@ export function checkRunConfig(input: unknown): RunConfigCheck {
   const issues: ConfigIssue[] = []
   if (!r.success) issues.push(...fromZodIssues(r.error.issues).map((i) => (i.path === 'controller' ? issue('controller', 'unknown controller') : i)))
   const raw = (key: 'model' | 'controller', dflt: unknown): unknown => (r.success ? r.data[key] : ((input as Record<string, unknown> | null)?.[key] ?? dflt))
-  const m = resolveModelConfig(raw('model', {}), { gatedAttention: DEFAULT_GATED_ATTENTION, prefix: 'model.' })
+  const m = resolveModelConfig(raw('model', {}), { gatedAttention: DEFAULT_GATED_ATTENTION, prefix: 'model.', strict: true })
   issues.push(...m.issues)
   const rawCtl = raw('controller', { name: 'dummy' })
   const c = ControllerConfigSchema.safeParse(rawCtl)

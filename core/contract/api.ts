@@ -119,6 +119,8 @@ export const RunRow = z.object({
   params: z.number().nullable(),
   /** the newest training job of this run (null for ingested runs) */
   jobId: Id.nullable(),
+  /** the run's value of the list's groupBy config path (absent when not grouped) */
+  group: z.union([z.string(), z.number()]).nullable().optional(),
 })
 export type RunRow = z.infer<typeof RunRow>
 
@@ -134,6 +136,10 @@ export const RunListQuery = z
     kind: RunKind.optional(),
     search: z.string().max(200).optional(),
     tags: z.array(z.string()).optional(),
+    /** the filter language, e.g. "model.n_layers >= 8 and val.loss < 2.1 and tag:baseline" (core/store/filter.ts) */
+    where: z.string().max(2000, { error: 'the filter is at most 2,000 characters' }).optional(),
+    /** a config path; each row gets its value as `group` */
+    groupBy: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/, { error: 'group by a dotted config path such as model.n_layers' }).optional(),
     sort: z.object({ by: RunSortKey, dir: z.enum(['asc', 'desc']).default('desc') }).strict().optional(),
     limit: z.number().int().min(1).max(10_000).default(1000),
     offset: z.number().int().min(0).default(0),
@@ -184,6 +190,19 @@ export const RunDetail = z.object({
   evaluations: z.array(EvaluationInfo),
   /** metric keys stored for this run, without the per-layer ones */
   metricKeys: z.array(z.string()),
+  /** what the run was made from (core/provenance): versions, git, machine, dataset hashes, seed, config; {} if unknown */
+  provenance: z.record(z.string(), z.unknown()),
+  /** when this run re-runs another exactly: the bit-for-bit comparison of their metrics (null until it has metrics) */
+  rerun: z
+    .object({
+      of: Id,
+      identical: z.boolean().nullable(),
+      compared: z.number().int(),
+      mismatchCount: z.number().int(),
+      /** one sentence: "run 7 reproduces run 3 bit for bit: …" or "… DIFFERS …" */
+      summary: z.string(),
+    })
+    .nullable(),
 })
 export type RunDetail = z.infer<typeof RunDetail>
 
@@ -238,6 +257,18 @@ export const RunDiff = z.object({
   fields: z.array(z.object({ path: z.string(), values: z.array(z.unknown()) })),
 })
 export type RunDiff = z.infer<typeof RunDiff>
+
+/** What a saved view restores in a runs table. */
+export const ViewState = z
+  .object({
+    where: z.string().max(2000).default(''),
+    groupBy: z.string().max(200).default(''),
+    sort: z.object({ by: RunSortKey, dir: z.enum(['asc', 'desc']) }).strict().optional(),
+  })
+  .strict()
+export type ViewState = z.infer<typeof ViewState>
+export const SavedView = z.object({ id: Id, experimentId: Id.nullable(), name: z.string(), state: ViewState, updatedAt: z.string() })
+export type SavedView = z.infer<typeof SavedView>
 
 // ------------------------------------------------------------------------------------------------ configs, estimates, sweeps
 
@@ -460,6 +491,14 @@ export const API = {
   getGates: { input: GatesQuery, output: GatesData },
   diffRuns: { input: z.object({ runIds: z.array(Id).min(2, { error: 'select at least two runs' }).max(50) }).strict(), output: RunDiff },
 
+  listViews: { input: z.object({ experimentId: Id.nullable() }).strict(), output: z.array(SavedView) },
+  /** create or replace (by name, per experiment) a saved view of the runs table */
+  saveView: {
+    input: z.object({ experimentId: Id.nullable(), name: z.string().trim().min(1, { error: 'give the view a name' }).max(80, { error: 'view names are at most 80 characters' }), state: ViewState }).strict(),
+    output: SavedView,
+  },
+  deleteView: { input: z.object({ id: Id }).strict(), output: z.object({ deleted: z.boolean() }) },
+
   validateConfig: { input: z.object({ config: RunConfigDoc }).strict(), output: ConfigCheck },
   planSweep: { input: SweepSpec, output: SweepPlan },
   startRun: {
@@ -471,6 +510,20 @@ export const API = {
   resumeRun: { input: RunRef, output: RunRow },
   /** start again from scratch as a new run (the old one stays) */
   retryRun: { input: RunRef, output: Started },
+  /** re-run exactly: a new run with the same resolved config, seed and data, compared bit for bit when it is done */
+  rerunRun: { input: RunRef, output: Started },
+  /** edit a run's name, notes and tags */
+  updateRun: {
+    input: z
+      .object({
+        runId: Id,
+        name: z.string().trim().min(1, { error: 'give the run a name' }).max(120).optional(),
+        notes: z.string().max(20_000, { error: 'notes are at most 20,000 characters' }).optional(),
+        tags: z.array(Tag).max(32).optional(),
+      })
+      .strict(),
+    output: RunRow,
+  },
   deleteRun: { input: z.object({ runId: Id, deleteFiles: z.boolean().default(false) }).strict(), output: z.object({ deleted: z.boolean() }) },
   /** the run's config as an editable document, for "clone and edit" */
   cloneRun: { input: RunRef, output: z.object({ config: RunConfigDoc, name: z.string(), experimentId: Id.nullable() }) },

@@ -18,6 +18,7 @@ import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
 import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
 import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '../store/types.js'
+import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
 import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
 
@@ -66,6 +67,11 @@ export function formatRunList(r: RunListResult): string {
     x.tokensPerSec === null ? '' : Math.round(x.tokensPerSec).toString(),
     x.experiment ?? '',
   ])
+  const grouped = r.rows.some((x) => x.group !== undefined)
+  if (grouped) {
+    head.unshift('GROUP')
+    r.rows.forEach((x, i) => rows[i]!.unshift(x.group === null || x.group === undefined ? '-' : String(x.group)))
+  }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
   const shown = r.rows.length < r.total ? `\n(${r.rows.length} of ${r.total} runs; use --limit/--offset)` : ''
@@ -113,6 +119,12 @@ export function formatRunDetails(d: RunDetails): string {
   if (r.error) out.push(`  error      ${r.error}`)
   if (r.tags.length) out.push(`  tags       ${r.tags.join(', ')}`)
   if (r.notes) out.push(`  notes      ${r.notes}`)
+  if (r.rerunOf !== null) out.push(`  rerun of   run ${r.rerunOf}`)
+  const prov = provenanceLines(r.provenance)
+  if (prov.length) {
+    out.push('', '  provenance')
+    for (const [k, v] of prov) out.push(`  ${k.padEnd(12)} ${v}`)
+  }
   const main = d.summaries.filter((s) => !/\/layer_\d+$/.test(s.key))
   if (main.length) {
     out.push('', '  metric                          last        min (step)          count')

@@ -23,3 +23,4 @@ export {
   type RunWorkerOptions,
   type WorkerSummary,
 } from './commands.js'
+export { compareRunMetrics, formatRerunComparison, queueRerun, type RerunComparison, type MetricMismatch } from './rerun.js'

@@ -589,7 +589,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
         this.push({
           rows: 0,
           apply: () => {
-            this.store.runs.update(runId, { engine: msg.engine.engine, backend: msg.engine.backend, versions: msg.engine.versions })
+            this.store.runs.update(runId, { engine: msg.engine.engine, backend: msg.engine.backend, versions: msg.engine.versions, ...(msg.provenance ? { provenance: msg.provenance as JsonObject } : {}) })
             this.store.logs.add({ runId, jobId, level: 'info', message: msg.resumedFrom ? `resumed from ${msg.resumedFrom} at step ${msg.step}` : `started (${msg.params} parameters, ${msg.engine.backend})` })
           },
         })

@@ -9,6 +9,9 @@ import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Set
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
 import type { WorkerLauncher } from '../jobs/process.js'
+import { queueRerun } from '../jobs/rerun.js'
+import { compileFilter } from '../store/filter.js'
+import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
@@ -92,6 +95,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (!e) throw notFound(`experiment ${id}`)
     return e
   }
+  const viewOut = (v: StoredView) => ({ id: v.id, experimentId: v.experimentId, name: v.name, state: v.state as never, updatedAt: v.updatedAt })
   const requireExperiment = (id: number | null) => {
     if (id !== null && !ctx.store.experiments.get(id)) throw notFound(`experiment ${id}`)
   }
@@ -177,6 +181,18 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return diffRuns(ctx, runIds)
     },
 
+    async listViews({ experimentId }) {
+      return ctx.store.views.list(experimentId).map(viewOut)
+    },
+    async saveView({ experimentId, name, state }) {
+      if (experimentId !== null) requireExperiment(experimentId)
+      if (state.where.trim()) compileFilter(state.where) // refuse a view whose filter does not parse
+      return viewOut(ctx.store.views.save(experimentId, name, state))
+    },
+    async deleteView({ id }) {
+      return { deleted: ctx.store.views.remove(id) }
+    },
+
     // ------------------------------------------------------------------ configs and launching
     async validateConfig({ config }) {
       return checkConfig(withDefaults(config), throughput)
@@ -221,6 +237,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       const r = retryRun(ctx, runId)
       ctx.emit({ type: 'runs-changed', change: 'created', runIds: [r.runId], experimentId: ctx.derived(r.runId).experimentId })
       return r
+    },
+    async rerunRun({ runId }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      const { job, run } = queueRerun(ctx.store, runId, ctx.runsDir, (c, o) => ctx.queue.addTrain(c, o))
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId: run.experimentId })
+      return { runId: run.id, jobId: job.id }
+    },
+    async updateRun({ runId, ...patch }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      ctx.store.runs.update(runId, patch)
+      const row = runRow(ctx, runId)
+      ctx.emit({ type: 'runs-changed', change: 'updated', runIds: [runId], experimentId: row.experimentId })
+      return row
     },
     async deleteRun({ runId, deleteFiles }) {
       return deleteRun(ctx, runId, deleteFiles)

@@ -1,6 +1,7 @@
 /** Runs: one row per training run (the full resolved config, provenance, status), list queries and diffs. */
 import { randomUUID } from 'node:crypto'
 import { diffObjects, type DiffField } from './diff.js'
+import { checkConfigPath, compileFilter } from './filter.js'
 import { NotFoundError, StoreError } from './errors.js'
 import type { MetricsRepository } from './metrics.js'
 import type { SqliteDatabase } from './open.js'
@@ -31,6 +32,8 @@ interface RunRow {
   error: string | null
   created_at: string
   updated_at: string
+  provenance: string | null
+  rerun_of: number | null
 }
 
 export const toRun = (r: RunRow): Run => ({
@@ -57,6 +60,8 @@ export const toRun = (r: RunRow): Run => ({
   error: r.error,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  provenance: parseJson<JsonObject>(r.provenance, {}),
+  rerunOf: r.rerun_of ?? null,
 })
 
 /** Columns a run list can be sorted by (besides metric summaries). */
@@ -78,6 +83,10 @@ export interface RunListQuery {
   search?: string
   /** config fields by dotted path, e.g. { 'model.dim': 32, 'model.zero_init_masks': false } */
   configEquals?: Record<string, string | number | boolean | null>
+  /** the filter language (core/store/filter.ts), e.g. 'model.n_layers >= 8 and val.loss < 2.1 and tag:baseline' */
+  where?: string
+  /** a config path (model.n_layers): each row's value comes back as `group` */
+  groupBy?: string
   /** metric keys to summarise per run (last, min, max, steps); default ['train/loss', 'val/loss'] */
   summaries?: string[]
   /** default { by: 'id', dir: 'desc' }; a metric sort must name a key in `summaries` (added if missing) */
@@ -99,6 +108,8 @@ export interface RunSummaryValue {
 /** A run-list row: the run without its config (which can be large), plus metric summaries. */
 export interface RunListRow extends Omit<Run, 'config'> {
   experiment: string | null
+  /** the value of `groupBy` in the run's config (JSON text for objects; null when absent) */
+  group?: string | number | null
   summaries: Record<string, RunSummaryValue>
 }
 
@@ -116,7 +127,7 @@ export interface RunDiff {
 
 const LIST_COLUMNS = `r.id, r.uid, r.name, r.experiment_id, r.kind, r.status, NULL AS config, r.seed, r.engine, r.backend, r.versions,
   r.dataset, r.dataset_id, r.run_dir, r.started_at, r.ended_at, r.last_step, r.tokens_per_sec, r.notes, r.tags, r.error,
-  r.created_at, r.updated_at, e.name AS experiment`
+  r.created_at, r.updated_at, NULL AS provenance, r.rerun_of, e.name AS experiment`
 
 const SORT_SQL: Record<RunSortColumn, string> = {
   id: 'r.id',
@@ -150,8 +161,10 @@ const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
   notes: 'notes',
   tags: 'tags',
   error: 'error',
+  provenance: 'provenance',
+  rerunOf: 'rerun_of',
 }
-const JSON_PATCH = new Set<keyof RunPatch>(['config', 'versions', 'tags'])
+const JSON_PATCH = new Set<keyof RunPatch>(['config', 'versions', 'tags', 'provenance'])
 
 function bindRun(r: NewRun) {
   return {
@@ -174,6 +187,8 @@ function bindRun(r: NewRun) {
     notes: r.notes ?? '',
     tags: JSON.stringify(r.tags ?? []),
     error: r.error ?? null,
+    provenance: JSON.stringify(r.provenance ?? {}),
+    rerun_of: r.rerunOf ?? null,
   }
 }
 
@@ -188,9 +203,9 @@ export class RunsRepository {
     this.dynamic = new StatementCache(db)
     this.s = {
       insert: db.prepare(`INSERT INTO runs (uid, name, experiment_id, kind, status, config, seed, engine, backend, versions, dataset, dataset_id,
-          run_dir, started_at, ended_at, tokens_per_sec, notes, tags, error)
+          run_dir, started_at, ended_at, tokens_per_sec, notes, tags, error, provenance, rerun_of)
         VALUES (@uid, @name, @experiment_id, @kind, @status, @config, @seed, @engine, @backend, @versions, @dataset, @dataset_id,
-          @run_dir, @started_at, @ended_at, @tokens_per_sec, @notes, @tags, @error) RETURNING *`),
+          @run_dir, @started_at, @ended_at, @tokens_per_sec, @notes, @tags, @error, @provenance, @rerun_of) RETURNING *`),
       byId: db.prepare('SELECT * FROM runs WHERE id = ?'),
       byUid: db.prepare('SELECT * FROM runs WHERE uid = ?'),
       remove: db.prepare('DELETE FROM runs WHERE id = ?'),
@@ -302,6 +317,11 @@ export class RunsRepository {
       params.push(`$.${path}`)
       if (value !== null) params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value)
     }
+    if (q.where?.trim()) {
+      const f = compileFilter(q.where)
+      where.push(f.sql)
+      params.push(...f.params)
+    }
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
 
     const keys = [...(q.summaries ?? ['train/loss', 'val/loss'])]
@@ -330,6 +350,10 @@ export class RunsRepository {
     const limit = Math.max(0, Math.min(q.limit ?? 100, 10_000))
     const offset = Math.max(0, q.offset ?? 0)
 
+    if (q.groupBy) {
+      cols.push('json_extract(r.config, ?) AS group_value')
+      joinParams.unshift(`$.${checkConfigPath(q.groupBy).join('.')}`)
+    }
     const total = this.dynamic.get(`SELECT count(*) FROM runs r ${whereSql}`).pluck().get(...params) as number
     const sql = `SELECT ${LIST_COLUMNS}${cols.length ? ', ' + cols.join(', ') : ''}
       FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ${joins.join(' ')}
@@ -348,7 +372,7 @@ export class RunsRepository {
           count: (r[`s${i}_count`] as number | null) ?? 0,
         }
       })
-      return { ...run, experiment: (r.experiment as string | null) ?? null, summaries }
+      return { ...run, experiment: (r.experiment as string | null) ?? null, summaries, ...(q.groupBy ? { group: (r.group_value as string | number | null) ?? null } : {}) }
     })
     return { total, rows }
   }

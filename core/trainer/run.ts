@@ -7,16 +7,18 @@ import { join } from 'node:path'
 import { resolveResume, CheckpointError } from '../checkpoint/index.js'
 import { createEngine, type CreateEngineOptions } from '../engine/index.js'
 import type { Engine } from '../engine/engine.js'
+import { collectProvenance, type Provenance } from '../provenance/index.js'
 import { openTrainData, type TrainData } from './data.js'
-import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, type RunConfig } from '../config/index.js'
+import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type RunConfig } from '../config/index.js'
 import { RUN_FILE, Trainer, type TrainerOptions } from './trainer.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 export function readConfigFile(path: string): unknown {
   if (!existsSync(path)) throw new RunConfigError([`${path}: file not found`])
   try {
     return JSON.parse(readFileSync(path, 'utf8'))
   } catch (e) {
-    throw new RunConfigError([`${path}: not valid JSON (${(e as Error).message})`])
+    throw new RunConfigError([`${path}: ${jsonProblem(e)}`])
   }
 }
 
@@ -35,6 +37,8 @@ export interface PreparedRun {
   trainer: Trainer
   engine: Engine
   data: TrainData
+  /** what the run is made from (also written to run.json) */
+  provenance: Provenance
   /** dispose engine and data (idempotent) */
   close(): Promise<void>
 }
@@ -57,17 +61,24 @@ export async function prepareRun(o: PrepareOptions): Promise<PreparedRun> {
     data.close()
     throw e
   }
+  const provenance = collectProvenance({
+    config: runConfigToJson(o.config) as Record<string, unknown>,
+    seed: o.config.training.seed,
+    data: data.info,
+    engine: engine.info,
+  })
   const trainer = new Trainer(o.config, engine, data, {
     runDir: o.runDir,
     ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.runInfo ? { runInfo: o.runInfo } : {}),
+    runInfo: { ...(o.runInfo ?? {}), provenance },
   })
   let closed = false
   return {
     trainer,
     engine,
     data,
+    provenance,
     async close() {
       if (closed) return
       closed = true

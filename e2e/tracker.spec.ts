@@ -1,0 +1,150 @@
+/**
+ * Issue 18's tracker features in the browser app against a real server of its own (port 0, fresh data folder):
+ * provenance and "Re-run exactly" on a real tiny CPU run (bit-identical, said on the page), system metrics, notes
+ * and tags; the filter language, group-by and saved views; parallel coordinates with brushing; exports.
+ */
+import { expect, test, type Page } from '@playwright/test'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServer, type RunningServer } from '../core/server/server.js'
+import { openStore, type JsonObject } from '../core/store/index.js'
+import { shot, watchErrors } from './helpers.js'
+
+test.describe.configure({ mode: 'serial' })
+test.use({ viewport: { width: 1440, height: 1000 } })
+
+let server: RunningServer
+let dir: string
+let errors: string[] = []
+/** 24 stored runs (real configs and metrics, straight into the database): L = 2, 4, 6, 8 × dense/gated × 3 seeds. */
+function seedGrid(dataDir: string): void {
+  const store = openStore(join(dataDir, 'skipbench.db'))
+  const e = store.experiments.create({ name: 'grid', tags: ['e2e'] })
+  store.transaction(() => {
+    for (const L of [2, 4, 6, 8])
+      for (const gated of [false, true])
+        for (const seed of [0, 1, 2]) {
+          const config = {
+            model: { dim: 32, n_layers: L, n_heads: 2, vocab_size: 257, max_seq_len: 32, zero_init_masks: !gated, gated_attention: 'key' },
+            training: { batch_size: 4, train_steps: 20, val_every: 10, val_tokens: 512, seed },
+            optimizer: { lr: gated ? 0.003 : 0.001 },
+            controller: gated ? { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: 0.001 } : { name: 'dummy' },
+            data: { dataset: 'default', tokenizer: 'byte' },
+          }
+          const name = `${gated ? 'gated' : 'dense'}-L${L}-s${seed}`
+          const run = store.runs.create({ name, experimentId: e.id, kind: gated ? 'gated' : 'dense', status: 'completed', config: config as unknown as JsonObject, seed, dataset: 'default', tags: gated ? [] : ['baseline'], notes: !gated && L === 8 && seed === 0 ? 'the widest run' : '' })
+          const val = 3.2 - 0.1 * L + (gated ? 0.05 : 0) + seed * 0.01
+          const points = [] as { step: number; key: string; value: number }[]
+          for (let s = 0; s < 20; s++) points.push({ step: s, key: 'train/loss', value: val + (20 - s) * 0.05 }, { step: s, key: 'train/tokens', value: (s + 1) * 128 })
+          for (const s of [0, 10, 20]) points.push({ step: s, key: 'val/loss', value: val + (20 - s) * 0.04 })
+          if (gated) for (const s of [0, 10, 20]) points.push({ step: s, key: 'val/zeros/mean', value: 0.02 * s })
+          store.metrics.insert(run.id, points)
+        }
+  })
+  store.close()
+}
+
+test.beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'skipbench-e2e-tracker-'))
+  seedGrid(dir)
+  server = await startServer({ dataDir: dir, port: 0 })
+})
+test.afterAll(async () => {
+  await server?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+test.beforeEach(({ page }) => {
+  errors = watchErrors(page)
+})
+test.afterEach(() => {
+  expect(errors).toEqual([])
+})
+
+async function api<T>(page: Page, method: string, body: unknown): Promise<T> {
+  const r = await page.request.post(`${server.url}/api/${method}`, { data: body })
+  const j = (await r.json()) as { value?: T; error?: string }
+  if (!r.ok()) throw new Error(`${method}: ${j.error}`)
+  return j.value as T
+}
+
+const TINY = {
+  name: 'tiny-e2e',
+  model: { dim: 16, n_layers: 2, n_heads: 2, vocab_size: 32, max_seq_len: 16, zero_init_masks: false, gated_attention: 'key' },
+  training: { batch_size: 2, train_steps: 6, val_every: 3, val_tokens: 64, checkpoint_every: 3, seed: 5 },
+  optimizer: { lr: 0.001 },
+  data: { dataset: 'synthetic', synthetic: { train_tokens: 4096, val_tokens: 512 } },
+}
+
+test('a real run: provenance, system metrics, notes and tags; "Re-run exactly" reproduces it bit for bit', async ({ page }) => {
+  const exp = await api<{ id: number }>(page, 'createExperiment', { name: 'tracker', tags: ['e2e'] })
+  const { runId } = await api<{ runId: number }>(page, 'startRun', { config: TINY, experimentId: exp.id, tags: ['baseline'] })
+  await page.goto(`${server.url}/#/runs/${runId}`)
+  await expect(page.getByTestId('run-name')).toContainText('tiny-e2e')
+  await expect(page.getByTestId('run-name').locator('[data-status]')).toHaveAttribute('data-status', 'completed', { timeout: 90_000 })
+
+  await expect(page.getByTestId('prov-runtime')).toContainText(/onnxruntime \d+\.\d+/)
+  await expect(page.getByTestId('prov-machine')).toContainText('×')
+  await expect(page.getByTestId('prov-dataset')).toContainText(/sha256:[0-9a-f]{16}/)
+  await expect(page.getByTestId('run-system').locator('canvas').first()).toBeVisible()
+
+  await page.getByTestId('run-notes-edit').click()
+  await page.getByTestId('run-notes-input').fill('lr looks too low here')
+  await page.getByTestId('run-notes-tags-input').fill('baseline, lowlr')
+  await page.getByTestId('run-notes-save').click()
+  await expect(page.getByTestId('run-notes-text')).toHaveText('lr looks too low here')
+  await expect(page.getByTestId('run-notes-tag')).toHaveText(['baseline', 'lowlr'])
+  await shot(page, '30-run-provenance')
+
+  await page.getByTestId('rerun').click()
+  await expect(page).not.toHaveURL(new RegExp(`#/runs/${runId}$`))
+  await expect(page.getByTestId('run-name')).toContainText(`rerun of ${runId}`)
+  await expect(page.getByTestId('rerun-verdict')).toHaveAttribute('data-identical', 'true', { timeout: 90_000 })
+  await expect(page.getByTestId('rerun-verdict')).toContainText('bit for bit')
+  await shot(page, '31-rerun-identical')
+})
+
+async function openGrid(page: Page, tab = 'runs'): Promise<void> {
+  await page.goto(`${server.url}/#/experiments`)
+  await page.getByTestId('experiment-grid').getByTestId('experiment-link').click()
+  await expect(page.getByTestId('run-total')).toContainText('24 run(s)')
+  if (tab !== 'runs') await page.getByTestId(`tab-${tab}`).click()
+}
+
+test('filter language, group-by a config field, saved views', async ({ page }) => {
+  await openGrid(page)
+  await page.getByTestId('where').fill('model.n_layers >= 6 and val.loss < 2.65 and tag:baseline')
+  await page.getByTestId('apply-query').click()
+  // dense L6 (2.6, 2.61, 2.62) and dense L8 (2.4, 2.41, 2.42): all six are baseline and below 2.65
+  await expect(page.getByTestId('run-total')).toContainText('6 run(s)')
+  await expect(page.getByTestId('runs-row')).toHaveCount(6)
+  await page.getByTestId('where').fill('model.n_layers >= 6 and val.loss < 2.61 and tag:baseline')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('run-total')).toContainText('4 run(s)')
+  // notes are searchable
+  await page.getByTestId('where').fill('note ~ "widest"')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('runs-row')).toHaveCount(1)
+  await expect(page.getByTestId('runs-row')).toContainText('dense-L8-s0')
+  // malformed: one line saying what and where; the table keeps its rows
+  await page.getByTestId('where').fill("name = 'x' ; DROP TABLE runs")
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('where-error')).toContainText('unexpected character ";"')
+  // group by any config field
+  await page.getByTestId('where').fill('kind = gated')
+  await page.getByTestId('group-by-path').fill('model.n_layers')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('where-error')).toHaveCount(0)
+  await expect(page.getByTestId('group-label')).toHaveText(['2 (3)', '4 (3)', '6 (3)', '8 (3)'])
+  // save the view, leave, come back, restore it
+  await page.getByTestId('view-name').fill('gated by depth')
+  await page.getByTestId('save-view').click()
+  await expect(page.getByTestId('views').locator('option')).toHaveText(['saved views…', 'gated by depth'])
+  await shot(page, '32-filter-group-view')
+  await page.reload()
+  await expect(page.getByTestId('run-total')).toContainText('24 run(s)')
+  await page.getByTestId('views').selectOption({ label: 'gated by depth' })
+  await expect(page.getByTestId('where')).toHaveValue('kind = gated')
+  await expect(page.getByTestId('run-total')).toContainText('12 run(s)')
+  await expect(page.getByTestId('group-label')).toHaveCount(4)
+})
