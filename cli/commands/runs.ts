@@ -1,7 +1,9 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, runWorker, showRun } from '../../core/jobs/index.js'
+import { readConfigFile } from '../../core/trainer/index.js'
+import { clusterManager, submitToCluster } from './cluster.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -13,16 +15,20 @@ export const RUNS_HELP = `usage:
                       [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
   skipbench runs show ID [--db PATH] [--json]
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
+  skipbench runs cancel ID [--db PATH]
 
 list    runs with their status and last/min training and validation loss
-show    one run: config, status, metrics summary, checkpoints, evaluations
+show    one run: config, status, metrics summary, checkpoints, evaluations; a cluster run also its Slurm job id,
+        node, state, elapsed time and the tail of the job's output (refreshed from the cluster first)
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
+cancel  cancel a run: a cluster run's Slurm job is scancelled; a queued or paused local job is cancelled
 ${DB_HELP}`
 
-export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
+export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--on CLUSTER] [--db PATH] [--json]
 
 Validate a run config (a RunConfig JSON; {"extends": "PRESET", ...} works) and queue it. Nothing runs until a runner
-picks it up: \`skipbench worker\`, \`skipbench serve\` or the app.
+picks it up: \`skipbench worker\`, \`skipbench serve\` or the app. With --on CLUSTER it is submitted to that Slurm
+cluster at once instead (follow it with \`skipbench cluster watch\` or the app).
 ${DB_HELP}`
 
 export const WORKER_HELP = `usage: skipbench worker [--concurrency N] [--keep-running] [--db PATH]
@@ -78,6 +84,9 @@ async function show(argv: string[]): Promise<number> {
   const store = openDb(options.db)
   try {
     const id = /^\d+$/.test(positionals[0]!) ? Number(positionals[0]) : positionals[0]!
+    const run = showRun(store, id).run
+    // a cluster run: bring its Slurm state, metrics and output tail up to date first
+    if (store.clusters.active().some((j) => j.runId === run.id)) await clusterManager(store).poll()
     const d = showRun(store, id)
     process.stdout.write((options.json ? JSON.stringify(d, null, 2) : formatRunDetails(d)) + '\n')
     return 0
@@ -100,12 +109,33 @@ async function ingest(argv: string[]): Promise<number> {
   }
 }
 
+async function cancel(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: [], values: ['db'] })
+  if (positionals.length !== 1) throw new UsageError('runs cancel needs one run id')
+  const store = openDb(options.db)
+  try {
+    const id = /^\d+$/.test(positionals[0]!) ? Number(positionals[0]) : positionals[0]!
+    let r
+    try {
+      r = await cancelRun(store, id)
+    } catch (e) {
+      if (['ClusterError', 'JobError', 'NotFoundError'].includes((e as Error).name)) throw new UsageError((e as Error).message)
+      throw e
+    }
+    process.stdout.write(r.message + '\n')
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
 export async function runsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'list') return list(rest)
   if (sub === 'show') return show(rest)
   if (sub === 'ingest') return ingest(rest)
-  throw new UsageError(`runs needs a subcommand: list, show or ingest\n${RUNS_HELP}`)
+  if (sub === 'cancel') return cancel(rest)
+  throw new UsageError(`runs needs a subcommand: list, show, ingest or cancel\n${RUNS_HELP}`)
 }
 
 export async function queueCommand(argv: string[]): Promise<number> {
@@ -117,9 +147,25 @@ export async function queueCommand(argv: string[]): Promise<number> {
     if (rest[i] === '--tag') tags.push(rest[++i] ?? '')
     else filtered.push(rest[i]!)
   }
-  const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db'] })
+  const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db', 'on'] })
   if (positionals.length !== 1) throw new UsageError('queue add needs one CONFIG.json')
   const priority = options.priority === undefined ? undefined : validate(z.string().regex(/^-?\d+$/).transform(Number), options.priority)
+  if (typeof options.on === 'string') {
+    if (priority !== undefined) throw new UsageError('--priority does not go with --on (the cluster schedules the job)')
+    const store = openDb(options.db)
+    try {
+      const experimentId = typeof options.experiment === 'string' ? store.experiments.ensure(options.experiment).id : null
+      return await submitToCluster({
+        store,
+        cluster: options.on,
+        items: [{ config: readConfigFile(resolve(positionals[0]!)), ...(typeof options.name === 'string' ? { name: options.name } : {}), experimentId, ...(tags.length ? { tags } : {}) }],
+        wait: false,
+        json: !!options.json,
+      })
+    } finally {
+      store.close()
+    }
+  }
   const store = openDb(options.db)
   try {
     const { job, run } = queueAdd(store, {

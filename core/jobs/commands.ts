@@ -12,6 +12,8 @@
  * $SKIPBENCH_RUNS_DIR says otherwise.
  */
 import { dirname, join, resolve } from 'node:path'
+import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
+import type { ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
 import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
@@ -43,8 +45,14 @@ export function openStoreAt(o: { db?: string } & OpenStoreOptions = {}): Store {
 
 // ---------------------------------------------------------------- runs list
 
-export function listRuns(store: Store, q: RunListQuery = {}): RunListResult {
-  return store.runs.list(q)
+/** A run-list row; runs handed to a cluster carry their current Slurm job as `slurm`. */
+export type RunListEntry = RunListRow & { slurm?: SlurmInfo }
+
+export function listRuns(store: Store, q: RunListQuery = {}): RunListResult & { rows: RunListEntry[] } {
+  const r = store.runs.list(q)
+  const jobs = store.clusters.latestForRuns(r.rows.map((x) => x.id))
+  if (!jobs.size) return r
+  return { ...r, rows: r.rows.map((x) => (jobs.has(x.id) ? { ...x, slurm: slurmInfo(jobs.get(x.id)!) } : x)) }
 }
 
 const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? '' : Number.isFinite(v) ? v.toFixed(digits) : String(v))
@@ -80,6 +88,10 @@ export interface RunDetails {
   jobs: Job[]
   /** the newest log lines (at most 50) */
   logs: LogLine[]
+  /** a cluster run: its current Slurm job (job id, node, state, elapsed, output tail), else null */
+  slurm: SlurmInfo | null
+  /** every Slurm job of the run, oldest first (a resubmission adds one) */
+  clusterJobs: ClusterJob[]
 }
 
 /** A run by id or uid, with everything the CLI's `runs show` prints. NotFoundError if there is none. */
@@ -94,6 +106,11 @@ export function showRun(store: Store, idOrUid: string | number): RunDetails {
     evaluations: store.evaluations.list(run.id),
     jobs: store.jobs.forRun(run.id),
     logs: store.logs.tailOfRun(run.id, 50),
+    slurm: (() => {
+      const j = store.clusters.latestOfRun(run.id)
+      return j ? slurmInfo(j) : null
+    })(),
+    clusterJobs: store.clusters.jobsOfRun(run.id),
   }
 }
 
@@ -124,11 +141,42 @@ export function formatRunDetails(d: RunDetails): string {
     out.push('', '  evaluations')
     for (const e of d.evaluations) out.push(`  ${e.dataset}/${e.split} step ${e.step ?? '-'}: loss ${fmt(e.loss)} over ${e.tokens} tokens${e.flopsPerToken ? `, ${e.flopsPerToken.toExponential(3)} FLOPs/token` : ''}`)
   }
+  if (d.slurm) {
+    const s = d.slurm
+    out.push('', `  slurm      job ${s.job_id ?? '?'} on cluster ${s.cluster}, ${s.state}${s.slurm_state ? ` (${s.slurm_state})` : ''}, node ${s.node ?? '-'}, elapsed ${s.elapsed ?? '-'}, attempt ${s.attempt}`)
+    if (s.reason) out.push(`  reason     ${s.reason}`)
+    for (const j of d.clusterJobs.slice(0, -1)) out.push(`  earlier    job ${j.jobId ?? j.arrayJobId ?? '?'} ${j.state}${j.reason ? ` — ${j.reason}` : ''}`)
+    if (s.output_tail) out.push('  output (tail)', ...s.output_tail.split('\n').map((l) => `    ${l}`))
+  }
   if (d.jobs.length) {
     out.push('', '  jobs')
     for (const j of d.jobs) out.push(`  job ${j.id} ${j.kind} ${j.status} attempt ${j.attempts}/${j.maxAttempts}${j.error ? ` — ${j.error}` : ''}`)
   }
   return out.join('\n')
+}
+
+// ---------------------------------------------------------------- runs cancel
+
+/**
+ * Cancel a run wherever it runs: a cluster run's Slurm job is scancelled (the next poll marks it cancelled and
+ * collects its folder); a local job that is queued, paused, interrupted or failed is marked cancelled (a running one
+ * must be cancelled by the runner that owns it: the app, serve or worker).
+ */
+export async function cancelRun(store: Store, idOrUid: string | number, o: { runsDir?: string } = {}): Promise<{ where: 'cluster' | 'local'; message: string }> {
+  const { run } = showRun(store, idOrUid)
+  const cj = store.clusters.latestOfRun(run.id)
+  if (cj && ['submitting', 'pending', 'running'].includes(cj.state)) {
+    const m = new ClusterManager({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+    const j = await m.cancel(run.id)
+    await m.poll()
+    const now = store.clusters.job(j.id)!
+    return { where: 'cluster', message: `run ${run.id}: scancel sent to Slurm job ${slurmInfo(now).job_id ?? '?'} on ${now.cluster} (now ${now.state})` }
+  }
+  const job = store.jobs.forRun(run.id).filter((j) => j.kind === 'train').pop()
+  if (!job) throw new NotFoundError(`a job of run ${run.id} to cancel (it is ${run.status})`)
+  const q = new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+  const j = q.cancel(job.id)
+  return { where: 'local', message: `run ${run.id}: job ${j.id} ${j.status}` }
 }
 
 // ---------------------------------------------------------------- queue add

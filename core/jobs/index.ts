@@ -8,6 +8,8 @@ export {
   listRuns,
   formatRunList,
   showRun,
+  cancelRun,
+  type RunListEntry,
   formatRunDetails,
   queueAdd,
   runWorker,
