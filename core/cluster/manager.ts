@@ -415,8 +415,13 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
       if (q) seen.push({ job: j, q })
       else missing.push(j)
     }
-    const acct = missing.length ? await this.sacct(p, sh, names) : []
-    for (const { job, q } of seen) await this.update(p, sh, job, { jobId: q.arrayIndex !== null && !/^\d+$/.test(q.jobId) ? null : q.jobId, state: q.state, node: q.node, elapsed: q.elapsed, reason: q.reason, exitCode: null })
+    // squeue has no exit code: a job that ended is looked up in accounting too (the code tells a kill from a bug)
+    const ended = seen.some(({ q }) => !['pending', 'running'].includes(outcomeOf(q.state)))
+    const acct = missing.length || ended ? await this.sacct(p, sh, names) : []
+    for (const { job, q } of seen) {
+      const a = acct.find((e) => e.jobId === q.jobId)
+      await this.update(p, sh, job, { jobId: q.arrayIndex !== null && !/^\d+$/.test(q.jobId) ? null : q.jobId, state: q.state, node: q.node, elapsed: q.elapsed, reason: q.reason, exitCode: a?.exitCode ?? null })
+    }
     for (const job of missing) {
       const a = acct.find((e) => match(job, e))
       if (a) {
@@ -527,7 +532,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     // the trainer's --json step lines say little to a reader: keep the rest, and the newest step line
     const lines = r.stdout.split('\n').filter(Boolean)
     const steps = lines.filter((l) => l.startsWith('{"event":"step"'))
-    const kept = lines.filter((l) => !l.startsWith('{"event":"step"') || l === steps[steps.length - 1]).slice(-15)
+    const kept = lines.filter((l) => !l.startsWith('{"event":"step"') || l === steps[steps.length - 1]).slice(-8)
     const text = kept.join('\n')
     this.store.clusters.updateJob(job.id, { outputTail: text })
     return text

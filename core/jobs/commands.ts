@@ -48,7 +48,7 @@ export function openStoreAt(o: { db?: string } & OpenStoreOptions = {}): Store {
 /** A run-list row; runs handed to a cluster carry their current Slurm job as `slurm`. */
 export type RunListEntry = RunListRow & { slurm?: SlurmInfo }
 
-export function listRuns(store: Store, q: RunListQuery = {}): RunListResult & { rows: RunListEntry[] } {
+export function listRuns(store: Store, q: RunListQuery = {}): { total: number; rows: RunListEntry[] } {
   const r = store.runs.list(q)
   const jobs = store.clusters.latestForRuns(r.rows.map((x) => x.id))
   if (!jobs.size) return r
