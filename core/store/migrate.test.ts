@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MigrationHashMismatchError, NotASkipbenchDatabaseError, SchemaTooNewError, StoreError } from './errors.js'
+import { migration0040 } from './migrations/0040-metric-summaries.js'
 import { LATEST_SCHEMA_VERSION, migrate, migrationHash, schemaVersion } from './migrate.js'
 import { MIGRATIONS, type Migration } from './migrations/index.js'
 import { openDatabase } from './open.js'
@@ -115,6 +116,8 @@ describe('migrate', () => {
         INSERT INTO checkpoints (run_id, step, path) VALUES (1, 2, '/runs/u1/checkpoints/step-000002');`)
       // from 0020 on, the writer links datasets itself (RunsRepository does)
       if (start >= 20) db.exec(`INSERT INTO datasets (name) VALUES ('tiny-shakespeare'); UPDATE runs SET dataset_id = 1 WHERE uid = 'u1';`)
+      // from 0040 on, the writer keeps metric summaries itself (MetricsRepository does): the backfill's own statement
+      if (start >= 40) db.exec(migration0040.sql.slice(migration0040.sql.indexOf('INSERT INTO metric_summaries')))
       db.close()
 
       const store = openStore(path)
