@@ -6,6 +6,8 @@
  *   skipbench runs ingest DIR...               → ingestRunFolder (core/store)
  *   skipbench queue add CONFIG [--name ...]    → queueAdd
  *   skipbench worker [--concurrency N]         → runWorker (drains the queue headless; SIGINT pauses running jobs)
+ *   skipbench runs resume ID                   → resumeRun, then runWorker
+ *   skipbench runs cancel ID                   → cancelRun
  *
  * Paths: --db PATH wins, else $SKIPBENCH_DB, else <home>/skipbench.db with <home> = $SKIPBENCH_HOME or ./.skipbench
  * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
@@ -13,11 +15,12 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
-import type { ClusterJob } from '../store/clusters.js'
+import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
 import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
 import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '../store/types.js'
+import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
 import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
 
@@ -128,6 +131,12 @@ export function formatRunDetails(d: RunDetails): string {
   if (r.error) out.push(`  error      ${r.error}`)
   if (r.tags.length) out.push(`  tags       ${r.tags.join(', ')}`)
   if (r.notes) out.push(`  notes      ${r.notes}`)
+  if (r.rerunOf !== null) out.push(`  rerun of   run ${r.rerunOf}`)
+  const prov = provenanceLines(r.provenance)
+  if (prov.length) {
+    out.push('', '  provenance')
+    for (const [k, v] of prov) out.push(`  ${k.padEnd(12)} ${v}`)
+  }
   const main = d.summaries.filter((s) => !/\/layer_\d+$/.test(s.key))
   if (main.length) {
     out.push('', '  metric                          last        min (step)          count')
@@ -153,30 +162,6 @@ export function formatRunDetails(d: RunDetails): string {
     for (const j of d.jobs) out.push(`  job ${j.id} ${j.kind} ${j.status} attempt ${j.attempts}/${j.maxAttempts}${j.error ? ` — ${j.error}` : ''}`)
   }
   return out.join('\n')
-}
-
-// ---------------------------------------------------------------- runs cancel
-
-/**
- * Cancel a run wherever it runs: a cluster run's Slurm job is scancelled (the next poll marks it cancelled and
- * collects its folder); a local job that is queued, paused, interrupted or failed is marked cancelled (a running one
- * must be cancelled by the runner that owns it: the app, serve or worker).
- */
-export async function cancelRun(store: Store, idOrUid: string | number, o: { runsDir?: string } = {}): Promise<{ where: 'cluster' | 'local'; message: string }> {
-  const { run } = showRun(store, idOrUid)
-  const cj = store.clusters.latestOfRun(run.id)
-  if (cj && ['submitting', 'pending', 'running'].includes(cj.state)) {
-    const m = new ClusterManager({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
-    const j = await m.cancel(run.id)
-    await m.poll()
-    const now = store.clusters.job(j.id)!
-    return { where: 'cluster', message: `run ${run.id}: scancel sent to Slurm job ${slurmInfo(now).job_id ?? '?'} on ${now.cluster} (now ${now.state})` }
-  }
-  const job = store.jobs.forRun(run.id).filter((j) => j.kind === 'train').pop()
-  if (!job) throw new NotFoundError(`a job of run ${run.id} to cancel (it is ${run.status})`)
-  const q = new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
-  const j = q.cancel(job.id)
-  return { where: 'local', message: `run ${run.id}: job ${j.id} ${j.status}` }
 }
 
 // ---------------------------------------------------------------- queue add
@@ -247,11 +232,81 @@ export async function runWorker(o: RunWorkerOptions): Promise<WorkerSummary> {
   const report = await queue.start()
   for (const j of report.recovered) onLine?.(`job ${j.id} was running when the previous runner stopped: now ${j.status} (resume it with the app, or re-queue)`)
   await new Promise<void>((resolveP) => {
-    const finish = () => resolveP()
+    // --keep-running: an empty queue leaves no pending work in the event loop, and Node would exit (code 13, an
+    // unsettled top-level await). Hold a handle until aborted; the queue's poll picks up jobs queued meanwhile.
+    const keepAlive = exitWhenIdle ? null : setInterval(() => {}, 1 << 30)
+    const finish = () => {
+      if (keepAlive) clearInterval(keepAlive)
+      resolveP()
+    }
     if (signal?.aborted) return finish()
     signal?.addEventListener('abort', finish, { once: true })
     if (exitWhenIdle) void queue.drain().then(finish)
   })
   await queue.shutdown('pause')
   return { recovered: report.recovered.length, jobs: [...seen.values()] }
+}
+
+// ---------------------------------------------------------------- runs resume / runs cancel
+
+/** The training job of a run (its newest one) by run id or uid. NotFoundError if there is none. */
+export function trainJobOfRun(store: Store, idOrUid: string | number): { run: Run; job: Job } {
+  const { run, jobs } = showRun(store, idOrUid)
+  const job = jobs.filter((j) => j.kind === 'train').at(-1)
+  if (!job) throw new NotFoundError(`a training job for run ${run.id} (it was ingested, not trained here; nothing to resume or cancel)`)
+  return { run, job }
+}
+
+/**
+ * Queue a paused, interrupted, failed or cancelled run again from its newest valid checkpoint (`skipbench runs
+ * resume`). A runner (`skipbench worker`, `serve`, the app) then continues it.
+ */
+export function resumeRun(store: Store, idOrUid: string | number, o: { runsDir?: string } = {}): Job {
+  const { job } = trainJobOfRun(store, idOrUid)
+  const runsDir = o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir
+  return new JobQueue({ store, runsDir }).resume(job.id)
+}
+
+/**
+ * Where a run's job runs: here (the job queue: this process, a worker, serve or the app) or on a Slurm cluster
+ * (core/cluster: a `cluster_jobs` row that has not ended).
+ */
+export type JobPlace = 'local' | 'cluster'
+
+export function runPlace(store: Store, runId: number): JobPlace {
+  const cj = store.clusters.latestOfRun(runId)
+  return cj && ACTIVE_CLUSTER_JOB_STATES.includes(cj.state) ? 'cluster' : 'local'
+}
+
+/**
+ * Cancel a run's training job (`skipbench runs cancel`): the one path for every caller. A queued, paused, failed or
+ * interrupted job is cancelled at once; a running one is asked to checkpoint and stop — by this process's runner if
+ * it owns the job, else through the database for the runner that does (it checks every second).
+ */
+export function cancelJob(store: Store, jobId: number, o: { runsDir?: string; queue?: JobQueue } = {}): Job {
+  const job = store.jobs.require(jobId)
+  const queue = o.queue ?? new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+  return queue.cancel(job.id)
+}
+
+export type CancelResult = { place: 'local'; job: Job } | { place: 'cluster'; clusterJob: ClusterJob }
+
+/**
+ * Cancel a run wherever it runs (`skipbench runs cancel`, the app): the one path for every caller. On a Slurm
+ * cluster its job is scancelled and polled once (the run becomes cancelled once Slurm says so, its folder collected);
+ * here, cancelJob.
+ */
+export async function cancelRun(store: Store, idOrUid: string | number, o: { runsDir?: string; queue?: JobQueue; cluster?: ClusterManager } = {}): Promise<CancelResult> {
+  const { run } = showRunRef(store, idOrUid)
+  if (runPlace(store, run.id) === 'cluster') {
+    const m = o.cluster ?? new ClusterManager({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+    const j = await m.cancel(run.id)
+    await m.poll()
+    return { place: 'cluster', clusterJob: store.clusters.job(j.id)! }
+  }
+  return { place: 'local', job: cancelJob(store, trainJobOfRun(store, idOrUid).job.id, o) }
+}
+
+function showRunRef(store: Store, idOrUid: string | number): { run: Run } {
+  return { run: showRun(store, idOrUid).run }
 }

@@ -114,7 +114,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
       }
       expect(store.runs.require(runId).status).toBe('running')
       const r = await cancelRun(store, runId, { runsDir: join(dir, 'runs') })
-      expect(r.where).toBe('cluster')
+      expect(r.place).toBe('cluster')
       const [job] = await m.waitFor([runId], { intervalMs: 200 })
       expect(job!.state).toBe('cancelled')
       expect(job!.slurmState).toBe('CANCELLED')
