@@ -3,7 +3,9 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
 import type { Store } from '../../core/store/index.js'
+import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
 import { readConfigFile } from '../../core/trainer/index.js'
+import { didYouMean } from '../../core/util/suggest.js'
 import { clusterManager, submitToCluster } from './cluster.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
@@ -55,7 +57,14 @@ async function list(argv: string[]): Promise<number> {
   const a = validate(
     z.object({
       experiment: z.string().optional(),
-      status: z.string().optional(),
+      status: z
+        .string()
+        .optional()
+        .superRefine((v, ctx) => {
+          for (const st of (v ?? '').split(',').map((x) => x.trim()))
+            if (!(RUN_STATUSES as readonly string[]).includes(st))
+              ctx.addIssue({ code: 'custom', message: `unknown status ${JSON.stringify(st)}${didYouMean(st, RUN_STATUSES)}; use one or more of ${RUN_STATUSES.join(', ')}, comma-separated` })
+        }),
       kind: z.enum(['dense', 'gated']).optional(),
       search: z.string().optional(),
       sort: z.enum(['id', 'val-loss', 'train-loss']).default('id'),
@@ -75,7 +84,7 @@ async function list(argv: string[]): Promise<number> {
       a.sort === 'id' ? ({ by: 'id', dir: 'desc' } as const) : ({ metric: a.sort === 'val-loss' ? 'val/loss' : 'train/loss', agg: 'min', dir: 'asc' } as const)
     const r = listRuns(store, {
       ...(experimentId !== undefined ? { experimentId } : {}),
-      ...(a.status ? { status: a.status.split(',') as never } : {}),
+      ...(a.status ? { status: a.status.split(',').map((x) => x.trim()) as RunStatus[] } : {}),
       ...(a.kind ? { kind: a.kind } : {}),
       ...(a.search ? { search: a.search } : {}),
       ...(a.limit ? { limit: a.limit } : {}),
@@ -163,8 +172,12 @@ export async function queueCommand(argv: string[]): Promise<number> {
   const tags: string[] = []
   const filtered: string[] = []
   for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--tag') tags.push(rest[++i] ?? '')
+    if (rest[i] === '--tag' || rest[i]!.startsWith('--tag=')) tags.push(rest[i] === '--tag' ? (rest[++i] ?? '') : rest[i]!.slice('--tag='.length))
     else filtered.push(rest[i]!)
+  }
+  for (const t of tags) {
+    if (!t.trim() || t.startsWith('--')) throw new UsageError(`--tag: a tag cannot be empty (got ${JSON.stringify(t)}); give --tag NAME, once per tag`)
+    if (t.trim().length > 40) throw new UsageError(`--tag: tags are at most 40 characters (got ${t.trim().length})`)
   }
   const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db', 'on'] })
   if (positionals.length !== 1) throw new UsageError('queue add needs one CONFIG.json')
@@ -191,7 +204,7 @@ export async function queueCommand(argv: string[]): Promise<number> {
       config: resolve(positionals[0]!),
       ...(typeof options.experiment === 'string' ? { experiment: options.experiment } : {}),
       ...(typeof options.name === 'string' ? { name: options.name } : {}),
-      ...(tags.length ? { tags } : {}),
+      ...(tags.length ? { tags: tags.map((t) => t.trim()) } : {}),
       ...(priority !== undefined ? { priority } : {}),
     })
     process.stdout.write(
