@@ -15,6 +15,7 @@ const DB_HELP = `  --db PATH    the database (default: $SKIPBENCH_DB, else $SKIP
 
 export const RUNS_HELP = `usage:
   skipbench runs list [--experiment NAME] [--status S[,S]] [--kind dense|gated] [--search TEXT]
+                      [--where FILTER] [--group-by CONFIG.PATH]
                       [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
   skipbench runs show ID [--db PATH] [--json]
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
@@ -22,7 +23,14 @@ export const RUNS_HELP = `usage:
   skipbench runs cancel ID [--db PATH]
   skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
 
-list    runs with their status and last/min training and validation loss
+list    runs with their status and last/min training and validation loss. --where takes the filter language:
+          model.n_layers >= 8 and val.loss < 2.1 and tag:baseline
+          (status = failed or status = cancelled) and created >= 2026-12-01
+          note ~ "lr" and not kind = dense and min(val.loss) < 3
+        fields: config paths (model.*, training.*, optimizer.*, controller.*, data.*, config.*), metrics (train.*,
+        val.*, sys.*: last value; min(...), max(...)), tag:NAME, status, kind, name, notes, seed, engine, dataset,
+        experiment, steps, created, started, ended; operators = != < <= > >= ~ (contains) !~; and, or, not, ( ).
+        --group-by sorts the rows by a config field's value and shows it in a GROUP column
 show    one run: config, status, metrics summary, checkpoints, evaluations; a cluster run also its Slurm job id,
         node, state, elapsed time and the tail of the job's output (refreshed from the cluster first)
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
@@ -52,7 +60,7 @@ ${DB_HELP}`
 const openDb = (db: unknown) => openStoreAt(typeof db === 'string' ? { db: resolve(db) } : {})
 
 async function list(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db', 'where', 'group-by'] })
   if (positionals.length) throw new UsageError(`runs list takes no arguments, got ${positionals.join(' ')}`)
   const a = validate(
     z.object({
@@ -67,6 +75,8 @@ async function list(argv: string[]): Promise<number> {
         }),
       kind: z.enum(['dense', 'gated']).optional(),
       search: z.string().optional(),
+      where: z.string().optional(),
+      'group-by': z.string().optional(),
       sort: z.enum(['id', 'val-loss', 'train-loss']).default('id'),
       limit: positiveInt('--limit').optional(),
     }),
@@ -87,9 +97,12 @@ async function list(argv: string[]): Promise<number> {
       ...(a.status ? { status: a.status.split(',').map((x) => x.trim()) as RunStatus[] } : {}),
       ...(a.kind ? { kind: a.kind } : {}),
       ...(a.search ? { search: a.search } : {}),
+      ...(a.where ? { where: a.where } : {}),
+      ...(a['group-by'] ? { groupBy: a['group-by'] } : {}),
       ...(a.limit ? { limit: a.limit } : {}),
       sort,
     })
+    if (a['group-by']) r.rows.sort((x, y) => String(x.group ?? '\uffff').localeCompare(String(y.group ?? '\uffff'), undefined, { numeric: true }))
     process.stdout.write((options.json ? JSON.stringify(r, null, 2) : formatRunList(r)) + '\n')
     return 0
   } finally {

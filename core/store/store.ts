@@ -13,6 +13,7 @@ import { MetricsRepository } from './metrics.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
 import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './open.js'
 import { RunsRepository } from './runs.js'
+import { ViewsRepository } from './views.js'
 
 export interface OpenStoreOptions extends OpenDatabaseOptions {
   /** migration options (backup location, tests: target version / custom steps) */
@@ -29,6 +30,7 @@ export class Store {
   readonly jobs: JobsRepository
   readonly logs: LogsRepository
   readonly clusters: ClustersRepository
+  readonly views: ViewsRepository
   private closed = false
 
   constructor(
@@ -44,6 +46,7 @@ export class Store {
     this.jobs = new JobsRepository(db)
     this.logs = new LogsRepository(db)
     this.clusters = new ClustersRepository(db)
+    this.views = new ViewsRepository(db)
   }
 
   get path(): string {
