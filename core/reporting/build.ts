@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { version as echartsVersion } from 'echarts'
-import { compareRuns, type Comparison, type Excluded } from '../analysis/index.js'
+import { addExclusions, compareRuns, type Comparison, type Excluded } from '../analysis/index.js'
 import { FLOPS_ESTIMATORS, type FlopsEstimator } from '../flops/index.js'
 import {
   QUESTION,
@@ -161,10 +161,7 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
     comparisons[est] = {} as Record<ReportFlopsKind, Comparison>
     for (const kind of REPORT_FLOPS_KINDS) {
       const c = compareRuns(records, { estimator: est, flopsKind: kind, level })
-      if (notCosted.length) {
-        c.excluded = [...notCosted, ...c.excluded]
-        c.verdict += `; ${notCosted.length} run${notCosted.length === 1 ? '' : 's'} not costed (${notCosted.length === 1 ? 'see its reason' : 'see their reasons'})`
-      }
+      addExclusions(c, notCosted)
       comparisons[est][kind] = c
     }
   }

@@ -295,21 +295,23 @@ export class Graph {
 
   /**
    * onnxruntime's fused RMSNorm kernel (SimplifiedLayerNormalization, registered by onnxruntime in the default
-   * domain): y = x · invStd · w over the last axis; also returns invStd (…, 1) for the backward pass.
-   * Not a standard ONNX op: training graphs only (exported models use the standard pattern, which onnxruntime
-   * fuses into the same kernel).
+   * domain): y = x · invStd · w over the last axis. Not a standard ONNX op: training graphs only (exported models
+   * use the standard pattern, which onnxruntime fuses into the same kernel).
+   * Only its first output is used: the optional second output (1/rms) is wrong on onnxruntime-node 1.30's WebGPU
+   * provider (it holds other values, while y is right), so the backward pass recomputes 1/rms with standard ops
+   * (`invRms`).
    */
-  rmsNormFused(x: Value, w: Value, eps: number): [Value, Value] {
-    const [y, invStd] = this.node(
-      'SimplifiedLayerNormalization',
-      [x, w],
-      [
-        { shape: x.shape, dtype: x.dtype },
-        { shape: [...x.shape.slice(0, -1), 1], dtype: 'float32' }, // stash_type 1: statistics in float32
-      ],
-      { axis: { kind: 'int', v: -1 }, epsilon: { kind: 'float', v: eps }, stash_type: { kind: 'int', v: 1 } },
-    )
-    return [y!, this.cast(invStd!, x.dtype)]
+  rmsNormFused(x: Value, w: Value, eps: number): Value {
+    return this.op1('SimplifiedLayerNormalization', [x, w], x.shape, x.dtype, {
+      axis: { kind: 'int', v: -1 },
+      epsilon: { kind: 'float', v: eps },
+      stash_type: { kind: 'int', v: 1 }, // statistics in float32
+    })
+  }
+
+  /** 1/√(mean(x²) + eps) over the last axis, keepdims: (…, 1). */
+  invRms(x: Value, eps: number): Value {
+    return this.reciprocal(this.sqrt(this.add(this.reduceMean(this.mul(x, x), [-1], true), eps)))
   }
 
   softmax(x: Value, axis = -1): Value {

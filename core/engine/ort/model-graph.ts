@@ -44,7 +44,7 @@ export type ParamLookup = (name: string) => Value
 
 /** RMSNorm over the last axis, y = x / √(mean(x²) + eps) · w (spec A.3). */
 export function rmsNorm(g: Graph, x: Value, w: Value, eps: number, form: 'standard' | 'fused' = 'standard'): Value {
-  if (form === 'fused') return g.rmsNormFused(x, w, eps)[0]
+  if (form === 'fused') return g.rmsNormFused(x, w, eps)
   // exactly the pattern of onnxruntime's SimplifiedLayerNormFusion: Pow → ReduceMean → Add → Sqrt → Div → Mul
   return g.mul(g.div(x, g.sqrt(g.add(g.reduceMean(g.pow(x, 2), [-1], true), eps))), w)
 }

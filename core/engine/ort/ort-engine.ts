@@ -346,15 +346,8 @@ export class OrtEngine implements Engine {
   }
 }
 
-/** A tiny identity model, used to check that an execution provider loads. */
-function probeModel(): Uint8Array {
-  const g = new Graph('float32')
-  g.output(g.identity(g.input('x', [1])), 'y')
-  return serializeGraph(g)
-}
-
 export async function createOrtEngine(opts: OrtEngineOptions = {}): Promise<OrtEngine> {
-  const { provider, notes } = await resolveProvider(opts.provider ?? 'auto', probeModel())
+  const { provider, notes } = await resolveProvider(opts.provider ?? 'auto')
   const settings: SessionSettings = {
     provider,
     threads: opts.threads ?? defaultThreads(),
