@@ -22,7 +22,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   eval: { load: async () => { const m = await import('./commands/eval.js'); return { run: m.evalCommand, help: m.EVAL_HELP } }, summary: 'evaluate a checkpoint folder on a .bin token shard' },
   export: { load: async () => { const m = await import('./commands/export.js'); return { run: m.exportCommand, help: m.EXPORT_HELP } }, summary: 'export a checkpoint as ONNX (input_ids → logits) or safetensors' },
   data: { load: async () => { const m = await import('./commands/data.js'); return { run: m.dataCommand, help: m.DATA_HELP } }, summary: 'prepare, list and inspect datasets (token shards)' },
-  runs: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.runsCommand, help: m.RUNS_HELP } }, summary: 'list, show and ingest stored runs' },
+  runs: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.runsCommand, help: m.RUNS_HELP } }, summary: 'list, show, ingest and cancel stored runs (local or on a cluster)' },
   queue: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.queueCommand, help: m.QUEUE_HELP } }, summary: 'queue a training run (run it with skipbench worker)' },
   worker: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.workerCommand, help: m.WORKER_HELP } }, summary: 'drain the job queue headless (each job in its own process)' },
   presets: { load: async () => { const m = await import('./commands/presets.js'); return { run: m.presetsCommand, help: m.PRESETS_HELP } }, summary: 'list the built-in presets' },
@@ -31,6 +31,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   compare: { load: async () => { const m = await import('./commands/compare.js'); return { run: m.compareCommand, help: m.COMPARE_HELP } }, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
   report: { load: async () => { const m = await import('./commands/report.js'); return { run: m.reportCommand, help: m.REPORT_HELP } }, summary: 'write a comparison report (HTML, PDF, CSV, JSON, Markdown, LaTeX) of an experiment or runs' },
   demo: { load: async () => { const m = await import('./commands/demo.js'); return { run: m.demoCommand, help: m.DEMO_HELP } }, summary: 'train a reduced paper grid on the shipped corpus (~10 min; --quick ~1 min), compare, write HTML + PDF reports' },
+  cluster: { load: async () => { const m = await import('./commands/cluster.js'); return { run: m.clusterCommand, help: m.CLUSTER_HELP } }, summary: 'Slurm cluster profiles (add, list, check, remove) and re-attaching to cluster jobs (watch)' },
   serve: { load: async () => { const m = await import('./commands/serve.js'); return { run: m.serveCommand, help: m.SERVE_HELP } }, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
 }
 
