@@ -13,8 +13,10 @@
  * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
  * $SKIPBENCH_RUNS_DIR says otherwise.
  */
+import { deviceLabel } from '../report/device.js'
 import { dirname, join, resolve } from 'node:path'
-import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
+import { ClusterManager, slurmInfo } from '../cluster/manager.js'
+import type { SlurmInfo } from '../contract/cluster.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
@@ -129,6 +131,7 @@ export function formatRunDetails(d: RunDetails): string {
     `  uid        ${r.uid}`,
     `  folder     ${r.runDir ?? '-'}`,
     `  engine     ${r.engine ?? '-'} / ${r.backend ?? '-'}`,
+    `  device     ${deviceLabel(r.backend, r.versions)}`,
     `  dataset    ${r.dataset ?? '-'}    seed ${r.seed ?? '-'}`,
     `  started    ${r.startedAt ?? '-'}    ended ${r.endedAt ?? '-'}`,
     `  steps      ${r.lastStep}    tokens/s ${r.tokensPerSec === null ? '-' : Math.round(r.tokensPerSec)}`,
