@@ -57,6 +57,11 @@ interface GatedDatum {
  * Log-FLOPs vs validation CE: dense frontier as a line (with its points), dominated dense runs hollow, gated runs
  * coloured by target end, seed-group error bars. The axis names say which estimator and which FLOPs.
  */
+/** The FLOPs axis' unit: inference FLOPs are per sequence, training FLOPs are the whole run's total. */
+export function flopsUnit(kind: 'inference' | 'training'): string {
+  return kind === 'training' ? 'training FLOPs (whole run)' : 'inference FLOPs per sequence'
+}
+
 export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EChartsOption {
   const label = o.labelOf ?? ((id: string) => id)
   // x is plotted as log10(FLOPs) on a value axis (nice ticks at any range) and labelled in FLOPs
@@ -161,8 +166,17 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
   const xStep = niceStep(xSpan || 0.5)
   return {
     animation: o.animation ?? true,
-    title: { text: o.title ?? 'Validation cross-entropy vs FLOPs', subtext: `${c.flopsKind} FLOPs per sequence, ${c.estimator} estimator`, left: 'center' },
-    legend: { bottom: 0, data: ['dense frontier', 'dense (dominated)', 'gated'] },
+    title: { text: o.title ?? 'Validation cross-entropy vs FLOPs', subtext: `${flopsUnit(c.flopsKind)}, ${c.estimator} estimator`, left: 'center' },
+    // only the kinds of point this chart has (no empty "dense (dominated)" entry); gated points name their E range
+    legend: {
+      bottom: 0,
+      data: [
+        ...(frontier.length ? ['dense frontier'] : []),
+        ...(dominated.length ? ['dense (dominated)'] : []),
+        ...(gated.length ? ['gated'] : []),
+      ],
+      formatter: (n: string) => (n === 'gated' && targets.length ? `gated: target end E ${tMin === tMax ? tMin : `${tMin} (orange) … ${tMax} (yellow)`}` : n),
+    },
     grid: { left: 70, right: 30, top: 70, bottom: 70 },
     tooltip: {
       trigger: 'item',
@@ -175,7 +189,7 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
     },
     xAxis: {
       type: 'value',
-      name: `${c.flopsKind} FLOPs / sequence (${c.estimator}), log scale`,
+      name: `${flopsUnit(c.flopsKind)} (${c.estimator}), log scale`,
       nameLocation: 'middle',
       nameGap: 32,
       axisLabel: { formatter: (v: number) => fmtFlops(10 ** v) },
