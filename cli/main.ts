@@ -10,6 +10,7 @@ import { dataCommand, DATA_HELP } from './commands/data.js'
 import { demoCommand, DEMO_HELP } from './commands/demo.js'
 import { queueCommand, QUEUE_HELP, runsCommand, RUNS_HELP, workerCommand, WORKER_HELP } from './commands/runs.js'
 import { evalCommand, EVAL_HELP } from './commands/eval.js'
+import { exportCommand, EXPORT_HELP } from './commands/export.js'
 import { flopsCommand, FLOPS_HELP } from './commands/flops.js'
 import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
 import { reportCommand, REPORT_HELP } from './commands/report.js'
@@ -21,6 +22,7 @@ import { UsageError } from './args.js'
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
   train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model from a config file or preset (or resume a run)' },
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
+  export: { run: exportCommand, help: EXPORT_HELP, summary: 'export a checkpoint as ONNX (input_ids → logits) or safetensors' },
   data: { run: dataCommand, help: DATA_HELP, summary: 'prepare, list and inspect datasets (token shards)' },
   runs: { run: runsCommand, help: RUNS_HELP, summary: 'list, show and ingest stored runs' },
   queue: { run: queueCommand, help: QUEUE_HELP, summary: 'queue a training run (run it with skipbench worker)' },

@@ -19,8 +19,9 @@ options:
   --engine ort|tfjs      tensor engine
   --backend B            engine backend
   --threads N            ort: intra-op threads
-  --hard-skip            also evaluate with blocks really skipped for zero-gate tokens (tfjs engine, key gating;
-                         spec H.13): hard-skip loss next to the dense one, measured and FLOPs-predicted speed-up
+  --hard-skip            also evaluate with blocks really skipped for zero-gate tokens (either engine; key gating,
+                         spec H.13): hard-skip loss next to the dense one, measured (same engine, interleaved) and
+                         FLOPs-predicted speed-up
   --json                 print one JSON object (loss, tokens, gates_mean, zeros_mean, backend, ...)`
 
 const Args = z.object({

@@ -1,9 +1,10 @@
 // `skipbench report` argument handling and user errors, on a real store with synthetic stored runs (no training).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseCsv } from '../../core/report/index.js'
 import { seedSyntheticExperiment } from '../../core/reporting/synthetic.js'
 import { openStore } from '../../core/store/index.js'
 import { tempDir } from '../../core/store/test-helpers.js'
@@ -33,10 +34,25 @@ describe('skipbench report', () => {
     expect(r.stderr).toMatch(/^report of 8 runs in \d+\.\d s: /)
     expect(r.code).toBe(0)
     const lines = r.stdout.trim().split('\n')
-    expect(lines.slice(0, 4)).toEqual([join(out, 'report.json'), join(out, 'runs.csv'), join(out, 'series.csv'), join(out, 'report.md')])
+    expect(lines.slice(0, 5)).toEqual([join(out, 'report.json'), join(out, 'runs.csv'), join(out, 'series.csv'), join(out, 'verdict.csv'), join(out, 'report.md')])
     expect(lines).toContain(`${join(out, 'figures')}/ (6 figure files: svg)`)
     expect(lines).toContain(`${join(out, 'configs')}/ (8 run configs)`)
-    for (const l of lines.slice(0, 4)) expect(existsSync(l)).toBe(true)
+    for (const l of lines.slice(0, 5)) expect(existsSync(l)).toBe(true)
+    // every format carries the same verdict, reasons and next steps
+    const v = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { comparisons: { paper: { inference: { verdict: { conclusive: boolean; text: string; reasons: string[]; nextSteps: string[] } } } } }).comparisons.paper.inference.verdict
+    expect(r.stderr).toContain(v.text)
+    expect(v.reasons.length).toBeGreaterThan(0)
+    const csv = parseCsv(readFileSync(join(out, 'verdict.csv'), 'utf8')).filter((row) => row[0] === 'paper' && row[1] === 'inference')
+    expect(csv.find((row) => row[2] === 'conclusive')![4]).toBe(String(v.conclusive))
+    expect(csv.find((row) => row[2] === 'headline')![4]).toBe(v.text)
+    expect(csv.filter((row) => row[2] === 'reason').map((row) => row[4])).toEqual(v.reasons)
+    expect(csv.filter((row) => row[2] === 'next_step').map((row) => row[4])).toEqual(v.nextSteps)
+    expect(csv.filter((row) => row[2] === 'fairness').map((row) => row[3])).toEqual(['training tokens', 'LR schedule', 'dataset and tokenizer', 'evaluation set'])
+    const md = readFileSync(join(out, 'report.md'), 'utf8')
+    expect(md).toContain(v.text)
+    for (const reason of v.reasons) expect(md).toContain(`- ${reason}`)
+    for (const step of v.nextSteps) expect(md).toContain(`- ${step}`)
+    expect(md).toContain('**Fairness checks**')
   })
 
   it('takes a subset of runs, the corrected estimator and --json', () => {

@@ -120,7 +120,7 @@ async function report(argv: string[]): Promise<number> {
         JSON.stringify({ outDir: r.outDir, files: r.files, pdfMethod: r.pdfMethod, texFigures: r.texFigures, warnings: r.warnings, runs: r.model.runs.length, seconds: r.buildSeconds + r.seconds }) + '\n',
       )
     else {
-      process.stderr.write(`report of ${r.model.runs.length} runs in ${(r.buildSeconds + r.seconds).toFixed(1)} s: ${r.model.comparisons[a.estimator][a.flops].verdict}\n`)
+      process.stderr.write(`report of ${r.model.runs.length} runs in ${(r.buildSeconds + r.seconds).toFixed(1)} s: ${r.model.comparisons[a.estimator][a.flops].verdict.text}\n`)
       process.stdout.write(formatWritten(r) + '\n')
     }
     return 0

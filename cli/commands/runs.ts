@@ -1,7 +1,8 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, resolveStorePaths, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import type { Store } from '../../core/store/index.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -13,10 +14,21 @@ export const RUNS_HELP = `usage:
                       [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
   skipbench runs show ID [--db PATH] [--json]
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
+  skipbench runs resume ID [--queue-only] [--db PATH]
+  skipbench runs cancel ID [--db PATH]
+  skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
 
 list    runs with their status and last/min training and validation loss
 show    one run: config, status, metrics summary, checkpoints, evaluations
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
+resume  continue a paused, interrupted, failed or cancelled run from its newest valid checkpoint, here and now
+        (like \`skipbench worker\`, which also runs anything else queued); --queue-only queues it for a running
+        worker, \`serve\` or the app instead
+cancel  cancel a run's job: a queued or paused one at once; a running one checkpoints and stops, whichever process
+        (worker, serve, the app) runs it
+rerun   re-run a stored run exactly (its full resolved config, seed and data), wait for it (it runs with anything
+        else queued) and compare every metric bit for bit with the original; exits 1 when they differ.
+        --queue-only queues it and returns (compare later with \`runs show\`)
 ${DB_HELP}`
 
 export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
@@ -100,12 +112,42 @@ async function ingest(argv: string[]): Promise<number> {
   }
 }
 
+async function rerun(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json', 'queue-only'], values: ['db'] })
+  if (positionals.length !== 1 || !/^\d+$/.test(positionals[0]!)) throw new UsageError('runs rerun needs one run id (a number; see skipbench runs list)')
+  const store = openDb(options.db)
+  try {
+    const id = Number(positionals[0])
+    const { job, run } = queueRerun(store, id, resolveStorePaths({ db: store.path }).runsDir)
+    if (options['queue-only']) {
+      process.stdout.write((options.json ? JSON.stringify({ run: run.id, job: job.id, rerunOf: id }) : `queued run ${run.id} (job ${job.id}) re-running run ${id}`) + '\n')
+      return 0
+    }
+    if (!options.json) process.stderr.write(`re-running run ${id} as run ${run.id} (job ${job.id})…\n`)
+    const s = await runWorker({ store, concurrency: { train: 1, eval: 1 }, exitWhenIdle: true, ...(options.json ? {} : { onLine: (l: string) => process.stderr.write(l + '\n') }) })
+    const mine = s.jobs.find((j) => j.id === job.id)
+    const after = store.runs.require(run.id)
+    if (after.status !== 'completed') {
+      process.stderr.write(`skipbench: error: the re-run (run ${run.id}) ended ${after.status}${mine?.error ? `: ${mine.error}` : ''}\n`)
+      return 1
+    }
+    const c = compareRunMetrics(store, id, run.id)
+    process.stdout.write((options.json ? JSON.stringify(c, null, 2) : formatRerunComparison(c)) + '\n')
+    return c.identical ? 0 : 1
+  } finally {
+    store.close()
+  }
+}
+
 export async function runsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'list') return list(rest)
   if (sub === 'show') return show(rest)
   if (sub === 'ingest') return ingest(rest)
-  throw new UsageError(`runs needs a subcommand: list, show or ingest\n${RUNS_HELP}`)
+  if (sub === 'resume') return resume(rest)
+  if (sub === 'cancel') return cancel(rest)
+  if (sub === 'rerun') return rerun(rest)
+  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume, cancel or rerun\n${RUNS_HELP}`)
 }
 
 export async function queueCommand(argv: string[]): Promise<number> {
@@ -143,6 +185,15 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`worker takes no arguments, got ${positionals.join(' ')}`)
   const concurrency = options.concurrency === undefined ? 1 : validate(positiveInt('--concurrency'), options.concurrency)
   const store = openDb(options.db)
+  try {
+    return await drive(store, { concurrency, keepRunning: !!options['keep-running'] })
+  } finally {
+    store.close()
+  }
+}
+
+/** Run the queue in this process until it is empty (or, keepRunning, until Ctrl-C); the worker's summary line. */
+async function drive(store: Store, o: { concurrency: number; keepRunning: boolean }): Promise<number> {
   const ac = new AbortController()
   const stop = () => {
     process.stderr.write('\nstopping: checkpointing running jobs…\n')
@@ -154,9 +205,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
     process.stderr.write(`worker on ${store.path} (runs in ${resolveStorePaths({ db: store.path }).runsDir})\n`)
     const s = await runWorker({
       store,
-      concurrency: { train: concurrency, eval: 1 },
+      concurrency: { train: o.concurrency, eval: 1 },
       signal: ac.signal,
-      exitWhenIdle: !options['keep-running'],
+      exitWhenIdle: !o.keepRunning,
       onLine: (l) => process.stdout.write(l + '\n'),
     })
     const failed = s.jobs.filter((j) => j.status === 'failed')
@@ -165,6 +216,44 @@ export async function workerCommand(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
+  }
+}
+
+const runRef = (s: string) => (/^\d+$/.test(s) ? Number(s) : s)
+
+async function resume(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['queue-only'], values: ['db'] })
+  if (positionals.length !== 1) throw new UsageError('runs resume needs one run id')
+  const store = openDb(options.db)
+  try {
+    const job = resumeRun(store, runRef(positionals[0]!))
+    process.stdout.write(`resuming run ${job.runId} (job ${job.id}) from ${job.resumeFrom}\n`)
+    if (options['queue-only']) {
+      process.stdout.write(`queued; a running worker, \`skipbench serve\` or the app continues it (or: skipbench worker${options.db ? ` --db ${options.db}` : ''})\n`)
+      return 0
+    }
+    const code = await drive(store, { concurrency: 1, keepRunning: false })
+    const now = store.jobs.require(job.id)
+    process.stdout.write(`run ${job.runId}: ${now.status}${now.error ? ` — ${now.error}` : ''}\n`)
+    return now.status === 'completed' || now.status === 'running' ? code : 1
+  } finally {
+    store.close()
+  }
+}
+
+async function cancel(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: [], values: ['db'] })
+  if (positionals.length !== 1) throw new UsageError('runs cancel needs one run id')
+  const store = openDb(options.db)
+  try {
+    const job = cancelRun(store, runRef(positionals[0]!))
+    process.stdout.write(
+      job.status === 'cancelled'
+        ? `run ${job.runId} (job ${job.id}) cancelled${job.resumeFrom ? `; its last checkpoint ${job.resumeFrom} is kept (runs resume continues it)` : ''}\n`
+        : `run ${job.runId} (job ${job.id}): cancel requested; the runner that runs it (${job.host ?? 'unknown'}) checkpoints and stops it within seconds\n`,
+    )
+    return 0
+  } finally {
     store.close()
   }
 }

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { resolveStorePaths } from '../../core/jobs/commands.js'
-import { isLoopback, startServer } from '../../core/server/server.js'
+import { requiresToken, startServer } from '../../core/server/server.js'
 import { defaultDataDir } from '../../core/trainer/data.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 
@@ -12,7 +12,7 @@ export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-
 Serve the workbench (the same UI as the desktop app) and its API. Open the printed URL in a browser.
 
   --port N          port (default 4719; 0 picks a free one)
-  --host H          address to bind (default 127.0.0.1). Anything but loopback requires an access token,
+  --host H          address to bind (default 127.0.0.1). Anything but 127.0.0.1 or ::1 requires an access token,
                     generated at start and printed with the URL: share it only with people who may train here.
   --data-dir DIR    one self-contained folder: database, run folders and datasets. Without it, the same places
                     as the other commands: the database $SKIPBENCH_DB or ./.skipbench/skipbench.db (runs/ beside
@@ -44,9 +44,9 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const port = new URL(server.url).port
     const name = o.host === '0.0.0.0' || o.host === '::' ? hostname() : o.host
     process.stdout.write(`from other machines: http://${name.includes(':') ? `[${name}]` : name}:${port}/?token=${encodeURIComponent(server.token)}\n`)
-    process.stdout.write(`access token: ${server.token} (required because ${o.host} is not a loopback address)\n`)
+    process.stdout.write(`access token: ${server.token} (required because the server is bound to ${o.host}, not 127.0.0.1 or ::1)\n`)
   }
-  else if (!isLoopback(o.host)) process.stdout.write('warning: no access token\n')
+  else if (requiresToken(o.host)) process.stdout.write('warning: no access token\n')
   return new Promise<number>((done) => {
     let stopping = false
     const stop = (signal: string) => {

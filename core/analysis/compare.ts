@@ -13,6 +13,10 @@
  *    dense side look better than it is (the lower envelope of noisy runs would); non-dominated set, log10 FLOPs.
  * 6. Each gated run: CE gap to the frontier at equal FLOPs and FLOPs saving at equal CE; outside the frontier's
  *    range the value is null and flagged (frontier.ts), never extrapolated. Gated groups summarise their runs' gaps.
+ * 7. Fairness of what is compared: training tokens and LR schedule must match across the compared runs (dataset,
+ *    tokenizer and evaluation set already do, by step 2).
+ * 8. The verdict (verdict.ts): the frontier check with the seed-noise estimate, bootstrap gap intervals per gated
+ *    configuration, savings only on significantly sloped frontier segments, and reasons with what to do next.
  */
 import type { FlopsEstimator } from '../flops/index.js'
 import {
@@ -22,8 +26,13 @@ import {
   type Extrapolation,
   type Frontier,
 } from './frontier.js'
-import { parseRunRecord, seedGroupKey, seedGroupLabel, type ParsedRun } from './records.js'
+import { canonicalJson, parseRunRecord, seedGroupKey, seedGroupLabel, type ParsedRun } from './records.js'
 import { summarize, type Summary } from './stats.js'
+import { assess, pooledNoise, savingDefinedAt, type FairnessCheck, type FrontierCheck, type GroupInput, type Verdict } from './verdict.js'
+
+/** What the training-FLOPs axis means for gated runs, wherever it is shown. */
+export const HYPOTHETICAL_TRAINING_FLOPS_NOTE =
+  'gated training FLOPs are hypothetical: what the run would cost if skipped blocks were not computed; the engines train densely, so the FLOPs actually executed are the dense-equivalent ones shown beside them'
 
 export type FlopsKind = 'inference' | 'training'
 
@@ -61,6 +70,8 @@ export interface GatedGap {
   flops: number
   loss: number
   zeroFraction: number | null
+  /** Training FLOPs the engine actually executed (dense-equivalent: it trains densely); null when not recorded. */
+  executedTrainingFlops: number | null
   /** Both parts are null with extrapolated null when there is no dense frontier at all. */
   atEqualFlops: {
     /** Dense frontier CE at this run's FLOPs (interpolated in log10 FLOPs). */
@@ -101,8 +112,12 @@ export interface Comparison {
   flopsKind: FlopsKind
   level: number
   reference: EvaluationReference | null
-  /** Built from dense seed-group means; each point's ids are the group's runs. */
-  frontier: Frontier
+  /** Built from dense seed-group means; each point's ids are the group's runs. With its check (verdict.ts). */
+  frontier: Frontier & FrontierCheck
+  /** Training tokens, LR schedule, dataset and tokenizer, evaluation set: do the compared runs match? */
+  fairness: FairnessCheck[]
+  /** For training FLOPs: the gated runs' FLOPs are hypothetical (HYPOTHETICAL_TRAINING_FLOPS_NOTE); else null. */
+  flopsNote: string | null
   gated: GatedGap[]
   groups: SeedGroup[]
   excluded: Excluded[]
@@ -115,11 +130,14 @@ export interface Comparison {
     extrapolatedAbove: number
     /** Within range and below the frontier (gap < 0). */
     beatFrontier: number
-    /** Over gated runs within range (descriptive; the runs differ in config, so this is not a seed interval). */
+    /**
+     * Mean over the gated configurations' mean gaps / savings, descriptive only: the configurations differ, so
+     * there is no interval (sd, se and ci are null). Each configuration's interval is in verdict.points.
+     */
     gap: Summary | null
     flopsSaving: Summary | null
   }
-  verdict: string
+  verdict: Verdict
 }
 
 const mostCommon = <T>(xs: readonly T[], key: (x: T) => string): T | undefined => {
@@ -135,8 +153,6 @@ const mostCommon = <T>(xs: readonly T[], key: (x: T) => string): T | undefined =
   return best?.first
 }
 
-const fmtNats = (x: number) => (Math.abs(x) >= 1e-3 ? Math.abs(x).toFixed(4) : Math.abs(x).toExponential(2))
-const fmtPct = (x: number) => `${(Math.abs(x) * 100).toFixed(1)}%`
 
 export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Comparison {
   const level = opts.level ?? 0.95
@@ -242,6 +258,7 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
       flops,
       loss,
       zeroFraction: r.record.zeroFraction ?? null,
+      executedTrainingFlops: typeof r.record.executedTrainingFlops === 'number' ? r.record.executedTrainingFlops : null,
       atEqualFlops: { frontierLoss: null, gap: null, extrapolated: null },
       atEqualLoss: { denseFlops: null, flopsRatio: null, flopsSaving: null, extrapolated: null },
     }
@@ -257,6 +274,27 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
     gated.push(g)
   }
   gated.sort((a, b) => a.flops - b.flops || a.id.localeCompare(b.id))
+
+  // a saving at equal CE only where the frontier's slope there is significantly non-zero (verdict.ts)
+  const groupInputs = (kind: 'dense' | 'gated'): GroupInput[] =>
+    [...byKey.entries()]
+      .filter(([, rs]) => rs[0]!.record.kind === kind)
+      .map(([key, rs]) => ({
+        key,
+        label: seedGroupLabel(rs[0]!),
+        kind,
+        losses: rs.map((r) => r.record.valLoss),
+        flops: summarize(rs.map(flopsOf)).mean,
+        ids: rs.map((r) => r.record.id),
+      }))
+  const denseInputs = groupInputs('dense')
+  const gatedInputs = groupInputs('gated')
+  const noise = pooledNoise([...denseInputs, ...gatedInputs])
+  for (const g of gated)
+    if (g.atEqualLoss.flopsSaving !== null && !savingDefinedAt(denseInputs, frontier, g.loss, noise, level)) {
+      g.atEqualLoss.flopsRatio = null
+      g.atEqualLoss.flopsSaving = null
+    }
   const gapById = new Map(gated.map((g) => [g.id, g]))
 
   const onFrontier = new Set(frontier.points.flatMap((p) => p.ids))
@@ -284,6 +322,11 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
   groups.sort((a, b) => (a.kind === b.kind ? a.flops.mean - b.flops.mean : a.kind === 'dense' ? -1 : 1))
 
   const within = gated.filter((g) => g.atEqualFlops.gap !== null)
+  const gatedGroups = groups.filter((g) => g.kind === 'gated')
+  const descriptive = (xs: (number | null)[]): Summary | null => {
+    const v = xs.filter((x): x is number => x !== null)
+    return v.length ? { n: v.length, mean: v.reduce((a, b) => a + b, 0) / v.length, sd: null, se: null, level, ci: null } : null
+  }
   const summary: Comparison['summary'] = {
     denseRuns: usable.filter((r) => r.record.kind === 'dense').length,
     gatedRuns: gated.length,
@@ -291,8 +334,28 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
     extrapolatedBelow: gated.filter((g) => g.atEqualFlops.extrapolated === 'below').length,
     extrapolatedAbove: gated.filter((g) => g.atEqualFlops.extrapolated === 'above').length,
     beatFrontier: within.filter((g) => g.atEqualFlops.gap! < 0).length,
-    gap: summarizeOrNull(within.map((g) => g.atEqualFlops.gap)),
-    flopsSaving: summarizeOrNull(gated.map((g) => g.atEqualLoss.flopsSaving)),
+    gap: descriptive(gatedGroups.map((g) => g.gap?.mean ?? null)),
+    flopsSaving: descriptive(gatedGroups.map((g) => g.flopsSaving?.mean ?? null)),
+  }
+
+  // 7. fairness of the compared runs
+  const fairness = fairnessChecks(usable, reference, excluded.length)
+
+  // 8. the verdict
+  const { check, verdict } = assess({
+    dense: denseInputs,
+    gated: gatedInputs,
+    frontier,
+    level,
+    flopsKind: opts.flopsKind,
+    estimator: opts.estimator,
+    fairness,
+    excluded: excluded.length,
+  })
+  if (runs.length === 0) {
+    verdict.reasons = ['no runs to compare: train dense baselines and gated runs first']
+    verdict.nextSteps = ['train dense baselines and gated runs first']
+    verdict.text = 'inconclusive: no runs to compare'
   }
 
   return {
@@ -300,40 +363,74 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
     flopsKind: opts.flopsKind,
     level,
     reference,
-    frontier,
+    frontier: { ...frontier, ...check },
+    fairness,
+    flopsNote: opts.flopsKind === 'training' ? HYPOTHETICAL_TRAINING_FLOPS_NOTE : null,
     gated,
     groups,
     excluded,
     summary,
-    verdict: verdict(summary, frontier, opts, runs.length, excluded.length),
+    verdict,
   }
 }
 
-function verdict(
-  s: Comparison['summary'],
-  frontier: Frontier,
-  opts: CompareOptions,
-  total: number,
-  nExcluded: number,
-): string {
-  const excl = nExcluded ? `; ${nExcluded} run${nExcluded === 1 ? '' : 's'} excluded` : ''
-  if (total === 0) return 'no runs to compare'
-  if (frontier.points.length === 0) return `no dense frontier: no comparable dense runs${excl}`
-  if (s.gatedRuns === 0) return `no gated runs to compare against the dense frontier (${frontier.points.length} frontier points)${excl}`
-  const outside = s.extrapolatedBelow + s.extrapolatedAbove
-  if (s.gap === null)
-    return (
-      `no gated run lies within the dense frontier's ${opts.flopsKind} FLOPs range ` +
-      `(${s.extrapolatedBelow} below, ${s.extrapolatedAbove} above); add dense runs that bracket them${excl}`
-    )
-  const m = s.gap.mean
-  const where = m > 0 ? `${fmtNats(m)} nats above` : m < 0 ? `${fmtNats(m)} nats below` : 'exactly on'
-  let text = `gated runs are on average ${where} the dense frontier at equal ${opts.flopsKind} FLOPs (${opts.estimator} estimator; n = ${s.gap.n}`
-  if (outside) text += `; ${outside} outside the frontier's range not counted`
-  text += ')'
-  if (s.flopsSaving) {
-    const f = s.flopsSaving.mean
-    text += `; at equal cross-entropy they need ${fmtPct(f)} ${f >= 0 ? 'fewer' : 'more'} FLOPs than dense (n = ${s.flopsSaving.n})`
+const fmtTokens = (x: number) => x.toLocaleString('en-US')
+
+/** Values of one property across runs: ok when all equal; null when some run does not record it. */
+function matchCheck(
+  name: FairnessCheck['name'],
+  runs: readonly ParsedRun[],
+  value: (r: ParsedRun) => unknown,
+  show: (v: unknown) => string,
+): FairnessCheck {
+  const counts = new Map<string, { v: unknown; ids: string[] }>()
+  let missing = 0
+  for (const r of runs) {
+    const v = value(r)
+    if (v === undefined || v === null) {
+      missing++
+      continue
+    }
+    const k = canonicalJson(v)
+    const c = counts.get(k)
+    if (c) c.ids.push(r.record.id)
+    else counts.set(k, { v, ids: [r.record.id] })
   }
-  return text + excl
+  if (counts.size > 1) {
+    const parts = [...counts.values()]
+      .sort((a, b) => b.ids.length - a.ids.length)
+      .map((c) => `${c.ids.length} run${c.ids.length === 1 ? '' : 's'} with ${show(c.v)}${c.ids.length <= 3 ? ` (${c.ids.join(', ')})` : ''}`)
+    return { name, ok: false, detail: parts.join('; ') }
+  }
+  if (missing) return { name, ok: null, detail: `${missing} of ${runs.length} runs do not record it` }
+  const only = [...counts.values()][0]
+  return { name, ok: true, detail: only ? `all ${runs.length} compared runs: ${show(only.v)}` : 'no runs' }
 }
+
+function fairnessChecks(runs: readonly ParsedRun[], ref: EvaluationReference | null, nExcluded: number): FairnessCheck[] {
+  const schedule = (v: unknown) =>
+    Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${k} ${String(x)}`)
+      .join(', ')
+  const left = nExcluded > 0 ? ` (${nExcluded} run${nExcluded === 1 ? '' : 's'} left out: see the exclusions)` : ''
+  return [
+    matchCheck('training tokens', runs, (r) => r.record.trainTokens, (v) => `${fmtTokens(v as number)} training tokens`),
+    matchCheck('LR schedule', runs, (r) => r.record.lrSchedule, schedule),
+    { name: 'dataset and tokenizer', ok: true, detail: ref ? `all compared runs: ${ref.dataset}, tokenizer ${ref.tokenizer}${left}` : 'no runs' },
+    {
+      name: 'evaluation set',
+      ok: true,
+      detail: ref ? `all compared runs: ${fmtTokens(ref.valTokens)} validation tokens at context ${ref.seqLen}${left}` : 'no runs',
+    },
+  ]
+}
+
+/** Add runs excluded before the comparison (e.g. not costed) to its exclusions and to the verdict's reasons. */
+export function addExclusions(c: Comparison, more: readonly Excluded[]): void {
+  if (!more.length) return
+  c.excluded = [...more, ...c.excluded]
+  c.verdict.reasons.push(notCostedReason(more.length))
+}
+
+/** The verdict's reason for runs that could not be costed (unfinished, no validation...). */
+export const notCostedReason = (n: number) => `${n} run${n === 1 ? ' was' : 's were'} not costed (${n === 1 ? 'see its reason' : 'see their reasons'} in the exclusions)`

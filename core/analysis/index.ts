@@ -1,6 +1,9 @@
 /** Pareto analysis of gated runs against the dense frontier (issue 6): public surface of core/analysis. */
 export {
+  addExclusions,
   compareRuns,
+  HYPOTHETICAL_TRAINING_FLOPS_NOTE,
+  notCostedReason,
   type CompareOptions,
   type Comparison,
   type EvaluationReference,
@@ -34,3 +37,18 @@ export {
   type RunRecord,
 } from './records.js'
 export { incompleteBeta, logGamma, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
+export {
+  assess,
+  BOOTSTRAP_REPLICATES,
+  BOOTSTRAP_SEED,
+  checkFrontier,
+  pooledNoise,
+  savingDefinedAt,
+  type Direction,
+  type FairnessCheck,
+  type FrontierCheck,
+  type FrontierStep,
+  type NoiseEstimate,
+  type PointAssessment,
+  type Verdict,
+} from './verdict.js'

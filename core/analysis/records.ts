@@ -30,6 +30,12 @@ export const runRecordSchema = z
     zeroFraction: z.number().min(0).max(1).nullable().optional(),
     /** Gate-controller mean target end E (spec C), when the run has one. */
     target_end: z.number().nullable().optional(),
+    /** Training tokens the run saw (steps × sequences per step × context); checked for fairness when present. */
+    trainTokens: z.number().nonnegative().nullable().optional(),
+    /** The LR schedule (peak LR, warm-up, start factor...); compared runs must have the same one when present. */
+    lrSchedule: z.record(z.string(), z.unknown()).nullable().optional(),
+    /** Training FLOPs actually executed (the engines train densely: the dense-equivalent count for gated runs). */
+    executedTrainingFlops: z.number().nullable().optional(),
     /**
      * Everything else that defines the run besides the model (controller, coefficients, optimizer, schedule,
      * steps, batch, data order...). Part of the seed-group identity, minus any key named `seed`.

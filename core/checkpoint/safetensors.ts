@@ -183,8 +183,24 @@ export function readSafetensors(path: string, filter?: (name: string) => boolean
   }
 }
 
-/** Write float32 tensors (in the given order) with optional string metadata; atomic (temp file + rename). */
-export function writeSafetensors(path: string, tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> = {}): void {
+/** float32 → bfloat16 bits, round to nearest even (NaN stays NaN) */
+export function toBf16(x: Float32Array): Uint16Array {
+  const u = new Uint32Array(x.buffer, x.byteOffset, x.length)
+  const out = new Uint16Array(x.length)
+  for (let i = 0; i < u.length; i++) {
+    const b = u[i]!
+    out[i] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16
+  }
+  return out
+}
+
+/**
+ * Write float32 tensors (in the given order) with optional string metadata; atomic (temp file + rename).
+ * `dtype: 'BF16'` stores them rounded to bfloat16 (nearest even).
+ */
+export function writeSafetensors(path: string, tensors: Iterable<[string, Tensor]>, metadata: Record<string, string> = {}, opts: { dtype?: 'F32' | 'BF16' } = {}): void {
+  const dtype = opts.dtype ?? 'F32'
+  const width = DTYPE_BYTES[dtype]
   const list = [...tensors]
   const header: Record<string, unknown> = {}
   if (Object.keys(metadata).length) header.__metadata__ = metadata
@@ -192,8 +208,8 @@ export function writeSafetensors(path: string, tensors: Iterable<[string, Tensor
   for (const [name, t] of list) {
     if (numel(t.shape) !== t.data.length)
       throw new CheckpointError(`cannot write tensor "${name}": ${t.data.length} values for shape [${t.shape.join(', ')}]`)
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + 4 * t.data.length] }
-    off += 4 * t.data.length
+    header[name] = { dtype, shape: t.shape, data_offsets: [off, off + width * t.data.length] }
+    off += width * t.data.length
   }
   let json = JSON.stringify(header)
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8) // pad so the data section is 8-byte aligned
@@ -207,7 +223,12 @@ export function writeSafetensors(path: string, tensors: Iterable<[string, Tensor
     writeSync(fd, hb)
     for (const [, t] of list) {
       let bytes: Uint8Array
-      if (hostLittleEndian) bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)
+      if (dtype === 'BF16') {
+        const h = toBf16(t.data)
+        bytes = new Uint8Array(h.length * 2)
+        const dv = new DataView(bytes.buffer)
+        h.forEach((x, i) => dv.setUint16(2 * i, x, true))
+      } else if (hostLittleEndian) bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)
       else {
         bytes = new Uint8Array(t.data.length * 4)
         const dv = new DataView(bytes.buffer)

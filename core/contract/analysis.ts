@@ -32,6 +32,7 @@ export const GatedGap = z.object({
   flops: z.number(),
   loss: z.number(),
   zeroFraction: z.number().nullable(),
+  executedTrainingFlops: z.number().nullable(),
   atEqualFlops: z.object({ frontierLoss: z.number().nullable(), gap: z.number().nullable(), extrapolated: Extrapolation }),
   atEqualLoss: z.object({
     denseFlops: z.number().nullable(),
@@ -57,6 +58,45 @@ export const SeedGroup = z.object({
 })
 export type SeedGroup = z.infer<typeof SeedGroup>
 
+const Interval = z.tuple([z.number(), z.number()])
+const Direction = z.enum(['better', 'worse', 'equal'])
+
+export const FairnessCheck = z.object({
+  name: z.enum(['training tokens', 'LR schedule', 'dataset and tokenizer', 'evaluation set']),
+  ok: z.boolean().nullable(),
+  detail: z.string(),
+})
+export type FairnessCheck = z.infer<typeof FairnessCheck>
+
+export const PointAssessment = z.object({
+  group: z.string(),
+  label: z.string(),
+  n: z.number().int(),
+  flops: z.number(),
+  loss: z.number(),
+  extrapolated: Extrapolation,
+  gap: z.number().nullable(),
+  gapCi: Interval.nullable(),
+  direction: Direction.nullable(),
+  saving: z.number().nullable(),
+  savingCi: Interval.nullable(),
+  savingNote: z.string().nullable(),
+})
+export type PointAssessment = z.infer<typeof PointAssessment>
+
+export const Verdict = z.object({
+  conclusive: z.boolean(),
+  direction: Direction.nullable(),
+  text: z.string(),
+  reasons: z.array(z.string()),
+  nextSteps: z.array(z.string()),
+  level: z.number(),
+  simultaneousLevel: z.number().nullable(),
+  method: z.string(),
+  points: z.array(PointAssessment),
+})
+export type Verdict = z.infer<typeof Verdict>
+
 export const Comparison = z.object({
   estimator: z.enum(['paper', 'corrected']),
   flopsKind: z.enum(['inference', 'training']),
@@ -65,7 +105,14 @@ export const Comparison = z.object({
   frontier: z.object({
     points: z.array(FrontierPoint),
     dominated: z.array(z.object({ flops: z.number(), loss: z.number(), ids: z.array(z.string()), dominatedBy: z.array(z.string()) })),
+    monotone: z.boolean(),
+    noise: z.object({ sd: z.number(), df: z.number().int(), groups: z.number().int() }).nullable(),
+    steps: z.array(
+      z.object({ from: z.string(), to: z.string(), fromFlops: z.number(), toFlops: z.number(), delta: z.number(), ci: Interval.nullable(), falls: z.boolean() }),
+    ),
   }),
+  fairness: z.array(FairnessCheck),
+  flopsNote: z.string().nullable(),
   gated: z.array(GatedGap),
   groups: z.array(SeedGroup),
   excluded: z.array(z.object({ id: z.string(), reason: z.string(), reasons: z.array(z.string()) })),
@@ -79,6 +126,6 @@ export const Comparison = z.object({
     gap: Summary.nullable(),
     flopsSaving: Summary.nullable(),
   }),
-  verdict: z.string(),
+  verdict: Verdict,
 })
 export type Comparison = z.infer<typeof Comparison>

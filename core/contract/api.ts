@@ -183,6 +183,19 @@ export const RunDetail = z.object({
   evaluations: z.array(EvaluationInfo),
   /** metric keys stored for this run, without the per-layer ones */
   metricKeys: z.array(z.string()),
+  /** what the run was made from (core/provenance): versions, git, machine, dataset hashes, seed, config; {} if unknown */
+  provenance: z.record(z.string(), z.unknown()),
+  /** when this run re-runs another exactly: the bit-for-bit comparison of their metrics (null until it has metrics) */
+  rerun: z
+    .object({
+      of: Id,
+      identical: z.boolean().nullable(),
+      compared: z.number().int(),
+      mismatchCount: z.number().int(),
+      /** one sentence: "run 7 reproduces run 3 bit for bit: …" or "… DIFFERS …" */
+      summary: z.string(),
+    })
+    .nullable(),
 })
 export type RunDetail = z.infer<typeof RunDetail>
 
@@ -418,6 +431,8 @@ export const Settings = z.object({
   backend: z.string().nullable(),
   /** training jobs run at the same time on this machine */
   concurrency: z.number().int().min(1).max(64),
+  /** folders the API may read from and write to besides the data folder (report exports, imports, shard paths) */
+  allowedFolders: z.array(z.string()),
   /** whether the data folder can be changed from here (Electron: yes; a server: set by --data-dir) */
   dataDirEditable: z.boolean(),
   /** a note about the last change (e.g. "applies when the running jobs finish") */
@@ -431,6 +446,10 @@ export const SettingsUpdate = z
     engine: z.enum(['ort', 'tfjs']).nullable().optional(),
     backend: z.string().max(40).nullable().optional(),
     concurrency: z.number({ error: 'concurrency must be a number' }).int({ error: 'concurrency must be a whole number' }).min(1, { error: 'concurrency must be at least 1' }).max(64, { error: 'concurrency is at most 64' }).optional(),
+    allowedFolders: z
+      .array(z.string().min(1).max(4096).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), { error: 'allowed folders must be absolute paths' }))
+      .max(32)
+      .optional(),
   })
   .strict()
 
@@ -472,6 +491,20 @@ export const API = {
   resumeRun: { input: RunRef, output: RunRow },
   /** start again from scratch as a new run (the old one stays) */
   retryRun: { input: RunRef, output: Started },
+  /** re-run exactly: a new run with the same resolved config, seed and data, compared bit for bit when it is done */
+  rerunRun: { input: RunRef, output: Started },
+  /** edit a run's name, notes and tags */
+  updateRun: {
+    input: z
+      .object({
+        runId: Id,
+        name: z.string().trim().min(1, { error: 'give the run a name' }).max(120).optional(),
+        notes: z.string().max(20_000, { error: 'notes are at most 20,000 characters' }).optional(),
+        tags: z.array(Tag).max(32).optional(),
+      })
+      .strict(),
+    output: RunRow,
+  },
   deleteRun: { input: z.object({ runId: Id, deleteFiles: z.boolean().default(false) }).strict(), output: z.object({ deleted: z.boolean() }) },
   /** the run's config as an editable document, for "clone and edit" */
   cloneRun: { input: RunRef, output: z.object({ config: RunConfigDoc, name: z.string(), experimentId: Id.nullable() }) },
@@ -498,7 +531,10 @@ export const API = {
         estimator: FlopsEstimator.default('paper'),
         flopsKind: FlopsKind.default('inference'),
         formats: z.array(z.enum(REPORT_FORMATS)).min(1, { error: 'choose at least one format' }),
+        /** relative: against the data folder; must lie in the data/reports folders or an allowed folder */
         outDir: z.string().min(1).max(4096).optional(),
+        /** replace the files of an existing, non-empty folder (default: refuse) */
+        overwrite: z.boolean().default(false),
       })
       .strict(),
     output: z.object({

@@ -6,6 +6,8 @@
  *   skipbench runs ingest DIR...               → ingestRunFolder (core/store)
  *   skipbench queue add CONFIG [--name ...]    → queueAdd
  *   skipbench worker [--concurrency N]         → runWorker (drains the queue headless; SIGINT pauses running jobs)
+ *   skipbench runs resume ID                   → resumeRun, then runWorker
+ *   skipbench runs cancel ID                   → cancelRun
  *
  * Paths: --db PATH wins, else $SKIPBENCH_DB, else <home>/skipbench.db with <home> = $SKIPBENCH_HOME or ./.skipbench
  * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
@@ -16,6 +18,7 @@ import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
 import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
 import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '../store/types.js'
+import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
 import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
 
@@ -111,6 +114,12 @@ export function formatRunDetails(d: RunDetails): string {
   if (r.error) out.push(`  error      ${r.error}`)
   if (r.tags.length) out.push(`  tags       ${r.tags.join(', ')}`)
   if (r.notes) out.push(`  notes      ${r.notes}`)
+  if (r.rerunOf !== null) out.push(`  rerun of   run ${r.rerunOf}`)
+  const prov = provenanceLines(r.provenance)
+  if (prov.length) {
+    out.push('', '  provenance')
+    for (const [k, v] of prov) out.push(`  ${k.padEnd(12)} ${v}`)
+  }
   const main = d.summaries.filter((s) => !/\/layer_\d+$/.test(s.key))
   if (main.length) {
     out.push('', '  metric                          last        min (step)          count')
@@ -199,11 +208,63 @@ export async function runWorker(o: RunWorkerOptions): Promise<WorkerSummary> {
   const report = await queue.start()
   for (const j of report.recovered) onLine?.(`job ${j.id} was running when the previous runner stopped: now ${j.status} (resume it with the app, or re-queue)`)
   await new Promise<void>((resolveP) => {
-    const finish = () => resolveP()
+    // --keep-running: an empty queue leaves no pending work in the event loop, and Node would exit (code 13, an
+    // unsettled top-level await). Hold a handle until aborted; the queue's poll picks up jobs queued meanwhile.
+    const keepAlive = exitWhenIdle ? null : setInterval(() => {}, 1 << 30)
+    const finish = () => {
+      if (keepAlive) clearInterval(keepAlive)
+      resolveP()
+    }
     if (signal?.aborted) return finish()
     signal?.addEventListener('abort', finish, { once: true })
     if (exitWhenIdle) void queue.drain().then(finish)
   })
   await queue.shutdown('pause')
   return { recovered: report.recovered.length, jobs: [...seen.values()] }
+}
+
+// ---------------------------------------------------------------- runs resume / runs cancel
+
+/** The training job of a run (its newest one) by run id or uid. NotFoundError if there is none. */
+export function trainJobOfRun(store: Store, idOrUid: string | number): { run: Run; job: Job } {
+  const { run, jobs } = showRun(store, idOrUid)
+  const job = jobs.filter((j) => j.kind === 'train').at(-1)
+  if (!job) throw new NotFoundError(`a training job for run ${run.id} (it was ingested, not trained here; nothing to resume or cancel)`)
+  return { run, job }
+}
+
+/**
+ * Queue a paused, interrupted, failed or cancelled run again from its newest valid checkpoint (`skipbench runs
+ * resume`). A runner (`skipbench worker`, `serve`, the app) then continues it.
+ */
+export function resumeRun(store: Store, idOrUid: string | number, o: { runsDir?: string } = {}): Job {
+  const { job } = trainJobOfRun(store, idOrUid)
+  const runsDir = o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir
+  return new JobQueue({ store, runsDir }).resume(job.id)
+}
+
+/** Where a job runs, for cancelJob. Cluster (Slurm) jobs are another place; issue 16 adds them here. */
+export type JobPlace = 'local'
+
+export function jobPlace(_job: Job): JobPlace {
+  return 'local'
+}
+
+/**
+ * Cancel a run's training job (`skipbench runs cancel`): the one path for every caller. A queued, paused, failed or
+ * interrupted job is cancelled at once; a running one is asked to checkpoint and stop — by this process's runner if
+ * it owns the job, else through the database for the runner that does (it checks every second).
+ */
+export function cancelJob(store: Store, jobId: number, o: { runsDir?: string; queue?: JobQueue } = {}): Job {
+  const job = store.jobs.require(jobId)
+  switch (jobPlace(job)) {
+    case 'local': {
+      const queue = o.queue ?? new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+      return queue.cancel(job.id)
+    }
+  }
+}
+
+export function cancelRun(store: Store, idOrUid: string | number, o: { runsDir?: string } = {}): Job {
+  return cancelJob(store, trainJobOfRun(store, idOrUid).job.id, o)
 }

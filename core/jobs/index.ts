@@ -1,6 +1,6 @@
 /** core/jobs: the persistent job queue and its worker processes (see README.md). */
 export { JobQueue, JobError, enqueueTrain, type JobQueueOptions, type JobQueueEvents, type ProgressEvent, type AddTrainOptions, type AddEvalOptions, type RecoveryReport } from './queue.js'
-export { forkLauncher, defaultWorkerEntry, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
+export { forkLauncher, defaultWorkerEntry, tsxExecArgv, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
 export * from './protocol.js'
 export {
   resolveStorePaths,
@@ -11,9 +11,16 @@ export {
   formatRunDetails,
   queueAdd,
   runWorker,
+  resumeRun,
+  cancelRun,
+  cancelJob,
+  jobPlace,
+  trainJobOfRun,
+  type JobPlace,
   type StorePaths,
   type RunDetails,
   type QueueAddOptions,
   type RunWorkerOptions,
   type WorkerSummary,
 } from './commands.js'
+export { compareRunMetrics, formatRerunComparison, queueRerun, type RerunComparison, type MetricMismatch } from './rerun.js'

@@ -4,7 +4,8 @@
  * `process.parentPort` instead of `process.send` — worker-entry.ts speaks through a port abstraction for that).
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { ToWorker } from './protocol.js'
 
 export interface WorkerHandle {
@@ -34,10 +35,20 @@ export function defaultWorkerEntry(): string {
   return self.replace(/process\.(ts|js|mjs)$/, (_m, ext: string) => `worker-entry.${ext}`)
 }
 
+/**
+ * Node flags that load tsx for a .ts worker entry. `--import tsx` would be resolved from the current directory (so
+ * jobs failed whenever the CLI, server or app was started outside the repository); this resolves tsx from this
+ * package's own node_modules and passes its absolute file URL, so workers start from any working directory.
+ */
+export function tsxExecArgv(): string[] {
+  const loader = createRequire(import.meta.url).resolve('tsx')
+  return ['--import', pathToFileURL(loader).href]
+}
+
 export interface ForkLauncherOptions {
   /** the worker script (default: defaultWorkerEntry()) */
   entry?: string
-  /** node flags; default ['--import', 'tsx'] for a .ts entry, none otherwise */
+  /** node flags; default tsxExecArgv() for a .ts entry, none otherwise */
   execArgv?: string[]
 }
 
@@ -57,7 +68,7 @@ function lineSplitter(cb: (line: string) => void): (chunk: Buffer) => void {
 /** child_process.fork with an IPC channel using structured-clone serialization. */
 export function forkLauncher(opts: ForkLauncherOptions = {}): WorkerLauncher {
   const entry = opts.entry ?? defaultWorkerEntry()
-  const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? ['--import', 'tsx'] : [])
+  const execArgv = opts.execArgv ?? (entry.endsWith('.ts') ? tsxExecArgv() : [])
   return {
     launch(lo: LaunchOptions = {}): WorkerHandle {
       const child: ChildProcess = fork(entry, [], {

@@ -78,6 +78,8 @@ export const Started = z.object({
   engine: z.object({ engine: z.string(), backend: z.string(), versions: z.record(z.string(), z.string()) }),
   dataset: z.string().nullable(),
   params: z.number().int(),
+  /** core/provenance: versions, git, machine, dataset hashes, seed, resolved config */
+  provenance: z.record(z.string(), z.unknown()).optional(),
 })
 
 /** One step's or one validation's metrics: committed together, so readers never see half a step. */

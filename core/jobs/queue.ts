@@ -55,6 +55,11 @@ export interface JobQueueOptions {
   /** environment additions for worker processes */
   workerEnv?: Record<string, string>
   /**
+   * how often (ms) a started runner looks at the database for work other processes queued and for stop requests
+   * they made for its jobs (`skipbench runs cancel`, `queue add`, the app); default 1000
+   */
+  pollMs?: number
+  /**
    * start(): what to do with jobs that were running when the previous runner died. 'mark' (default): mark them
    * interrupted (resume() continues them); 'resume': also queue them again from their last valid checkpoint.
    */
@@ -139,7 +144,21 @@ interface Active {
   killTimer: NodeJS.Timeout | null
   terminal: Extract<FromWorker, { type: 'done' | 'error' | 'eval-result' }> | null
   lastStep: number | null
+  /** the worker said 'ready' (it loaded); a process that exits before that could not start */
+  ready: boolean
+  /** its last stderr lines, to name the cause when it dies without a message */
+  stderrTail: string[]
   exited: Promise<void>
+}
+
+/**
+ * The cause a crashed process printed, as one line: the first `SomeError: message` / `Error [CODE]: message` line of
+ * its stderr (Node's uncaught-exception report), else its last non-blank line; '' if it printed nothing.
+ */
+export function causeFromStderr(lines: readonly string[]): string {
+  const err = lines.find((l) => /^\s*(\w*Error|\w*Exception)\b[^:]*:/.test(l)) ?? lines.filter((l) => l.trim() && !/^\s*(at |\^|node:)/.test(l)).at(-1) ?? ''
+  const one = err.trim().replace(/\s+/g, ' ')
+  return one.length > 400 ? `${one.slice(0, 400)}…` : one
 }
 
 const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
@@ -198,6 +217,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
   private started = false
   private stopping = false
   private drainWaiters: (() => void)[] = []
+  private pollTimer: NodeJS.Timeout | null = null
 
   constructor(private readonly opts: JobQueueOptions) {
     super()
@@ -223,7 +243,32 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.started = true
     const report = await this.recover()
     this.pump()
+    // unref'd: polling alone never keeps a process alive (`skipbench worker --keep-running` holds its own handle)
+    this.pollTimer = setInterval(() => this.poll(), this.opts.pollMs ?? 1000)
+    this.pollTimer.unref()
     return report
+  }
+
+  /**
+   * Look at the database for what other processes did: jobs they queued or requeued (run them if there is room) and
+   * stop requests they recorded for jobs this runner runs (carry them out). Runs every pollMs once started.
+   */
+  poll(): void {
+    if (!this.started || this.stopping) return
+    try {
+      for (const a of this.active.values()) {
+        if (a.stop) continue
+        const now = this.store.jobs.get(a.job.id)
+        if (now?.status === 'cancelling' || now?.status === 'pausing') {
+          a.job = now
+          this.requestStop(a, now.status === 'cancelling' ? 'cancel' : 'pause', false)
+        }
+      }
+      this.pump()
+    } catch (e) {
+      // a busy or full database: the next poll tries again (never an uncaught exception in a timer)
+      this.emit('storage-error', { message: `polling the queue failed: ${(e as Error).message}`, pendingRows: this.pendingRows, failures: this.storageFailures })
+    }
   }
 
   /** Queue a training run: validates the config (presets via "extends"), creates the run row and its folder name. */
@@ -338,6 +383,8 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
    */
   async shutdown(mode: 'pause' | 'kill' = 'pause'): Promise<void> {
     this.stopping = true
+    if (this.pollTimer) clearInterval(this.pollTimer)
+    this.pollTimer = null
     const exits = [...this.active.values()].map((a) => a.exited)
     for (const a of this.active.values()) {
       if (mode === 'kill') {
@@ -493,6 +540,8 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
       killTimer: null,
       terminal: null,
       lastStep: null,
+      ready: false,
+      stderrTail: [],
       exited: new Promise<void>((r) => (resolveExit = r)),
     }
     this.active.set(job.id, a)
@@ -502,6 +551,12 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.publishJob('queued', a.job)
 
     handle.onMessage((raw) => this.onMessage(a, raw, start))
+    handle.onOutput((stream, line) => {
+      if (stream === 'stderr' && !a.ready) {
+        a.stderrTail.push(line.slice(0, 2000))
+        if (a.stderrTail.length > 40) a.stderrTail.shift()
+      }
+    })
     handle.onOutput((stream, line) => this.push({ rows: 0, apply: () => this.store.logs.add({ runId: a.runId, jobId: job.id, level: stream === 'stderr' ? 'warn' : 'info', message: line.slice(0, 4000) }) }))
     handle.onExit((code, signal) => {
       if (a.killTimer) clearTimeout(a.killTimer)
@@ -524,6 +579,8 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     const runId = a.runId
     switch (msg.type) {
       case 'ready':
+        a.ready = true
+        a.stderrTail = []
         a.handle.send(start)
         if (a.stop) a.handle.send({ type: 'stop', mode: a.stop })
         return
@@ -532,7 +589,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
         this.push({
           rows: 0,
           apply: () => {
-            this.store.runs.update(runId, { engine: msg.engine.engine, backend: msg.engine.backend, versions: msg.engine.versions })
+            this.store.runs.update(runId, { engine: msg.engine.engine, backend: msg.engine.backend, versions: msg.engine.versions, ...(msg.provenance ? { provenance: msg.provenance as JsonObject } : {}) })
             this.store.logs.add({ runId, jobId, level: 'info', message: msg.resumedFrom ? `resumed from ${msg.resumedFrom} at step ${msg.step}` : `started (${msg.params} parameters, ${msg.engine.backend})` })
           },
         })
@@ -594,7 +651,9 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
   private onExit(a: Active, code: number | null, signal: NodeJS.Signals | null): void {
     this.active.delete(a.job.id)
     const t = a.terminal
-    const how = signal ? `killed by ${signal}` : `exited with code ${code}`
+    const cause = !a.ready && !t ? causeFromStderr(a.stderrTail) : ''
+    // a process that never loaded failed to start: say so, with what it printed (one line), in the job's error
+    const how = !a.ready && !t && !signal ? `could not start (exited with code ${code})${cause ? `: ${cause}` : ''}` : signal ? `killed by ${signal}` : `exited with code ${code}`
     const at = a.lastStep !== null ? ` after step ${a.lastStep}` : ''
     const job = a.job
     const runId = a.runId
@@ -756,7 +815,18 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
       this.notifyDrain()
       return updated
     }
-    if (ACTIVE.includes(job.status)) throw new JobError(`job ${jobId} is ${job.status} under another runner (${job.host}); stop it there`)
+    if (ACTIVE.includes(job.status)) {
+      // another runner (a `skipbench worker`, `serve` or the app) owns it: record the request; the owner sees it at
+      // its next poll (pollMs) and stops the job the same way. If that runner is dead, its next start settles it.
+      if (job.status !== 'running') return job
+      const status: JobStatus = mode === 'cancel' ? 'cancelling' : 'pausing'
+      const updated = this.store.transaction(() => {
+        this.store.logs.event(job.id, `${mode}-requested`, { by: this.owner, owner: job.host })
+        return this.store.jobs.update(job.id, { status })
+      })
+      this.publishJob(job.status, updated)
+      return updated
+    }
     throw new JobError(`job ${jobId} is ${job.status}; nothing to ${mode}`)
   }
 

@@ -93,7 +93,7 @@ async function train(msg: Extract<StartMessage, { kind: 'train' }>): Promise<num
     step = e.step
     const versions: Record<string, string> = {}
     for (const [k, v] of Object.entries(e.engine.versions ?? {})) versions[k] = String(v)
-    send({ type: 'started', step: e.step, totalSteps: e.totalSteps, resumedFrom: e.resumedFrom, engine: { engine: e.engine.engine, backend: e.engine.backend, versions }, dataset: e.data.dataset ?? null, params: e.params })
+    send({ type: 'started', step: e.step, totalSteps: e.totalSteps, resumedFrom: e.resumedFrom, engine: { engine: e.engine.engine, backend: e.engine.backend, versions }, dataset: e.data.dataset ?? null, params: e.params, provenance: prepared.provenance as unknown as Record<string, unknown> })
   })
   t.on('step', (e) => {
     step = e.step + 1

@@ -103,10 +103,18 @@ export function runMetricCells(m: Pick<ReportModel, 'estimator'>, r: ReportRun):
     fmtLoss(r.valLoss),
     r.group ? fmtSummary(r.group.loss) : DASH,
     fmtSci(r.flops?.[m.estimator].inference),
-    fmtSci(r.flops?.[m.estimator].training),
+    trainingFlopsCell(r, m.estimator),
     r.sparsity === null ? DASH : fmtPct(r.sparsity),
     fmtInt(r.trainTokens),
     fmtDuration(r.wallSeconds),
     r.backend ?? r.engine ?? DASH,
   ]
+}
+
+/** Training FLOPs of a run: for gated runs, the hypothetical count (skipped blocks not computed) next to the executed one. */
+export function trainingFlopsCell(r: Pick<ReportRun, 'kind' | 'flops'>, estimator: ReportModel['estimator']): string {
+  const f = r.flops?.[estimator]
+  if (!f) return DASH
+  if (r.kind !== 'gated') return fmtSci(f.training)
+  return `${fmtSci(f.training)} hypothetical; ${fmtSci(f.executedTraining)} executed`
 }

@@ -6,6 +6,7 @@ import type { Comparison } from '../contract/analysis.js'
 import { renderFigures, type RenderedFigure } from './figures.js'
 import { DASH, escapeHtml as h, fmtDuration, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue } from './format.js'
 import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel, type ReportRun } from './model.js'
+import { verdictView } from './verdict.js'
 
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -100,12 +101,15 @@ function comparisonLine(c: Comparison): string {
 
 function verdictSection(m: ReportModel): string {
   const c = m.comparisons[m.estimator][m.flopsKind]
+  const v = verdictView(c)
   const ref = c.reference
   const facts = [
     `FLOPs: ${m.flopsKind === 'inference' ? 'inference FLOPs per sequence at each run’s validation zero fraction' : 'training FLOPs over every optimizer step'}, ${h(ESTIMATOR_LABEL[m.estimator])}.`,
     ref ? `Evaluation: dataset ${h(ref.dataset)}, tokenizer ${h(ref.tokenizer)}, ${fmtInt(ref.valTokens)} validation tokens, context ${ref.seqLen}.` : 'No common evaluation reference.',
-    `${h(comparisonLine(c))}; mean FLOPs saving at equal CE ${c.summary.flopsSaving ? h(fmtSummary(c.summary.flopsSaving, (x) => fmtPct(x))) : DASH}.`,
-    `Intervals: ${Math.round(c.level * 100)}% Student-t over seeds (seed groups) or over gated runs (summary; descriptive, the runs differ in config).`,
+    `${h(comparisonLine(c))} (descriptive mean over configurations; each configuration's interval is below).`,
+    h(v.frontier),
+    ...(v.flopsNote ? [h(`Note: ${v.flopsNote}.`)] : []),
+    `Intervals: ${h(v.method)}.`,
   ]
   const rows: string[] = []
   for (const est of REPORT_ESTIMATORS)
@@ -114,15 +118,20 @@ function verdictSection(m: ReportModel): string {
       const s = x.summary
       const primary = est === m.estimator && kind === m.flopsKind
       rows.push(
-        `<tr${primary ? ' class="primary"' : ''}><td>${h(est)}${primary ? ' (headline)' : ''}</td><td>${h(kind)}</td>${num(String(x.frontier.points.length))}${num(`${s.withinRange}/${s.gatedRuns}`)}${num(String(s.beatFrontier))}${num(s.gap ? fmtSummary(s.gap, fmtSigned) : DASH)}${num(s.flopsSaving ? fmtPct(s.flopsSaving.mean) : DASH)}<td>${h(x.verdict)}</td></tr>`,
+        `<tr${primary ? ' class="primary"' : ''}><td>${h(est)}${primary ? ' (headline)' : ''}</td><td>${h(kind)}</td>${num(String(x.frontier.points.length))}${num(`${s.withinRange}/${s.gatedRuns}`)}${num(String(s.beatFrontier))}${num(s.gap ? fmtSummary(s.gap, fmtSigned) : DASH)}<td>${h(x.verdict.text)}</td></tr>`,
       )
     }
   return `<section id="verdict"><h2>Question and verdict</h2>
 <p class="question">${h(m.question)}</p>
-<div class="verdict"><div class="headline">Verdict (${h(m.estimator)} estimator, ${h(m.flopsKind)} FLOPs): ${h(c.verdict)}</div><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul></div>
+<div class="verdict ${v.conclusive ? 'conclusive' : 'inconclusive'}" data-conclusive="${v.conclusive}"><div class="headline">Verdict (${h(m.estimator)} estimator, ${h(m.flopsKind)} FLOPs): ${h(v.headline)}</div><ul>${facts.map((f) => `<li>${f}</li>`).join('')}</ul>
+${v.reasons.length ? `<div class="reasons"><strong>Reasons</strong><ul>${v.reasons.map((r) => `<li>${h(r)}</li>`).join('')}</ul></div>` : ''}
+${v.nextSteps.length ? `<div class="next"><strong>Next steps</strong><ul>${v.nextSteps.map((r) => `<li>${h(r)}</li>`).join('')}</ul></div>` : ''}</div>
+${v.points.length ? table([{ label: 'gated configuration' }, { label: 'seeds', num: true }, { label: 'gap at equal FLOPs (interval)' }, { label: 'direction' }, { label: 'saving at equal CE (interval)' }], v.points.map((p) => `<tr><td>${h(p.label)}</td>${num(String(p.n))}<td>${h(p.gap)}</td><td>${h(p.direction ?? DASH)}</td><td>${h(p.saving)}</td></tr>`)) : ''}
+<h3>Fairness checks</h3>
+${table([{ label: 'check' }, { label: 'status' }, { label: 'detail' }], v.fairness.map((f) => `<tr${f.status === 'differ' ? ' class="warn"' : ''}><td>${h(f.name)}</td><td>${h(f.status)}</td><td>${h(f.detail)}</td></tr>`))}
 <h3>The verdict under both estimators</h3>
 ${table(
-  [{ label: 'estimator' }, { label: 'FLOPs' }, { label: 'frontier points', num: true }, { label: 'gated in range', num: true }, { label: 'beat frontier', num: true }, { label: 'mean gap (nats)', num: true }, { label: 'mean saving', num: true }, { label: 'verdict' }],
+  [{ label: 'estimator' }, { label: 'FLOPs' }, { label: 'frontier points', num: true }, { label: 'gated in range', num: true }, { label: 'beat frontier', num: true }, { label: 'mean gap (nats, descriptive)', num: true }, { label: 'verdict' }],
   rows,
 )}</section>`
 }

@@ -7,6 +7,7 @@
 import { DASH, escapeLatex as e, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, runMetricCells } from './format.js'
 import { tableFields } from './html.js'
 import type { LinkedFigure } from './markdown.js'
+import { verdictView } from './verdict.js'
 import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
 
 export interface LatexOptions {
@@ -57,6 +58,7 @@ export function renderRunsTableLatex(m: ReportModel): string {
 /** The whole report as a standalone LaTeX document (figures from `figures[].file`). */
 export function renderReportLatex(m: ReportModel, figures: LinkedFigure[], o: LatexOptions): string {
   const c = m.comparisons[m.estimator][m.flopsKind]
+  const v = verdictView(c)
   const out: string[] = []
   out.push(
     `% skipbench report, generated ${m.generatedAt}.`,
@@ -78,7 +80,21 @@ export function renderReportLatex(m: ReportModel, figures: LinkedFigure[], o: La
     '\\section*{Question and verdict}',
     `\\emph{${e(m.question)}}`,
     '',
-    `\\paragraph{Verdict (${e(m.estimator)} estimator, ${e(m.flopsKind)} FLOPs).} ${e(c.verdict)}.`,
+    `\\paragraph{Verdict (${e(m.estimator)} estimator, ${e(m.flopsKind)} FLOPs; ${v.status}).} ${e(v.headline)}.`,
+    `${e(v.frontier)}.` + (v.flopsNote ? ` Note: ${e(v.flopsNote)}.` : '') + ` Intervals: ${e(v.method)}.`,
+    '',
+    ...(v.reasons.length ? ['\\paragraph{Reasons.}', '\\begin{itemize}', ...v.reasons.map((r) => `\\item ${e(r)}`), '\\end{itemize}'] : []),
+    ...(v.nextSteps.length ? ['\\paragraph{Next steps.}', '\\begin{itemize}', ...v.nextSteps.map((r) => `\\item ${e(r)}`), '\\end{itemize}'] : []),
+    ...(v.points.length
+      ? [
+          '{\\small',
+          longtable('lrp{0.3\\linewidth}lp{0.3\\linewidth}', ['Gated configuration', 'Seeds', 'Gap at equal FLOPs (interval)', 'Direction', 'Saving at equal CE (interval)'], v.points.map((p) => [p.label, String(p.n), p.gap, p.direction ?? DASH, p.saving].map(e)), 'Each gated configuration against the dense frontier, with its own interval.', 'tab:points'),
+          '}',
+        ]
+      : []),
+    '{\\small',
+    longtable('llp{0.6\\linewidth}', ['Fairness check', 'Status', 'Detail'], v.fairness.map((f) => [f.name, f.status, f.detail].map(e)), 'Do the compared runs match?', 'tab:fairness'),
+    '}',
     `FLOPs: ${e(m.flopsKind)}, ${e(ESTIMATOR_LABEL[m.estimator])}.` +
       (c.reference ? ` Evaluation: dataset ${e(c.reference.dataset)}, tokenizer ${e(c.reference.tokenizer)}, ${e(fmtInt(c.reference.valTokens))} validation tokens, context ${c.reference.seqLen}.` : ''),
     '',
@@ -89,7 +105,7 @@ export function renderReportLatex(m: ReportModel, figures: LinkedFigure[], o: La
       REPORT_ESTIMATORS.flatMap((est) =>
         REPORT_FLOPS_KINDS.map((k) => {
           const x = m.comparisons[est][k]
-          return [est, k, String(x.frontier.points.length), `${x.summary.withinRange}/${x.summary.gatedRuns}`, String(x.summary.beatFrontier), x.summary.gap ? fmtSummary(x.summary.gap, fmtSigned) : DASH, x.verdict].map(e)
+          return [est, k, String(x.frontier.points.length), `${x.summary.withinRange}/${x.summary.gatedRuns}`, String(x.summary.beatFrontier), x.summary.gap ? fmtSummary(x.summary.gap, fmtSigned) : DASH, x.verdict.text].map(e)
         }),
       ),
       'The comparison under both estimators and both FLOPs measures.',

@@ -2,6 +2,7 @@
 import type { ReportFigure } from './figures.js'
 import { DASH, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, mdCell, runMetricCells } from './format.js'
 import { tableFields } from './html.js'
+import { verdictView } from './verdict.js'
 import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
 
 export interface LinkedFigure extends Pick<ReportFigure, 'id' | 'title' | 'caption' | 'kind'> {
@@ -25,7 +26,19 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
   if (m.source.experiment?.description) out.push(`> ${m.source.experiment.description}`, '')
 
   out.push('## Question and verdict', '', `*${m.question}*`, '')
-  out.push(`**Verdict (${m.estimator} estimator, ${m.flopsKind} FLOPs):** ${c.verdict}`, '')
+  const v = verdictView(c)
+  out.push(`**Verdict (${m.estimator} estimator, ${m.flopsKind} FLOPs; ${v.status}):** ${v.headline}`, '')
+  out.push(`- ${v.frontier}`)
+  if (v.flopsNote) out.push(`- Note: ${v.flopsNote}.`)
+  out.push(`- Intervals: ${v.method}.`, '')
+  if (v.reasons.length) out.push('**Reasons**', '', ...v.reasons.map((r) => `- ${r}`), '')
+  if (v.nextSteps.length) out.push('**Next steps**', '', ...v.nextSteps.map((r) => `- ${r}`), '')
+  if (v.points.length)
+    out.push(
+      mdTable(['gated configuration', 'seeds', 'gap at equal FLOPs (interval)', 'direction', 'saving at equal CE (interval)'], v.points.map((p) => [p.label, String(p.n), p.gap, p.direction ?? DASH, p.saving]), [false, true]),
+      '',
+    )
+  out.push('**Fairness checks**', '', mdTable(['check', 'status', 'detail'], v.fairness.map((f) => [f.name, f.status, f.detail])), '')
   out.push(`- FLOPs: ${m.flopsKind}, ${ESTIMATOR_LABEL[m.estimator]}.`)
   if (c.reference) out.push(`- Evaluation: dataset ${c.reference.dataset}, tokenizer ${c.reference.tokenizer}, ${fmtInt(c.reference.valTokens)} validation tokens, context ${c.reference.seqLen}.`)
   out.push('')
@@ -35,7 +48,7 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
       REPORT_ESTIMATORS.flatMap((est) =>
         REPORT_FLOPS_KINDS.map((k) => {
           const x = m.comparisons[est][k]
-          return [est, k, String(x.frontier.points.length), `${x.summary.withinRange}/${x.summary.gatedRuns}`, String(x.summary.beatFrontier), x.summary.gap ? fmtSummary(x.summary.gap, fmtSigned) : DASH, x.verdict]
+          return [est, k, String(x.frontier.points.length), `${x.summary.withinRange}/${x.summary.gatedRuns}`, String(x.summary.beatFrontier), x.summary.gap ? fmtSummary(x.summary.gap, fmtSigned) : DASH, x.verdict.text]
         }),
       ),
       [false, false, true, true, true, true, false],
@@ -67,7 +80,7 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
   out.push('## Runs', '')
   out.push(
     mdTable(
-      ['run', 'kind', ...fields.map((f) => f.label), 'seed', 'val CE', 'group CE (mean ± CI)', `inference FLOPs (${m.estimator})`, `training FLOPs (${m.estimator})`, 'sparsity', 'tokens', 'wall time', 'backend'],
+      ['run', 'kind', ...fields.map((f) => f.label), 'seed', 'val CE', 'group CE (mean ± CI)', `inference FLOPs (${m.estimator})`, `training FLOPs (${m.estimator}; gated: hypothetical and executed)`, 'sparsity', 'tokens', 'wall time', 'backend'],
       m.runs.map((r) => [
         r.name,
         r.kind + (r.status !== 'completed' ? ` (${r.status})` : ''),

@@ -15,7 +15,8 @@ export type ReportEstimator = (typeof REPORT_ESTIMATORS)[number]
 export const REPORT_FLOPS_KINDS = ['inference', 'training'] as const
 export type ReportFlopsKind = (typeof REPORT_FLOPS_KINDS)[number]
 
-export type FlopsPair = { inference: number; training: number }
+/** training: hypothetical for gated runs (skipped blocks not computed); executedTraining: what the engine ran (densely) */
+export type FlopsPair = { inference: number; training: number; executedTraining: number }
 
 /** One row of the run table. */
 export interface ReportRun {

@@ -3,7 +3,8 @@
  * round-trips a double), so a parsed CSV equals what the database holds.
  */
 import { csvLine } from './format.js'
-import type { ReportModel } from './model.js'
+import { REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
+import { verdictView } from './verdict.js'
 
 /** Columns of runs.csv, in order (the differing config fields come after `seed`, named by their dotted path). */
 export function runsCsvHeader(m: ReportModel): string[] {
@@ -29,6 +30,8 @@ export function runsCsvHeader(m: ReportModel): string[] {
     'training_flops_paper',
     'inference_flops_corrected',
     'training_flops_corrected',
+    'executed_training_flops_paper',
+    'executed_training_flops_corrected',
     'gap_paper',
     'gap_corrected',
     'sparsity',
@@ -71,6 +74,8 @@ export function runsCsv(m: ReportModel): string {
         r.flops?.paper.training ?? null,
         r.flops?.corrected.inference ?? null,
         r.flops?.corrected.training ?? null,
+        r.flops?.paper.executedTraining ?? null,
+        r.flops?.corrected.executedTraining ?? null,
         r.gap?.paper ?? null,
         r.gap?.corrected ?? null,
         r.sparsity,
@@ -101,6 +106,31 @@ export function seriesCsv(m: ReportModel): string {
       const key = `${g.key}/layer_${String(layer).padStart(2, '0')}`
       for (let i = 0; i < g.steps.length; i++) lines.push(csvLine([g.runId, nameOf.get(g.runId) ?? g.label, key, g.steps[i], row[i]]))
     })
+  return lines.join('\n') + '\n'
+}
+
+/**
+ * The verdict of every estimator × FLOPs kind as CSV (verdict.csv): one row per item, the same text the other
+ * formats show (core/report/verdict.ts). Columns: estimator, flops, item, name, value.
+ *   item = conclusive | direction | headline | frontier | reason | next_step | fairness | point | method | note
+ */
+export function verdictCsv(m: ReportModel): string {
+  const lines = [csvLine(['estimator', 'flops', 'item', 'name', 'value'])]
+  for (const est of REPORT_ESTIMATORS)
+    for (const kind of REPORT_FLOPS_KINDS) {
+      const v = verdictView(m.comparisons[est][kind])
+      const row = (item: string, name: string, value: string) => lines.push(csvLine([est, kind, item, name, value]))
+      row('conclusive', '', String(v.conclusive))
+      row('direction', '', v.direction ?? '')
+      row('headline', '', v.headline)
+      row('frontier', '', v.frontier)
+      for (const r of v.reasons) row('reason', '', r)
+      for (const s of v.nextSteps) row('next_step', '', s)
+      for (const f of v.fairness) row('fairness', f.name, `${f.status}: ${f.detail}`)
+      for (const p of v.points) row('point', p.label, `n=${p.n}; gap ${p.gap}; direction ${p.direction ?? '—'}; saving ${p.saving}`)
+      if (v.flopsNote) row('note', 'training FLOPs', v.flopsNote)
+      row('method', '', v.method)
+    }
   return lines.join('\n') + '\n'
 }
 

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { version as echartsVersion } from 'echarts'
-import { compareRuns, type Comparison, type Excluded } from '../analysis/index.js'
+import { addExclusions, compareRuns, type Comparison, type Excluded } from '../analysis/index.js'
 import { FLOPS_ESTIMATORS, type FlopsEstimator } from '../flops/index.js'
 import {
   QUESTION,
@@ -25,6 +25,7 @@ import {
 import { flatten } from '../store/diff.js'
 import type { Store } from '../store/store.js'
 import type { Run } from '../store/types.js'
+import type { Provenance } from '../provenance/index.js'
 import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, targetEnd, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 
@@ -160,10 +161,7 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
     comparisons[est] = {} as Record<ReportFlopsKind, Comparison>
     for (const kind of REPORT_FLOPS_KINDS) {
       const c = compareRuns(records, { estimator: est, flopsKind: kind, level })
-      if (notCosted.length) {
-        c.excluded = [...notCosted, ...c.excluded]
-        c.verdict += `; ${notCosted.length} run${notCosted.length === 1 ? '' : 's'} not costed (${notCosted.length === 1 ? 'see its reason' : 'see their reasons'})`
-      }
+      addExclusions(c, notCosted)
       comparisons[est][kind] = c
     }
   }
@@ -311,6 +309,18 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
     for (const [k, v] of Object.entries(run.versions ?? {})) addSoft(k, v)
     const host = runJsons.get(run.id)?.host
     if (host?.node) addSoft('node (training)', `${host.node} ${host.platform ?? ''}/${host.arch ?? ''}`)
+    // provenance (ADR 0022): what each run was made from
+    const p = run.provenance as Partial<Provenance>
+    if (p?.format === 1) {
+      addSoft('skipbench (training)', p.skipbench)
+      addSoft('git commit', p.git ? `${p.git.commit.slice(0, 12)}${p.git.dirty ? ' (dirty)' : ''}` : 'not a checkout')
+      addSoft('onnxruntime-node', p.onnxruntime)
+      addSoft('tfjs-core', p.tfjs)
+      if (p.os) addSoft('os', `${p.os.platform} ${p.os.release} ${p.os.arch}`)
+      if (p.cpu) addSoft('cpu', `${p.cpu.model} × ${p.cpu.cores}`)
+      addSoft('gpu', p.gpu?.length ? p.gpu.map((g) => `${g.adapter} (driver ${g.driver})`).join('; ') : 'none found')
+      for (const d of p.datasets ?? []) addSoft(`data ${d.split} sha256`, `${d.sha256.slice(0, 16)}… ${basename(d.path)}`)
+    }
   }
   const software: ReportModel['appendix']['software'] = [
     { name: 'skipbench (this report)', value: skipbenchVersion(), runs: null },

@@ -87,7 +87,8 @@ describe('skipbench demo --quick', () => {
     expect(o).toMatch(/trained in .*: 4 of 4 runs completed/)
     expect(o).toMatch(/dense frontier \(\d points?, seed-group means\)/)
     expect(o).toMatch(/gated runs: gap = val CE − dense frontier CE at equal FLOPs/)
-    expect(o).toMatch(/verdict: /)
+    expect(o).toMatch(/^verdict \(inconclusive\): inconclusive: /m)
+    expect(o).toMatch(/^ {2}reasons:\n {4}- /m)
     const html = /^(\/.*report\.html)$/m.exec(o)?.[1]
     const pdf = /^(\/.*report\.pdf)$/m.exec(o)?.[1]
     expect(html && existsSync(html)).toBe(true)

@@ -3,7 +3,7 @@
  *
  *   html  report.html                         self-contained (inline SVG + CSS, no scripts, strict CSP)
  *   pdf   report.pdf                          the HTML's print layout, printed by Chromium (pdf.ts)
- *   csv   runs.csv, series.csv                the run table; every series (loss curves, gate heatmaps) in long form
+ *   csv   runs.csv, series.csv, verdict.csv   the run table; every series (loss curves, gate heatmaps) in long form; the verdict
  *   json  report.json                         the whole model (table, comparisons, series, appendix)
  *   md    report.md + figures/*.svg           Markdown tables, figures linked as SVG files
  *   tex   report.tex, runs-table.tex + figures/*.pdf (and .svg)
@@ -23,6 +23,7 @@ import {
   reportJson,
   runsCsv,
   seriesCsv,
+  verdictCsv,
   REPORT_FORMATS,
   type LinkedFigure,
   type RenderedFigure,
@@ -92,6 +93,7 @@ export async function writeReport(m: ReportModel, o: WriteReportOptions): Promis
   if (formats.has('csv')) {
     put('csv', 'runs.csv', runsCsv(m))
     put('csv', 'series.csv', seriesCsv(m))
+    put('csv', 'verdict.csv', verdictCsv(m))
   }
 
   const needSvgFiles = formats.has('md') || formats.has('tex')

@@ -2,11 +2,13 @@
  * `skipbench serve`: the renderer's contract over HTTP (`POST /api/<method>`), its events over a WebSocket
  * (`/api/events`), and the built renderer as static files.
  *
- * Security: bound to 127.0.0.1 by default. Bound anywhere else it requires a random access token, printed at start:
+ * Security: bound to 127.0.0.1 by default. Bound anywhere but exactly 127.0.0.1 or ::1 (`localhost` included: it
+ * may resolve elsewhere) it requires a random access token, printed at start:
  * `Authorization: Bearer <token>` on HTTP; on the WebSocket `?token=<token>` or the subprotocol
  * `skipbench.token.<token>` (browsers cannot set headers there). Requests whose Origin is another site are refused
- * (no cross-site calls or event reading from a page the user happens to visit), and so are Host headers that are not
- * this server's address when it is bound to loopback (DNS rebinding).
+ * (no cross-site calls or event reading from a page the user happens to visit), and so are Host and Origin names that
+ * are not loopback names (isLoopbackName: 127.0.0.0/8 literals, localhost, [::1]) when it is bound to loopback, so a
+ * rebinding DNS name such as 127.0.0.1.evil.example is refused.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import fastifyStatic from '@fastify/static'
@@ -44,7 +46,18 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-export const isLoopback = (host: string) => host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.')
+/**
+ * A name that can only mean this machine: an IPv4 literal in 127.0.0.0/8 (four decimal parts), `localhost`, or
+ * `::1` (bare or bracketed). Anything else — `127.0.0.1.evil.example` included — may be a rebinding DNS name.
+ */
+export function isLoopbackName(name: string): boolean {
+  const n = name.toLowerCase()
+  if (n === 'localhost' || n === '::1' || n === '[::1]') return true
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(n)
+  return !!m && m.slice(1).every((p) => Number(p) <= 255 && (p === '0' || !p.startsWith('0')))
+}
+/** Whether binding to `host` exposes the server beyond this user: anything but exactly 127.0.0.1 or ::1 needs the token. */
+export const requiresToken = (host: string) => host !== '127.0.0.1' && host !== '::1'
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
@@ -62,11 +75,12 @@ export function tokenOf(req: { headers: Record<string, string | string[] | undef
   return null
 }
 
-const hostName = (h: string) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d+$/, ''))
+/** The name in a Host header (`name`, `name:port`, `[v6]`, `[v6]:port`); '' when it is none of those. */
+const hostName = (h: string) => /^\[([0-9a-fA-F:.]+)\](?::\d+)?$/.exec(h)?.[1] ?? /^([^:[\]]+)(?::\d+)?$/.exec(h)?.[1] ?? ''
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1'
-  const token = opts.token !== undefined ? opts.token : isLoopback(host) ? null : randomBytes(24).toString('base64url')
+  const token = opts.token !== undefined ? opts.token : requiresToken(host) ? randomBytes(24).toString('base64url') : null
   const service = opts.service ?? (await createService({ transport: 'http', dataDir: opts.dataDir, ...(opts.dbPath ? { dbPath: opts.dbPath } : {}), ...(opts.runsDir ? { runsDir: opts.runsDir } : {}) }))
   const ownsService = !opts.service
   const maxBuffer = opts.maxSocketBuffer ?? 8 << 20
@@ -79,18 +93,20 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     return a.length === b.length && timingSafeEqual(a, b)
   }
 
-  /** Same-origin only: an Origin header, when present, must name this server's host. */
+  const boundToLoopback = isLoopbackName(host)
+  /** Same-origin only: an Origin header, when present, must name this server's host (a loopback name when bound there). */
   const sameOrigin = (req: FastifyRequest): boolean => {
     const origin = req.headers.origin
     if (!origin) return true
     try {
-      return new URL(origin).host === req.headers.host
+      const o = new URL(origin)
+      return o.host === req.headers.host && (!boundToLoopback || isLoopbackName(o.hostname))
     } catch {
       return false
     }
   }
   /** Bound to loopback, only loopback names may address us (a rebinding DNS name is refused). */
-  const hostAllowed = (req: FastifyRequest): boolean => !isLoopback(host) || isLoopback(hostName(req.headers.host ?? ''))
+  const hostAllowed = (req: FastifyRequest): boolean => !boundToLoopback || isLoopbackName(hostName(req.headers.host ?? ''))
 
   const guard = async (req: FastifyRequest, reply: FastifyReply, isWs: boolean) => {
     if (!hostAllowed(req)) return reply.code(403).send({ error: `host ${JSON.stringify(req.headers.host)} is not this server's loopback address`, code: 'unauthorized' })

@@ -5,10 +5,13 @@
  * CLI's own short calibration (core/sweeps calibrate: a few real training steps and validation batches, timed) in
  * the background for two shapes that bracket the tiny scale: the tiny preset itself and a small dim-32 model. Until
  * it finishes, estimates say that it is running; afterwards they come from core/sweeps pointSeconds, like a sweep's.
+ * Every start also times how long a training worker process takes to be ready (on a busy machine that is far more
+ * than the 3 s a sweep's estimate assumes), and run estimates use that.
  *
  * Time estimates are shown as ranges: how far off they can be depends on where the rate came from.
  */
 import type { CreateEngineOptions } from '../engine/index.js'
+import type { WorkerLauncher } from '../jobs/process.js'
 import { getPreset } from '../presets/index.js'
 import { calibrate, CalibrationCache, calibrationKey, calibrationShape, type Calibration } from '../sweeps/calibrate.js'
 import { parseRunConfig, type RunConfig } from '../trainer/run-config.js'
@@ -43,11 +46,14 @@ export class StartupCalibration {
   error: string | null = null
   /** settles when the background calibration ends (at once when none was needed) */
   done: Promise<void> = Promise.resolve()
+  /** seconds from launching a training worker to its "ready" message, measured at start (null: not measured) */
+  workerStartSeconds: number | null = null
 
   constructor(
     readonly cacheFile: string,
     readonly engine: CreateEngineOptions = {},
     readonly dataDir?: string,
+    readonly launcher?: WorkerLauncher,
   ) {}
 
   /** Calibrations of this machine and engine in the cache (empty until the first one is written). */
@@ -56,9 +62,9 @@ export class StartupCalibration {
     return new CalibrationCache(this.cacheFile).sameMachine(shape.engine, shape.backend, shape.threads)
   }
 
-  /** Start the background calibration unless this machine already has calibrations (or one is running). */
+  /** Start the background calibration: the training shapes unless this machine has them, and the worker start. */
   start(): Promise<void> {
-    if (this.state === 'running' || this.calibrations().length) return this.done
+    if (this.state === 'running') return this.done
     this.state = 'running'
     this.error = null
     this.done = (async () => {
@@ -68,6 +74,11 @@ export class StartupCalibration {
           if (cache.get(calibrationKey(calibrationShape(cfg)))) continue
           cache.set(await calibrate(cfg, this.dataDir ? { dataDir: this.dataDir } : {}))
         }
+        if (this.launcher) {
+          // twice: the first start may also fill the TypeScript loader's cache, which later runs find warm
+          await timeWorkerStart(this.launcher)
+          this.workerStartSeconds = await timeWorkerStart(this.launcher)
+        }
         this.state = 'done'
       } catch (e) {
         this.state = 'failed'
@@ -76,4 +87,27 @@ export class StartupCalibration {
     })()
     return this.done
   }
+}
+
+/** Seconds from launching a training worker (the job queue's launcher) to its "ready" message; the worker then exits. */
+export function timeWorkerStart(launcher: WorkerLauncher, timeoutMs = 180_000): Promise<number> {
+  const t0 = performance.now()
+  const w = launcher.launch()
+  return new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => {
+      w.kill()
+      reject(new Error(`a training worker was not ready within ${timeoutMs / 1000} s`))
+    }, timeoutMs)
+    w.onMessage((m) => {
+      if ((m as { type?: string }).type !== 'ready') return
+      clearTimeout(t)
+      const s = (performance.now() - t0) / 1000
+      w.kill()
+      resolve(s)
+    })
+    w.onExit((code) => {
+      clearTimeout(t)
+      reject(new Error(`a training worker exited (${code}) before it was ready`))
+    })
+  })
 }

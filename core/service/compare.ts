@@ -5,7 +5,7 @@
  * of runs do not recompute.
  */
 import type { ComparisonResult } from '../contract/api.js'
-import { compareRuns, type RunRecord } from '../analysis/index.js'
+import { compareRuns, notCostedReason, type RunRecord } from '../analysis/index.js'
 import { costRun, recordId, targetEnd, toRunRecord, type CostResult } from '../sweeps/index.js'
 import type { Context } from './context.js'
 import { notFound } from './errors.js'
@@ -37,6 +37,8 @@ export function compareExperiment(ctx: Context, q: { experimentId: number; estim
     runs.push({ id: recordId(c.costed.run), runId: row.id, name: row.name, kind: row.kind, seed: c.costed.config.training.seed, targetEnd: targetEnd(c.costed.config) })
   }
   const comparison = compareRuns(records, { estimator: q.estimator, flopsKind: q.flopsKind, level: q.level })
+  // the same reasons as `skipbench compare` (which lists these runs among the exclusions)
+  if (skipped.length) comparison.verdict.reasons.push(notCostedReason(skipped.length))
   // plain JSON (no undefined, no class instances) so both transports carry it unchanged
   return { comparison: JSON.parse(JSON.stringify(comparison)), runs, skipped }
 }

@@ -43,6 +43,8 @@ export interface Throughput {
   calibrating?: boolean
   /** this machine's calibrations (core/sweeps): when any, times come from them (source 'calibrated') */
   calibrations?: readonly Calibration[]
+  /** measured seconds to start a training worker (default: core/sweeps' WORKER_START_SECONDS) */
+  workerStartSeconds?: number | null
 }
 
 /** A deliberately modest default for a CPU (onnxruntime, 2 cores): better to over- than under-estimate. */
@@ -92,7 +94,7 @@ export function estimateRun(cfg: RunConfig, tp: Throughput): RunEstimate {
   const valFlops = validationCount(steps, t.val_every) * valTokens * inf('corrected')
   // this machine's calibrations for the run's own engine and backend
   const cals = (tp.calibrations ?? []).filter((c) => c.shape.engine === (cfg.engine.engine ?? 'ort') && c.shape.backend === (cfg.engine.backend ?? 'auto') && c.shape.threads === (cfg.engine.threads ?? null))
-  const fromCal = cals.length ? pointSeconds(cfg, cals) : null
+  const fromCal = cals.length ? pointSeconds(cfg, cals, tp.workerStartSeconds ?? undefined) : null
   const seconds = fromCal ? fromCal.seconds.total : (corrected + valFlops) / tp.flopsPerSec + RUN_OVERHEAD_SECONDS
   const source = fromCal ? 'calibrated' : tp.source
   return {

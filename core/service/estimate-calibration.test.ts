@@ -55,7 +55,7 @@ describe('estimates on a fresh database', () => {
     const estimated = after.estimate!.seconds
 
     const t0 = performance.now()
-    const { runId } = await h.startRun({ config: tinyShort, experimentId: null, name: 'tiny-gated-short' })
+    const { runId } = await h.startRun({ config: tinyShort, experimentId: null, name: 'tiny-gated-short', tags: [] })
     await new Promise<void>((resolve, reject) => {
       const t = setInterval(() => {
         const s = events.find((e) => e.type === 'run-status' && e.runId === runId && ['completed', 'failed', 'cancelled'].includes(e.status))

@@ -4,6 +4,7 @@ import { relative, resolve, isAbsolute } from 'node:path'
 import type { z } from 'zod'
 import type { API, CheckpointInfo, EvaluationInfo, GatesData, JobInfo, LogLine, RunDetail, RunRow, SeriesData } from '../contract/api.js'
 import { inferenceFlops } from '../flops/index.js'
+import { compareRunMetrics, formatRerunComparison } from '../jobs/rerun.js'
 import type { RunListQuery as StoreQuery, RunListRow } from '../store/runs.js'
 import type { Job, RunStatus } from '../store/types.js'
 import { type Context, finite, isRunLevelKey } from './context.js'
@@ -99,7 +100,17 @@ export function getRun(ctx: Context, runId: number): RunDetail {
     checkpoints,
     evaluations,
     metricKeys: ctx.store.metrics.keys(runId).filter(isRunLevelKey),
+    provenance: run.provenance,
+    rerun: rerunInfo(ctx, run.id, run.rerunOf, run.status),
   }
+}
+
+function rerunInfo(ctx: Context, runId: number, of: number | null, status: RunStatus): RunDetail['rerun'] {
+  if (of === null) return null
+  if (!ctx.store.runs.get(of)) return { of, identical: null, compared: 0, mismatchCount: 0, summary: `run ${of} (the original) was deleted; nothing to compare` }
+  if (status !== 'completed') return { of, identical: null, compared: 0, mismatchCount: 0, summary: `re-run of run ${of}: compared bit for bit once it completes (now ${status})` }
+  const c = compareRunMetrics(ctx.store, of, runId)
+  return { of, identical: c.identical, compared: c.compared, mismatchCount: c.mismatchCount, summary: formatRerunComparison(c) }
 }
 
 export function getRunLogs(ctx: Context, q: In<'getRunLogs'>): LogLine[] {

@@ -3,12 +3,13 @@
  * main/, HTTP + WebSocket in core/server) call exactly this, after validating inputs with the contract's schemas
  * (`dispatch`), and forward its events (`on`).
  */
-import { readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Settings } from '../contract/api.js'
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
-import type { WorkerLauncher } from '../jobs/process.js'
+import { forkLauncher, type WorkerLauncher } from '../jobs/process.js'
+import { queueRerun } from '../jobs/rerun.js'
 import { queueSweep } from '../sweeps/index.js'
 import { StartupCalibration } from './calibration.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
@@ -17,6 +18,7 @@ import { buildReport, previewReportHtml } from '../reporting/index.js'
 import { Context } from './context.js'
 import { Imports } from './datasets.js'
 import { BadRequest, classify, conflict, notFound, ServiceError } from './errors.js'
+import { globBase, PathPolicy, resolveDataPaths } from './paths.js'
 import { listPresetSummaries } from './presets.js'
 import { cancelRun, deleteRun, diffRuns, getGates, getRun, getRunLogs, getSeries, listRuns, resumeRun, retryRun, runRow } from './runs.js'
 
@@ -83,13 +85,21 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   }
   let offHub = ctx.hub.on(forward)
   const imports = new Imports(() => ctx)
+  // every path a caller gives is resolved and checked here (core/service/paths.ts)
+  const paths = new PathPolicy(() => ({ dataDir: ctx.dataDir, homeDir: ctx.homeDir, runsDir: ctx.runsDir, allowedFolders: ctx.settings.allowedFolders }))
+  const withPaths = (doc: RunConfigDoc): RunConfigDoc => (doc.data === undefined ? doc : { ...doc, data: resolveDataPaths(doc.data, paths) })
   let note: string | null = null
   let tp: { at: number; value: Throughput } | null = null
   const calibrateOnStart = opts.calibrateOnStart ?? !process.env['VITEST']
   let cal: StartupCalibration | null = null
   const calibration = (): StartupCalibration => {
     if (!cal || cal.cacheFile !== ctx.calibrationFile) {
-      cal = new StartupCalibration(ctx.calibrationFile, { ...(ctx.settings.engine ? { engine: ctx.settings.engine } : {}), ...(ctx.settings.backend ? { backend: ctx.settings.backend } : {}) }, ctx.dataDir)
+      cal = new StartupCalibration(
+        ctx.calibrationFile,
+        { ...(ctx.settings.engine ? { engine: ctx.settings.engine } : {}), ...(ctx.settings.backend ? { backend: ctx.settings.backend } : {}) },
+        ctx.dataDir,
+        opts.launcher ?? forkLauncher(),
+      )
       if (calibrateOnStart) void cal.start()
     }
     return cal
@@ -98,7 +108,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const throughput = (): Throughput => {
     if (!tp || Date.now() - tp.at > THROUGHPUT_TTL_MS) tp = { at: Date.now(), value: measuredThroughput(ctx.store) }
     const c = calibration()
-    return { ...tp.value, calibrating: c.state === 'running', calibrations: c.calibrations() }
+    return { ...tp.value, calibrating: c.state === 'running', calibrations: c.calibrations(), workerStartSeconds: c.workerStartSeconds }
   }
 
   const experimentOut = (id: number): Experiment => {
@@ -122,6 +132,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     engine: ctx.settings.engine,
     backend: ctx.settings.backend,
     concurrency: ctx.settings.concurrency,
+    allowedFolders: ctx.settings.allowedFolders,
     dataDirEditable: opts.dataDirEditable ?? false,
     note,
   })
@@ -197,8 +208,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     async planSweep(spec) {
       return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile).plan
     },
-    async startRun({ config, experimentId, name, tags }) {
+    async startRun({ config: given, experimentId, name, tags }) {
       requireExperiment(experimentId)
+      const config = withPaths(given)
       const check = checkConfig(withDefaults(config), throughput)
       if (!check.ok) throw new BadRequest(`invalid run config: ${check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
       const { job, run } = ctx.queue.addTrain(withDefaults(config), { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
@@ -209,6 +221,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     async startSweep({ experimentId, spec }) {
       requireExperiment(experimentId)
       const { plan, sweep } = planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile)
+      for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
         throw new BadRequest(`${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map((i) => `${i.path} ${i.message}`).join(', ')}`).join('; ')}`)
@@ -232,6 +245,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       const r = retryRun(ctx, runId)
       ctx.emit({ type: 'runs-changed', change: 'created', runIds: [r.runId], experimentId: ctx.derived(r.runId).experimentId })
       return r
+    },
+    async rerunRun({ runId }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      const { job, run } = queueRerun(ctx.store, runId, ctx.runsDir, (c, o) => ctx.queue.addTrain(c, o))
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId: run.experimentId })
+      return { runId: run.id, jobId: job.id }
+    },
+    async updateRun({ runId, ...patch }) {
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      ctx.store.runs.update(runId, patch)
+      const row = runRow(ctx, runId)
+      ctx.emit({ type: 'runs-changed', change: 'updated', runIds: [runId], experimentId: row.experimentId })
+      return row
     },
     async deleteRun({ runId, deleteFiles }) {
       return deleteRun(ctx, runId, deleteFiles)
@@ -257,11 +283,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       if (!ctx.store.experiments.get(experimentId)) throw notFound(`experiment ${experimentId}`)
       return { html: previewReportHtml(ctx.store, { experiment: experimentId, estimator, flopsKind }) }
     },
-    async exportReport({ experimentId, estimator, flopsKind, formats, outDir }) {
+    async exportReport({ experimentId, estimator, flopsKind, formats, outDir, overwrite }) {
       const e = ctx.store.experiments.get(experimentId)
       if (!e) throw notFound(`experiment ${experimentId}`)
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
-      const dir = outDir ? resolve(outDir) : join(dirname(ctx.dbPath), 'reports', `${e.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${stamp}`)
+      const dir = outDir ? paths.resolve(outDir, 'report folder', 'write') : join(ctx.homeDir, 'reports', `${e.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${stamp}`)
+      if (!overwrite && existsSync(dir) && readdirSync(dir).length)
+        throw conflict(`report folder ${dir} already exists and is not empty: choose another folder, or pass overwrite: true to replace its files`)
       const r = await buildReport(ctx.store, { experiment: experimentId, estimator, flopsKind, formats, outDir: dir })
       return { outDir: r.outDir, files: r.files.map((f) => ({ format: f.format, path: f.path })), seconds: r.seconds + r.buildSeconds, warnings: r.warnings }
     },
@@ -274,7 +302,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return imports.prepareCorpus(tokenizer)
     },
     async importDataset(req) {
-      return imports.importDataset(req)
+      const from = req.from.map((f) => {
+        const abs = isAbsolute(f) ? f : resolve(ctx.dataDir, f)
+        paths.resolve(globBase(abs), 'import source', 'read')
+        return abs
+      })
+      return imports.importDataset({ ...req, from })
     },
     async cancelImport({ importId }) {
       return imports.cancel(importId)
@@ -302,6 +335,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       if (patch.engine !== undefined) next.engine = patch.engine
       if (patch.backend !== undefined) next.backend = patch.backend?.trim() || null
       if (patch.concurrency !== undefined) next.concurrency = patch.concurrency
+      if (patch.allowedFolders !== undefined) next.allowedFolders = [...new Set(patch.allowedFolders.map((f) => resolve(f)))]
       note = ctx.saveSettings(next)
       const s = settingsOut()
       ctx.emit({ type: 'settings-changed', settings: s })
@@ -312,6 +346,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return { supported: false, paths: [] }
     },
     ...opts.overrides,
+    // what the user picks in a native dialog (the app) may then be read and written
+    ...(opts.overrides?.pickPath
+      ? {
+          async pickPath(input) {
+            const r = await opts.overrides!.pickPath!(input)
+            paths.allowPicked(r.paths)
+            return r
+          },
+        }
+      : {}),
   }
 
   return {

@@ -1,4 +1,4 @@
-/** User settings kept in `<dataDir>/settings.json`: default engine/backend for new runs and training concurrency. */
+/** User settings kept in `<dataDir>/settings.json`: default engine/backend for new runs, training concurrency, allowed folders. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { z } from 'zod'
@@ -7,6 +7,8 @@ export const StoredSettings = z.object({
   engine: z.enum(['ort', 'tfjs']).nullable().default(null),
   backend: z.string().nullable().default(null),
   concurrency: z.number().int().min(1).max(64).default(1),
+  /** folders (absolute) the API may read from and write to besides the data folder (core/service/paths.ts) */
+  allowedFolders: z.array(z.string()).default([]),
 })
 export type StoredSettings = z.output<typeof StoredSettings>
 

@@ -143,6 +143,7 @@ export function ingestRunFolder(store: Store, dirIn: string, opts: IngestOptions
       datasetId: dataset?.id ?? null,
       runDir: dir,
       startedAt: run.started_at ?? null,
+      ...(run.provenance && typeof run.provenance === 'object' && !Array.isArray(run.provenance) ? { provenance: run.provenance as JsonObject } : {}),
     }
     const statusFields: RunPatch = {
       status: runStatusOfFolder(run.status),

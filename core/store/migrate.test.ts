@@ -115,6 +115,10 @@ describe('migrate', () => {
         INSERT INTO checkpoints (run_id, step, path) VALUES (1, 2, '/runs/u1/checkpoints/step-000002');`)
       // from 0020 on, the writer links datasets itself (RunsRepository does)
       if (start >= 20) db.exec(`INSERT INTO datasets (name) VALUES ('tiny-shakespeare'); UPDATE runs SET dataset_id = 1 WHERE uid = 'u1';`)
+      // from 0040 on, the writer maintains the summaries itself (MetricsRepository does)
+      if (start >= 40)
+        db.exec(`INSERT INTO metric_summaries (run_id, key_id, count, first_step, last_step, last_value, min_value, min_step, max_value) VALUES
+          (1, 1, 3, 1, 3, 2.5, 2, 2, 3), (1, 2, 1, 2, 2, 2.7, 2.7, 2, 2.7), (2, 1, 1, 1, 1, 4, 4, 1, 4);`)
       db.close()
 
       const store = openStore(path)
@@ -144,6 +148,8 @@ describe('migrate', () => {
         ['u1', 2],
         ['u2', 4],
       ])
+      // 0060: provenance and rerun_of default to empty
+      expect(store.runs.byUid('u1')).toMatchObject({ provenance: {}, rerunOf: null })
       // the new tables work
       const job = store.jobs.enqueue({ kind: 'train', payload: { a: 1 }, runId: 1 })
       expect(store.jobs.get(job.id)!.status).toBe('queued')

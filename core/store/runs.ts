@@ -31,6 +31,8 @@ interface RunRow {
   error: string | null
   created_at: string
   updated_at: string
+  provenance: string | null
+  rerun_of: number | null
 }
 
 export const toRun = (r: RunRow): Run => ({
@@ -57,6 +59,8 @@ export const toRun = (r: RunRow): Run => ({
   error: r.error,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  provenance: parseJson<JsonObject>(r.provenance, {}),
+  rerunOf: r.rerun_of ?? null,
 })
 
 /** Columns a run list can be sorted by (besides metric summaries). */
@@ -116,7 +120,7 @@ export interface RunDiff {
 
 const LIST_COLUMNS = `r.id, r.uid, r.name, r.experiment_id, r.kind, r.status, NULL AS config, r.seed, r.engine, r.backend, r.versions,
   r.dataset, r.dataset_id, r.run_dir, r.started_at, r.ended_at, r.last_step, r.tokens_per_sec, r.notes, r.tags, r.error,
-  r.created_at, r.updated_at, e.name AS experiment`
+  r.created_at, r.updated_at, NULL AS provenance, r.rerun_of, e.name AS experiment`
 
 const SORT_SQL: Record<RunSortColumn, string> = {
   id: 'r.id',
@@ -150,8 +154,10 @@ const PATCH_COLUMNS: Record<keyof RunPatch, string> = {
   notes: 'notes',
   tags: 'tags',
   error: 'error',
+  provenance: 'provenance',
+  rerunOf: 'rerun_of',
 }
-const JSON_PATCH = new Set<keyof RunPatch>(['config', 'versions', 'tags'])
+const JSON_PATCH = new Set<keyof RunPatch>(['config', 'versions', 'tags', 'provenance'])
 
 function bindRun(r: NewRun) {
   return {
@@ -174,6 +180,8 @@ function bindRun(r: NewRun) {
     notes: r.notes ?? '',
     tags: JSON.stringify(r.tags ?? []),
     error: r.error ?? null,
+    provenance: JSON.stringify(r.provenance ?? {}),
+    rerun_of: r.rerunOf ?? null,
   }
 }
 
@@ -188,9 +196,9 @@ export class RunsRepository {
     this.dynamic = new StatementCache(db)
     this.s = {
       insert: db.prepare(`INSERT INTO runs (uid, name, experiment_id, kind, status, config, seed, engine, backend, versions, dataset, dataset_id,
-          run_dir, started_at, ended_at, tokens_per_sec, notes, tags, error)
+          run_dir, started_at, ended_at, tokens_per_sec, notes, tags, error, provenance, rerun_of)
         VALUES (@uid, @name, @experiment_id, @kind, @status, @config, @seed, @engine, @backend, @versions, @dataset, @dataset_id,
-          @run_dir, @started_at, @ended_at, @tokens_per_sec, @notes, @tags, @error) RETURNING *`),
+          @run_dir, @started_at, @ended_at, @tokens_per_sec, @notes, @tags, @error, @provenance, @rerun_of) RETURNING *`),
       byId: db.prepare('SELECT * FROM runs WHERE id = ?'),
       byUid: db.prepare('SELECT * FROM runs WHERE uid = ?'),
       remove: db.prepare('DELETE FROM runs WHERE id = ?'),

@@ -48,6 +48,10 @@ export interface Run {
   error: string | null
   createdAt: string
   updatedAt: string
+  /** what the run was made from (core/provenance); {} for runs stored before it was recorded */
+  provenance: JsonObject
+  /** the run this one re-runs exactly */
+  rerunOf: number | null
 }
 
 export interface NewRun {
@@ -72,6 +76,8 @@ export interface NewRun {
   notes?: string
   tags?: string[]
   error?: string | null
+  provenance?: JsonObject
+  rerunOf?: number | null
 }
 
 /** Fields that may change after creation. `undefined` leaves a field alone; `null` clears it. */

@@ -2,6 +2,7 @@
 import type { Comparison, Summary } from '../analysis/index.js'
 import type { ExpandedSweep } from './grid.js'
 import type { SweepEstimate } from './estimate.js'
+import { verdictLines } from '../report/verdict.js'
 
 /** 6.261e11 style: compact and unambiguous on any scale. */
 export function fmtFlops(x: number | null | undefined): string {
@@ -65,12 +66,15 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
   }
   out.push('')
 
+  const training = c.flopsKind === 'training'
   out.push('gated runs: gap = val CE − dense frontier CE at equal FLOPs (> 0: worse than dense);')
-  out.push('            saving = 1 − FLOPs / dense FLOPs at equal CE (> 0: cheaper than dense). Beyond the frontier: not extrapolated.')
+  out.push('            saving = 1 − FLOPs / dense FLOPs at equal CE (> 0: cheaper than dense); only where the frontier falls')
+  out.push('            beyond seed noise. Beyond the frontier: not extrapolated.')
+  if (training) out.push(`            FLOPs: ${c.flopsNote}.`)
   if (c.gated.length) {
     out.push(
       table(
-        ['run', 'seed', 'FLOPs', 'val CE', 'zeros', 'frontier CE', 'gap', 'dense FLOPs', 'saving', 'note'],
+        ['run', 'seed', training ? 'FLOPs (hypothetical)' : 'FLOPs', ...(training ? ['executed FLOPs'] : []), 'val CE', 'zeros', 'frontier CE', 'gap', 'dense FLOPs', 'saving', 'note'],
         c.gated.map((g) => {
           const notes: string[] = []
           if (g.atEqualFlops.extrapolated) notes.push(`FLOPs ${g.atEqualFlops.extrapolated} the frontier's range`)
@@ -79,6 +83,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
             g.id,
             String(g.seed),
             fmtFlops(g.flops),
+            ...(training ? [fmtFlops(g.executedTrainingFlops)] : []),
             fmtLoss(g.loss),
             g.zeroFraction === null ? '—' : `${(g.zeroFraction * 100).toFixed(1)}%`,
             fmtLoss(g.atEqualFlops.frontierLoss),
@@ -93,7 +98,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
   } else out.push('  (none)')
   out.push('')
 
-  out.push(`seed groups (mean ± ${level} CI half-width; n = 1: no interval):`)
+  out.push(`seed groups (val CE: mean ± ${level} CI half-width over seeds, n = 1: no interval; gap and saving: mean over seeds, their intervals are in the verdict):`)
   if (c.groups.length)
     out.push(
       table(
@@ -104,8 +109,8 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
           g.seeds.join(','),
           pm(g.loss, (x) => x.toFixed(4)),
           fmtFlops(g.flops.mean),
-          pm(g.gap, (x) => fmtSigned(x)),
-          pm(g.flopsSaving, (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`, 100),
+          g.gap ? fmtSigned(g.gap.mean) : '—',
+          g.flopsSaving ? fmtPct(g.flopsSaving.mean) : '—',
           g.kind === 'dense' ? (g.onFrontier ? 'on' : 'dominated') : '',
         ]),
       ),
@@ -117,8 +122,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
   out.push(
     `summary: ${s.denseRuns} dense, ${s.gatedRuns} gated; ${s.withinRange} gated within the frontier's FLOPs range ` +
       `(${s.extrapolatedBelow} below, ${s.extrapolatedAbove} above); ${s.beatFrontier} beat the frontier` +
-      (s.gap ? `; mean gap ${pm(s.gap, (x) => fmtSigned(x))} nats` : '') +
-      (s.flopsSaving ? `; mean saving ${pm(s.flopsSaving, (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`, 100)}` : ''),
+      (s.gap ? `; mean gap over ${s.gap.n} configuration${s.gap.n === 1 ? '' : 's'} ${fmtSigned(s.gap.mean)} nats (descriptive: no interval across different configurations)` : ''),
   )
   if (c.excluded.length) {
     out.push('')
@@ -126,7 +130,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
     for (const e of c.excluded) out.push(`  ${e.id}: ${e.reason}`)
   }
   out.push('')
-  out.push(`verdict: ${c.verdict}`)
+  out.push(...verdictLines(c))
   return out.join('\n')
 }
 

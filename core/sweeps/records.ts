@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { compareRuns, type CompareOptions, type Comparison, type Excluded, type RunRecord } from '../analysis/index.js'
+import { addExclusions, compareRuns, type CompareOptions, type Comparison, type Excluded, type RunRecord } from '../analysis/index.js'
 import { FLOPS_ESTIMATORS, inferenceFlops, trainingFlops, type FlopsEstimator } from '../flops/index.js'
 import type { Store } from '../store/store.js'
 import type { Evaluation, Experiment, Run } from '../store/types.js'
@@ -48,7 +48,9 @@ export interface CostedRun {
   batchSize: number
   /** per-step training zero fractions (gated runs), one per optimizer step */
   trainZeroFractions: Float64Array | null
-  flops: Record<FlopsEstimator, { inference: number; training: number }>
+  /** training: the FLOPs the run would cost if skipped blocks were skipped (hypothetical for gated runs);
+   *  executedTraining: what the engine actually ran (it trains densely: every gate open) */
+  flops: Record<FlopsEstimator, { inference: number; training: number; executedTraining: number }>
 }
 
 export type CostResult = { ok: true; costed: CostedRun } | { ok: false; id: string; reasons: string[] }
@@ -207,6 +209,7 @@ export function costRun(store: Store, runOrId: Run | number, o: CostOptions = {}
       flops[estimator] = {
         inference: inferenceFlops(config.model, { estimator, sparsity }).perSequence,
         training: trainingFlops(config.model, { estimator, batchSize, ...(gated ? { zeroFractions: trainZeroFractions! } : { steps: T }) }),
+        executedTraining: trainingFlops(config.model, { estimator, batchSize, zeroFractions: new Float64Array(T) }),
       }
     }
   } catch (e) {
@@ -242,6 +245,9 @@ export function toRunRecord(c: CostedRun, estimator: FlopsEstimator): RunRecord 
     trainingFlops: c.flops[estimator].training,
     zeroFraction: cfg.model.zero_init_masks ? null : c.validation.zeroFraction,
     target_end: targetEnd(cfg),
+    executedTrainingFlops: c.flops[estimator].executedTraining,
+    trainTokens: cfg.training.train_steps * cfg.training.batch_size * cfg.training.grad_acc_steps * cfg.model.max_seq_len,
+    lrSchedule: { lr: cfg.optimizer.lr, warmup_fraction: cfg.schedule.warmup_fraction, start_factor: cfg.schedule.start_factor, anneal: 'cosine to 0 over the run' },
     // what defines the run besides the model; engine, naming and checkpointing do not
     training: { training, optimizer: cfg.optimizer, schedule: cfg.schedule, controller: cfg.controller, data: cfg.data },
     runId: c.run.id,
@@ -304,9 +310,6 @@ export function compareExperiment(store: Store, o: RecordsOptions & Omit<Compare
   const { experiment, runIds: _r, source: _s, estimator, ...copts } = o
   const c = compareRuns(records, { ...copts, estimator })
   const name = experiment === undefined ? null : findExperiment(store, experiment).name
-  if (excluded.length) {
-    c.excluded = [...excluded, ...c.excluded]
-    c.verdict += `; ${excluded.length} run${excluded.length === 1 ? '' : 's'} not costed (${excluded.length === 1 ? 'see its reason' : 'see their reasons'})`
-  }
+  addExclusions(c, excluded)
   return { ...c, experiment: name, runs: records.length + excluded.length }
 }

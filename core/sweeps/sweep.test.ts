@@ -62,10 +62,10 @@ describe('sweep acceptance: reduced tiny paper grid', () => {
     // the comparison
     expect(out).toMatch(/dense frontier \(\d point/)
     expect(out).toMatch(/gated runs: gap = val CE − dense frontier CE at equal FLOPs/)
-    expect(out).toMatch(/seed groups \(mean ± 95% CI half-width/)
+    expect(out).toMatch(/seed groups \(val CE: mean ± 95% CI half-width/)
     expect(out).toMatch(/dense L=2 d=32 +2 +0,1 +\d\.\d{4} ± \d\.\d{4}/)
     expect(out).toMatch(/gated L=4 d=32 attn=key end=0.3 +2 +0,1/)
-    expect(out).toMatch(/verdict: /)
+    expect(out).toMatch(/^verdict \((in)?conclusive\): /m)
     console.log(`reduced grid: ${r.seconds.toFixed(0)} s end to end (estimate printed: ${est![1]})`)
 
     // what the store holds

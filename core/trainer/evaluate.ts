@@ -8,8 +8,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { CONFIG_FILE, FINAL_DIR, loadModelCheckpoint } from '../checkpoint/index.js'
 import { evalWindows, planEval } from '../data/loader.js'
-import { REFERENCE_OPTIMIZER, type Engine, type EngineInfo } from '../engine/engine.js'
-import { createEngine, EngineError, type CreateEngineOptions } from '../engine/index.js'
+import { REFERENCE_OPTIMIZER, type Batch, type Engine, type EngineInfo } from '../engine/engine.js'
+import { assertHardSkippable, type HardSkipResult } from '../engine/hard-skip.js'
+import { createEngine, type CreateEngineOptions } from '../engine/index.js'
 import type { ModelConfig } from '../model/config.js'
 import { GateMetricsAccumulator } from './gate-metrics.js'
 
@@ -25,9 +26,9 @@ export interface EvaluateOptions {
   /** an engine to use instead of creating one (not disposed) */
   engineInstance?: Engine
   /**
-   * Also evaluate with real block skipping (spec H.13; tfjs engine, `gated_attention: "key"` only): tokens whose gate
-   * is exactly 0 skip the block, and the result reports the hard-skip loss next to the dense one with the measured and
-   * the FLOPs-predicted speed-up. Without an engine choice this selects the tfjs engine.
+   * Also evaluate with real block skipping (spec H.13; `gated_attention: "key"` only; either engine, default ort):
+   * tokens whose gate is exactly 0 skip the block, and the result reports the hard-skip loss next to the dense one with
+   * the measured (same engine, interleaved) and the FLOPs-predicted speed-up.
    */
   hardSkip?: boolean
   /** progress: windows done / total */
@@ -87,13 +88,21 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateRe
   const shards = typeof o.data === 'string' ? [o.data] : o.data
   const B = o.batchSize ?? Math.max(1, Math.floor(4096 / T))
   const plan = planEval(shards, T, B, o.maxTokens) // validates shards (too short → clear error) before the engine starts
-  const engine = o.engineInstance ?? (await createEngine(o.hardSkip ? { engine: 'tfjs', ...(o.engine ?? {}) } : (o.engine ?? {})))
-  // loaded only when asked: the tfjs engine is not otherwise needed for evaluation
-  const hardSkip = o.hardSkip ? (await import('../engine/tfjs/hard-skip.js')).evalHardSkip : null
+  if (o.hardSkip) assertHardSkippable(config) // before an engine starts
+  const engine = o.engineInstance ?? (await createEngine(o.engine ?? {}))
+  // the engine's own evaluator, loaded only when asked
+  let hardSkip: ((b: Batch) => Promise<HardSkipResult>) | null = null
+  if (o.hardSkip) {
+    if (engine.info.engine === 'ort') {
+      const { evalHardSkipOrt } = await import('../engine/ort/hard-skip.js')
+      hardSkip = (b) => evalHardSkipOrt(engine as Parameters<typeof evalHardSkipOrt>[0], b, { repeats: 1 })
+    } else {
+      const { evalHardSkip } = await import('../engine/tfjs/hard-skip.js')
+      hardSkip = (b) => evalHardSkip(engine as Parameters<typeof evalHardSkip>[0], b, { repeats: 1 })
+    }
+  }
   const hs = { ceSum: 0, denseCeSum: 0, denseMs: 0, skipMs: 0, denseFlops: 0, skipFlops: 0, zeros: 0 }
   try {
-    if (hardSkip && engine.info.engine !== 'tfjs')
-      throw new EngineError(`hard-skip evaluation runs on the tfjs engine, not ${engine.info.engine}: use --engine tfjs (or leave the engine unset)`)
     await engine.init({ config, weights, optimizer: REFERENCE_OPTIMIZER })
     const t0 = performance.now()
     let ceSum = 0
@@ -110,7 +119,7 @@ export async function evaluateCheckpoint(o: EvaluateOptions): Promise<EvaluateRe
       batches++
       if (r.gates) acc.add(r.gates, r.tokens)
       if (hardSkip) {
-        const h = await hardSkip(engine as Parameters<typeof hardSkip>[0], b, { repeats: 1 })
+        const h = await hardSkip(b)
         hs.ceSum += h.ceSum
         hs.denseCeSum += h.denseCeSum
         hs.denseMs += h.denseMs

@@ -8,8 +8,9 @@ import { resolveResume, CheckpointError } from '../checkpoint/index.js'
 import { createEngine, type CreateEngineOptions } from '../engine/index.js'
 import type { Engine } from '../engine/engine.js'
 import { getPreset } from '../presets/index.js'
+import { collectProvenance, type Provenance } from '../provenance/index.js'
 import { openTrainData, type TrainData } from './data.js'
-import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, type RunConfig, type RunConfigInput } from './run-config.js'
+import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type RunConfig, type RunConfigInput } from './run-config.js'
 import { RUN_FILE, Trainer, type TrainerOptions } from './trainer.js'
 
 /**
@@ -51,6 +52,8 @@ export interface PreparedRun {
   trainer: Trainer
   engine: Engine
   data: TrainData
+  /** what the run is made from (also written to run.json) */
+  provenance: Provenance
   /** dispose engine and data (idempotent) */
   close(): Promise<void>
 }
@@ -73,17 +76,24 @@ export async function prepareRun(o: PrepareOptions): Promise<PreparedRun> {
     data.close()
     throw e
   }
+  const provenance = collectProvenance({
+    config: runConfigToJson(o.config) as Record<string, unknown>,
+    seed: o.config.training.seed,
+    data: data.info,
+    engine: engine.info,
+  })
   const trainer = new Trainer(o.config, engine, data, {
     runDir: o.runDir,
     ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.runInfo ? { runInfo: o.runInfo } : {}),
+    runInfo: { ...(o.runInfo ?? {}), provenance },
   })
   let closed = false
   return {
     trainer,
     engine,
     data,
+    provenance,
     async close() {
       if (closed) return
       closed = true

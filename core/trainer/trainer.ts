@@ -38,6 +38,7 @@ import type { DataInfo, TrainData } from './data.js'
 import { GateMetricsAccumulator, computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-metrics.js'
 import { runConfigToJson, tokensPerStep, type RunConfig } from './run-config.js'
 import { lrAt } from './schedule.js'
+import { SystemSampler } from './system-metrics.js'
 
 export const RUN_FILE = 'run.json'
 export const METRICS_FILE = 'metrics.jsonl'
@@ -148,6 +149,7 @@ export class Trainer {
   private listeners = new Map<keyof TrainerEvents, Set<(e: never) => void>>()
   readonly controller: GateController
   private rng: Rng
+  private readonly system = new SystemSampler()
   private metricsSoFar: MetricsSoFar = { tokens: 0, train_seconds: 0, last_loss: null, val_history: [] }
   private runJson: Record<string, unknown> = {}
   private _step = 0
@@ -399,6 +401,7 @@ export class Trainer {
         'train/tokens_per_sec': perStep / sec,
         ...(gates ? gateMetricsToDict(gates, 'train/') : {}),
         ...(gates ? this.controller.metrics('train/controller/') : {}),
+        ...this.system.sample(),
       }
       const ev: StepEvent = {
         step,

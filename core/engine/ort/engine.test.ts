@@ -201,19 +201,29 @@ describe('controller losses', () => {
 })
 
 describe('export', () => {
-  it('the exported ONNX model reproduces the engine logits', async () => {
+  it('the exported ONNX model reproduces the golden logits, and the engine logits at other batch and sequence sizes', async () => {
     const c = loadGoldenCase('gated_key')
     const dir = mkdtempSync(join(tmpdir(), 'skipbench-ort-'))
     try {
       const path = join(dir, 'model.onnx')
-      await exportOnnxModel(c.config, c.weights, path, { batch: c.batch.batchSize, seqLen: c.batch.seqLen })
+      await exportOnnxModel(c.config, c.weights, path)
       const s = await ort.InferenceSession.create(path)
       expect(s.inputNames).toEqual(['input_ids'])
-      expect(s.outputNames).toContain('logits')
+      expect(s.outputNames).toEqual(['logits', 'gates'])
       const ids = new ort.Tensor('int64', BigInt64Array.from(Array.from(c.batch.inputs, BigInt)), [c.batch.batchSize, c.batch.seqLen])
       const r = await s.run({ input_ids: ids })
       expect(r.logits!.dims).toEqual([c.batch.batchSize, c.batch.seqLen, c.config.vocab_size])
       expect(maxAbsDiff(r.logits!.data as Float32Array, c.expected.logits).diff).toBeLessThan(1e-4)
+      expect(maxAbsDiff(r.gates!.data as Float32Array, c.expected.gates).diff).toBeLessThan(1e-5)
+      // dynamic axes: 3 sequences of 5 tokens, against the engine's own evaluation
+      const e = await createOrtEngine({ provider: 'cpu', threads: 1 })
+      await e.init({ config: c.config, weights: c.weights, optimizer: c.expected.trajectory.optimizer })
+      const b = batchOf(3, 5, c.config.vocab_size)
+      const ref = await e.evalStep(b, { returnLogits: true })
+      const r2 = await s.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(b.inputs, BigInt)), [3, 5]) })
+      expect(r2.logits!.dims).toEqual([3, 5, c.config.vocab_size])
+      expect(maxAbsDiff(r2.logits!.data as Float32Array, ref.logits!).diff).toBeLessThan(1e-5)
+      await e.dispose()
       await s.release()
     } finally {
       rmSync(dir, { recursive: true, force: true })

@@ -2,13 +2,20 @@
  * The onnxruntime engine against the float64 PyTorch golden fixtures (tests/fixtures/golden): forward pass
  * (logits, loss, gates, masks, block-output norms), gradients of every parameter, and the 5-step AdamW
  * trajectories (one micro-batch, and two accumulated micro-batches) with the linear controller loss.
+ * On the CPU provider and on the WebGPU provider (lavapipe in CI; see tests/webgpu-gate.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { goldenCaseNames, loadGoldenCase, maxAbsDiff, sliceBatch, type GoldenCase, type GoldenTrajectory } from '../../../tests/fixtures/golden/index.js'
 import { dims } from '../../model/config.js'
+import { webgpuSkipReason } from '../../../tests/webgpu-gate.js'
 import { createOrtEngine, type OrtEngine } from './ort-engine.js'
 
 const names = goldenCaseNames()
+const webgpuSkip = await webgpuSkipReason()
+const providers = webgpuSkip === null ? (['cpu', 'webgpu'] as const) : (['cpu'] as const)
+const cases = providers.flatMap((p) => names.map((n) => [n, p] as const))
+
+it.skipIf(webgpuSkip === null)(`golden fixtures on webgpu: skipped (${webgpuSkip})`, () => {})
 
 /** |a − b| ≤ tol · max(|b|_∞, floor) */
 function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string, floor = 1) {
@@ -16,12 +23,12 @@ function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: number, wh
   expect(diff, `${what}: max diff ${diff} at ${at} (scale ${scale})`).toBeLessThanOrEqual(tol * Math.max(scale, floor))
 }
 
-describe.each(names)('golden %s', (name) => {
+describe.each(cases)('golden %s on %s', (name, provider) => {
   let c: GoldenCase
   let e: OrtEngine
   beforeAll(async () => {
     c = loadGoldenCase(name)
-    e = await createOrtEngine({ provider: 'cpu', threads: 1 })
+    e = await createOrtEngine({ provider, threads: 1 })
   })
   afterAll(() => e.dispose())
 

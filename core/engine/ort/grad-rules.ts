@@ -207,8 +207,10 @@ export const GRAD_RULES: Record<string, GradRule> = {
   SimplifiedLayerNormalization: (g, n, [dy], needs) => {
     // y = x̂·w with x̂ = x·r, r = (mean(x²) + eps)^(−1/2):
     //   dw = Σ_rows dy·x̂,   dx = r·(dx̂ − x̂·mean(dx̂·x̂)) with dx̂ = dy·w
+    // r is recomputed from x (not read from the kernel's optional 1/rms output, which onnxruntime-node 1.30's
+    // WebGPU provider gets wrong; see Graph.rmsNormFused)
     const [x, w] = [inp(n, 0), inp(n, 1)]
-    const r = g.cast(out(n, 1), x.dtype)
+    const r = g.invRms(x, floatAttr(n, 'epsilon', 1e-5))
     const xhat = g.mul(x, r)
     const dw = needs[1] ? sumToShape(g, g.mul(dy!, xhat), w.shape) : null
     let dx: Value | null = null

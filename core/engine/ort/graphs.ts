@@ -9,6 +9,7 @@
  * I/O names: parameters `p.<name>`, moments `m.<name>`/`v.<name>`, accumulators `acc.<name>`; outputs
  * `new_p.<name>`, `new_m.<name>`, `new_v.<name>`, `grad.<name>`.
  */
+import { toBf16 } from '../../checkpoint/safetensors.js'
 import { dims, type ModelConfig } from '../../model/config.js'
 import { paramSpecs, type ParamSpec } from '../../model/params.js'
 import { adamScalarInputs, adamwUpdate } from './adamw.js'
@@ -137,26 +138,51 @@ export function buildTrainGraph(cfg: ModelConfig, s: TrainSpec): Graph {
   return g
 }
 
-export interface ExportSpec {
-  batch: number
-  seqLen: number
+/**
+ * Placeholder sizes for the export graph's dynamic batch and sequence axes: primes that no dimension of this model
+ * takes (nor their product), so the serializer can tell them apart (Graph.dynamicDims).
+ */
+function exportPlaceholders(cfg: ModelConfig): { B: number; T: number } {
+  const d = dims(cfg)
+  const real = new Set<number>([d.D, d.V, d.F, d.H, d.Hkv, d.hd, d.H * d.hd, d.Hkv * d.hd, d.L, d.nMasks, d.nRep, cfg.max_seq_len, 1])
+  const free = [1009, 1013, 1019, 1021, 1031, 1033, 1039, 1049, 1051, 1061].filter((p) => !real.has(p))
+  const B = free[0]!
+  const T = free.find((p) => p !== B && !real.has(B * p))!
+  return { B, T }
 }
 
-/** Forward graph with the weights as initializers: input_ids (B, T) int64 → logits (B, T, V) [+ gates]. */
-export function buildExportGraph(cfg: ModelConfig, weights: Map<string, Float32Array>, s: ExportSpec): Graph {
+/**
+ * Forward graph with the weights as initializers (named as the reference, without the `model.` prefix):
+ * input_ids (batch, sequence) int64 → logits (batch, sequence, V) [+ gates (L, batch, sequence) for gated models].
+ * Batch and sequence are dynamic axes (sequence ≤ max_seq_len: position tables and the causal mask are stored for
+ * max_seq_len positions and sliced at run time).
+ */
+export function buildExportGraph(cfg: ModelConfig, weights: Map<string, Float32Array>, o: { dtype?: 'f32' | 'bf16' } = {}): Graph {
   const g = new Graph('float32')
   const { V, L, gated } = dims(cfg)
-  const ids = g.input('input_ids', [s.batch, s.seqLen], 'int64')
+  const { B, T } = exportPlaceholders(cfg)
+  g.dynamicDims.set(B, 'batch')
+  g.dynamicDims.set(T, 'sequence')
+  const ids = g.input('input_ids', [B, T], 'int64')
+  const shape = g.op1('Shape', [ids], [2], 'int64')
+  const dim = (i: number) => g.op1('Slice', [shape, g.ints([i]), g.ints([i + 1]), g.ints([0])], [1], 'int64')
+  const Bv = dim(0)
+  const Tv = dim(1)
+  g.dynamicSizes.set(B, Bv)
+  g.dynamicSizes.set(T, Tv)
+  g.dynamicSizes.set(B * T, g.mul(Bv, Tv))
   const P = new Map<string, Value>()
   for (const p of paramSpecs(cfg)) {
     const w = weights.get(p.name)
     if (!w) throw new Error(`exportOnnxModel: missing weight ${p.name}`)
-    P.set(p.name, g.constant(w, p.shape))
+    // bf16: stored as bfloat16 initializers (half the size) and cast to float32, where the computation happens
+    const c = o.dtype === 'bf16' ? g.constant(toBf16(w), p.shape, 'bfloat16') : g.constant(w, p.shape)
+    c.name = p.name // initializers carry the reference parameter names
+    P.set(p.name, o.dtype === 'bf16' ? g.cast(c, 'float32') : c)
   }
-  P.forEach((v, k) => (v.name = k)) // initializers carry the reference parameter names
-  const f = buildForward(g, cfg, lookup(P), ids, { batch: s.batch, seqLen: s.seqLen, withGates: true })
+  const f = buildForward(g, cfg, lookup(P), ids, { batch: B, seqLen: T, withGates: gated, dynamicSeq: true })
   const logits = g.gemm(f.hn, P.get('output.weight')!, { transB: true }) // (N, V)
-  g.output(g.reshape(logits, [s.batch, s.seqLen, V]), 'logits')
-  if (gated && f.gates) g.output(g.reshape(f.gates, [L, s.batch, s.seqLen]), 'gates')
+  g.output(g.reshape(logits, [B, T, V]), 'logits')
+  if (gated && f.gates) g.output(g.reshape(f.gates, [L, B, T]), 'gates')
   return g
 }

@@ -4,4 +4,4 @@
  */
 export { createOrtEngine, OrtEngine, type OrtEngineOptions } from './ort-engine.js'
 export { exportOnnxModel, type ExportOptions } from './export.js'
-export { OrtProviderError, supportedBackends, type OrtProvider } from './session.js'
+export { OrtProviderError, probeWebgpu, supportedBackends, type OrtProvider } from './session.js'

@@ -7,7 +7,8 @@
  * Shape, see `zerosLike`, so they are never stored in the model).
  */
 
-export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool'
+/** 'bfloat16' only for stored constants (export), whose data are the raw bits (Uint16Array), cast before use */
+export type DType = 'float32' | 'float64' | 'int64' | 'int32' | 'bool' | 'bfloat16'
 export type Shape = readonly number[]
 
 export interface Value {
@@ -86,6 +87,8 @@ function typedFor(dtype: DType, values: ArrayLike<number>): ArrayBufferView {
       return Int32Array.from(values)
     case 'bool':
       return Uint8Array.from(values)
+    case 'bfloat16':
+      return Uint16Array.from(values)
   }
 }
 
@@ -96,6 +99,17 @@ export class Graph {
   readonly constants: Constant[] = []
   private nextId = 0
   private scalarCache = new Map<string, Value>()
+  /**
+   * Dynamic axes: a graph is built with a placeholder size for each (any positive integer no real dimension of the
+   * graph takes), and the serializer writes inputs' and outputs' dimensions of that size as the named dim_param.
+   * Reshapes of such values must use `reshapeTo` with an ONNX target (0 / −1) that does not spell the placeholder.
+   */
+  readonly dynamicDims = new Map<number, string>()
+  /**
+   * Runtime sizes (int64, shape [1]) of placeholder dimensions: Reshape and Expand targets that name such a dimension
+   * are built at run time (Concat of these and constants), so `reshape`/`expand` keep working on dynamic axes.
+   */
+  readonly dynamicSizes = new Map<number, Value>()
   /** default floating dtype of scalars created by the helpers */
   constructor(readonly floatType: 'float32' | 'float64' = 'float32') {}
 
@@ -281,21 +295,23 @@ export class Graph {
 
   /**
    * onnxruntime's fused RMSNorm kernel (SimplifiedLayerNormalization, registered by onnxruntime in the default
-   * domain): y = x · invStd · w over the last axis; also returns invStd (…, 1) for the backward pass.
-   * Not a standard ONNX op: training graphs only (exported models use the standard pattern, which onnxruntime
-   * fuses into the same kernel).
+   * domain): y = x · invStd · w over the last axis. Not a standard ONNX op: training graphs only (exported models
+   * use the standard pattern, which onnxruntime fuses into the same kernel).
+   * Only its first output is used: the optional second output (1/rms) is wrong on onnxruntime-node 1.30's WebGPU
+   * provider (it holds other values, while y is right), so the backward pass recomputes 1/rms with standard ops
+   * (`invRms`).
    */
-  rmsNormFused(x: Value, w: Value, eps: number): [Value, Value] {
-    const [y, invStd] = this.node(
-      'SimplifiedLayerNormalization',
-      [x, w],
-      [
-        { shape: x.shape, dtype: x.dtype },
-        { shape: [...x.shape.slice(0, -1), 1], dtype: 'float32' }, // stash_type 1: statistics in float32
-      ],
-      { axis: { kind: 'int', v: -1 }, epsilon: { kind: 'float', v: eps }, stash_type: { kind: 'int', v: 1 } },
-    )
-    return [y!, this.cast(invStd!, x.dtype)]
+  rmsNormFused(x: Value, w: Value, eps: number): Value {
+    return this.op1('SimplifiedLayerNormalization', [x, w], x.shape, x.dtype, {
+      axis: { kind: 'int', v: -1 },
+      epsilon: { kind: 'float', v: eps },
+      stash_type: { kind: 'int', v: 1 }, // statistics in float32
+    })
+  }
+
+  /** 1/√(mean(x²) + eps) over the last axis, keepdims: (…, 1). */
+  invRms(x: Value, eps: number): Value {
+    return this.reciprocal(this.sqrt(this.add(this.reduceMean(this.mul(x, x), [-1], true), eps)))
   }
 
   softmax(x: Value, axis = -1): Value {
@@ -334,7 +350,18 @@ export class Graph {
   reshape(x: Value, shape: readonly number[]): Value {
     if (numelOf(shape) !== numelOf(x.shape)) throw new GraphError(`Reshape: [${x.shape}] → [${shape}] changes the size`)
     if (sameShape(shape, x.shape)) return x
-    return this.op1('Reshape', [x, this.ints(shape)], shape, x.dtype)
+    return this.op1('Reshape', [x, this.shapeOperand(shape)], shape, x.dtype)
+  }
+
+  /**
+   * Reshape whose ONNX target `onnxShape` may use 0 (copy the input's dim) and −1 (infer) for dynamic axes; `shape`
+   * is the static shape it gives with the placeholder sizes (checked).
+   */
+  reshapeTo(x: Value, shape: readonly number[], onnxShape: readonly number[]): Value {
+    if (numelOf(shape) !== numelOf(x.shape)) throw new GraphError(`Reshape: [${x.shape}] → [${shape}] changes the size`)
+    if (onnxShape.length !== shape.length || onnxShape.some((d, i) => d > 0 && d !== shape[i]) || [...this.dynamicDims.keys()].some((d) => onnxShape.includes(d)))
+      throw new GraphError(`Reshape: ONNX target [${onnxShape}] does not describe [${shape}]`)
+    return this.op1('Reshape', [x, this.ints(onnxShape)], shape, x.dtype)
   }
 
   transpose(x: Value, perm: readonly number[]): Value {
@@ -367,7 +394,21 @@ export class Graph {
   expand(x: Value, shape: readonly number[]): Value {
     const out = broadcastShapes(x.shape, shape)
     if (sameShape(out, x.shape)) return x
-    return this.op1('Expand', [x, this.ints(shape)], out, x.dtype)
+    return this.op1('Expand', [x, this.shapeOperand(shape)], out, x.dtype)
+  }
+
+  /** A 1-D int64 shape operand: a constant, or a run-time Concat where it names dims in `dynamicSizes`. */
+  private shapeOperand(shape: readonly number[]): Value {
+    if (!shape.some((d) => this.dynamicSizes.has(d))) return this.ints(shape)
+    return this.concat(
+      shape.map((d) => this.dynamicSizes.get(d) ?? this.ints([d])),
+      0,
+    )
+  }
+
+  /** Slice `x` to `shape` from the origin along `axes`, ending at run-time sizes `ends` (int64 [axes.length]). */
+  sliceTo(x: Value, axes: number[], ends: Value, shape: readonly number[]): Value {
+    return this.op1('Slice', [x, this.ints(axes.map(() => 0)), ends, this.ints(axes)], shape, x.dtype)
   }
 
   // ---------------------------------------------------------------- indexing
@@ -428,5 +469,5 @@ export class Graph {
 }
 
 export function dtypeCode(d: DType): number {
-  return { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11 }[d]
+  return { float32: 1, int32: 6, int64: 7, bool: 9, float64: 11, bfloat16: 16 }[d]
 }

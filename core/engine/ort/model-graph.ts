@@ -21,6 +21,11 @@ export interface ForwardOptions {
    * export); 'fused' = that kernel directly, with its inverse-rms output for the hand-written backward (training).
    */
   norm?: 'standard' | 'fused'
+  /**
+   * Dynamic sequence axis (export): `seqLen` is a placeholder whose run-time size is registered in
+   * `g.dynamicSizes`; the position tables and the causal mask are stored for max_seq_len positions and sliced.
+   */
+  dynamicSeq?: boolean
 }
 
 export interface ForwardResult {
@@ -39,7 +44,7 @@ export type ParamLookup = (name: string) => Value
 
 /** RMSNorm over the last axis, y = x / √(mean(x²) + eps) · w (spec A.3). */
 export function rmsNorm(g: Graph, x: Value, w: Value, eps: number, form: 'standard' | 'fused' = 'standard'): Value {
-  if (form === 'fused') return g.rmsNormFused(x, w, eps)[0]
+  if (form === 'fused') return g.rmsNormFused(x, w, eps)
   // exactly the pattern of onnxruntime's SimplifiedLayerNormFusion: Pow → ReduceMean → Add → Sqrt → Div → Mul
   return g.mul(g.div(x, g.sqrt(g.add(g.reduceMean(g.pow(x, 2), [-1], true), eps))), w)
 }
@@ -52,11 +57,17 @@ export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens:
   const eps = cfg.norm_eps
   const norm = (x: Value, w: string) => rmsNorm(g, x, P(w), eps, o.norm ?? 'standard')
 
+  // position-indexed constants: T rows, or max_seq_len rows sliced to the run-time T on a dynamic sequence axis
+  const Tc = o.dynamicSeq ? cfg.max_seq_len : T
+  const Trun = o.dynamicSeq ? g.dynamicSizes.get(T) : undefined
+  if (o.dynamicSeq && !Trun) throw new Error('buildForward: dynamicSeq needs the run-time size of the sequence axis')
+  const sliceT = (v: Value, axes: number[], shape: number[]) => (Trun ? g.sliceTo(v, axes, g.concat(axes.map(() => Trun), 0), shape) : v)
+
   // RoPE tables (T, 1, hd) broadcasting over heads; 1/√hd folded into q's tables.
   const rope = { headDim: hd, theta: cfg.rope_theta, scaled: cfg.use_scaled_rope }
-  const qt = ropeTables(rope, T, 1 / Math.sqrt(hd))
-  const kt = ropeTables(rope, T, 1)
-  const tbl = (a: Float64Array) => g.constant(g.floatType === 'float32' ? Float32Array.from(a) : a, [T, 1, hd])
+  const qt = ropeTables(rope, Tc, 1 / Math.sqrt(hd))
+  const kt = ropeTables(rope, Tc, 1)
+  const tbl = (a: Float64Array) => sliceT(g.constant(g.floatType === 'float32' ? Float32Array.from(a) : a, [Tc, 1, hd]), [0], [T, 1, hd])
   const qCos = tbl(qt.cos)
   const qSin = tbl(qt.sin)
   const kCos = tbl(kt.cos)
@@ -69,9 +80,9 @@ export function buildForward(g: Graph, cfg: ModelConfig, P: ParamLookup, tokens:
   const applyRope = (x: Value, cos: Value, sin: Value) => g.add(g.mul(x, cos), g.mul(g.matmul(x, swap), sin)) // (B,T,h,hd)
 
   // causal mask (T, T): 0 on and below the diagonal, −∞ above
-  const causalData = new Float32Array(T * T)
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) causalData[i * T + j] = -Infinity
-  const causal = g.constant(g.floatType === 'float32' ? causalData : Float64Array.from(causalData), [T, T])
+  const causalData = new Float32Array(Tc * Tc)
+  for (let i = 0; i < Tc; i++) for (let j = i + 1; j < Tc; j++) causalData[i * Tc + j] = -Infinity
+  const causal = sliceT(g.constant(g.floatType === 'float32' ? causalData : Float64Array.from(causalData), [Tc, Tc]), [0, 1], [T, T])
 
   const linear = (x: Value, w: string) => g.gemm(x, P(w), { transB: true }) // (N, in) · (out, in)ᵀ
 

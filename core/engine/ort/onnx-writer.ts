@@ -21,11 +21,9 @@ function tensorProto(name: string, dtype: DType, shape: readonly number[], data:
   return { name, dataType: dtypeCode(dtype), dims: [...shape], rawData: bytesOf(data) }
 }
 
-function valueInfo(v: Value) {
-  return {
-    name: v.name!,
-    type: { tensorType: { elemType: dtypeCode(v.dtype), shape: { dim: v.shape.map((d) => ({ dimValue: d })) } } },
-  }
+function valueInfo(v: Value, dynamic: ReadonlyMap<number, string>) {
+  const dim = v.shape.map((d) => (dynamic.has(d) ? { dimParam: dynamic.get(d)! } : { dimValue: d }))
+  return { name: v.name!, type: { tensorType: { elemType: dtypeCode(v.dtype), shape: { dim } } } }
 }
 
 function attribute(name: string, a: AttrValue) {
@@ -93,8 +91,8 @@ export function serializeGraph(g: Graph, opts: WriteOptions = {}): Uint8Array {
         attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
       })),
       initializer: g.constants.filter((c) => live.has(c.value.id)).map((c) => tensorProto(c.value.name!, c.value.dtype, c.value.shape, c.data)),
-      input: g.inputs.map(valueInfo),
-      output: g.outputs.map(valueInfo),
+      input: g.inputs.map((v) => valueInfo(v, g.dynamicDims)),
+      output: g.outputs.map((v) => valueInfo(v, g.dynamicDims)),
     },
   }
   const T = modelProtoType()

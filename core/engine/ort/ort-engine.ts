@@ -150,6 +150,19 @@ export class OrtEngine implements Engine {
     this.refreshGatePath()
   }
 
+  /**
+   * Read-only view of the live model for engine-internal evaluators (hard-skip.ts): its config, parameters, whether
+   * graphs compute the gate path, and the engine's session cache (sessions are released with the engine).
+   */
+  get internals() {
+    return {
+      config: this.config(),
+      params: this.p as ReadonlyMap<string, ort.Tensor>,
+      withGates: this.withGates,
+      session: (key: object, build: () => Graph) => this.session(key, build),
+    }
+  }
+
   // ------------------------------------------------------------------ sessions
 
   private session(key: object, build: () => Graph): Promise<ort.InferenceSession> {
@@ -333,15 +346,8 @@ export class OrtEngine implements Engine {
   }
 }
 
-/** A tiny identity model, used to check that an execution provider loads. */
-function probeModel(): Uint8Array {
-  const g = new Graph('float32')
-  g.output(g.identity(g.input('x', [1])), 'y')
-  return serializeGraph(g)
-}
-
 export async function createOrtEngine(opts: OrtEngineOptions = {}): Promise<OrtEngine> {
-  const { provider, notes } = await resolveProvider(opts.provider ?? 'auto', probeModel())
+  const { provider, notes } = await resolveProvider(opts.provider ?? 'auto')
   const settings: SessionSettings = {
     provider,
     threads: opts.threads ?? defaultThreads(),

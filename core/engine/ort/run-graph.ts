@@ -8,9 +8,10 @@ import { createSession, ort } from './session.js'
 
 export type HostArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' }
+const ORT_TYPE: Record<Exclude<DType, 'bfloat16'>, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' }
 
 export function toTensor(dtype: DType, data: HostArray, shape: readonly number[]): ort.Tensor {
+  if (dtype === 'bfloat16') throw new Error('bfloat16 graph inputs are not supported (bfloat16 is for stored constants)')
   return new ort.Tensor(ORT_TYPE[dtype], data as never, [...shape])
 }
 

@@ -7,6 +7,8 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { Graph } from './ir.js'
+import { serializeGraph } from './onnx-writer.js'
 
 export type OrtProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu'
 export type ResolvedProvider = Exclude<OrtProvider, 'auto'>
@@ -94,19 +96,32 @@ export function cudaLibraryPresent(): boolean {
 
 const probeCache = new Map<ResolvedProvider, Promise<string | null>>()
 
-/** null when the provider loads, else the reason it does not. */
-export function probeProvider(provider: ResolvedProvider, probeModel: Uint8Array): Promise<string | null> {
+/** x (4) → x + 1: a model that makes the provider compile and run one kernel. */
+function probeModel(): Uint8Array {
+  const g = new Graph('float32')
+  g.output(g.add(g.input('x', [4]), 1), 'y')
+  return serializeGraph(g)
+}
+
+/** null when the provider loads and computes x + 1 correctly, else the reason it does not. */
+export function probeProvider(provider: ResolvedProvider): Promise<string | null> {
   let p = probeCache.get(provider)
   if (!p) {
     p = (async () => {
       if (provider === 'cpu') return null
       if (!supportedBackends().some((b) => b.name === provider)) return `this onnxruntime-node build has no ${provider} provider`
       try {
-        const s = await createSession(probeModel, { provider, threads: 1, allowSpinning: false, cpuArena: true })
-        await s.release()
+        const s = await createSession(probeModel(), { provider, threads: 1, allowSpinning: false, cpuArena: true })
+        try {
+          const y = (await s.run({ x: new ort.Tensor('float32', Float32Array.of(1, 2, 3, 4), [4]) })).y
+          const got = Array.from((y?.data ?? []) as Float32Array)
+          if (got.join() !== '2,3,4,5') return `${provider} provider computed [${got}] for [1,2,3,4] + 1`
+        } finally {
+          await s.release()
+        }
         return null
       } catch (e) {
-        return e instanceof Error ? e.message : String(e)
+        return e instanceof Error ? e.message.split('\n')[0]! : String(e)
       }
     })()
     probeCache.set(provider, p)
@@ -114,20 +129,23 @@ export function probeProvider(provider: ResolvedProvider, probeModel: Uint8Array
   return p
 }
 
+/** null when onnxruntime's WebGPU provider works on this machine, else why not. */
+export const probeWebgpu = () => probeProvider('webgpu')
+
 /** Resolve 'auto' (CUDA when it loads, else CPU) and check an explicit provider, failing with a clear message. */
-export async function resolveProvider(want: OrtProvider, probeModel: Uint8Array): Promise<{ provider: ResolvedProvider; notes: string[] }> {
+export async function resolveProvider(want: OrtProvider): Promise<{ provider: ResolvedProvider; notes: string[] }> {
   const notes: string[] = []
   if (want === 'auto') {
     if (!cudaLibraryPresent()) {
       notes.push('cuda not used: onnxruntime-node CUDA provider libraries are not installed')
       return { provider: 'cpu', notes }
     }
-    const why = await probeProvider('cuda', probeModel)
+    const why = await probeProvider('cuda')
     if (why === null) return { provider: 'cuda', notes }
     notes.push(`cuda not used: ${why}`)
     return { provider: 'cpu', notes }
   }
-  const why = await probeProvider(want, probeModel)
+  const why = await probeProvider(want)
   if (why !== null) throw new OrtProviderError(why)
   return { provider: want, notes }
 }

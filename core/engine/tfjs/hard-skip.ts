@@ -28,58 +28,33 @@
  * inferenceFlops (what a report computes from logged fractions).
  */
 import * as tf from '@tensorflow/tfjs-core'
-import { correctedForwardFlops, inferenceFlops } from '../../flops/index.js'
 import { dims, type ModelConfig } from '../../model/config.js'
 import type { Batch } from '../engine.js'
+import {
+  assertHardSkippable,
+  checkHardSkipBatch,
+  checkRepeats,
+  hardSkipFlops,
+  HardSkipUnsupportedError,
+  liveSet,
+  type HardSkipOptions as BaseHardSkipOptions,
+  type HardSkipResult,
+  type LiveSet,
+} from '../hard-skip.js'
 import { crossEntropySum } from './cross-entropy.js'
 import type { TfjsEngine } from './engine.js'
 import { block, forward, type ModelConstants } from './model.js'
 import { embedding, linear, rmsNorm, swiglu } from './ops.js'
 import type { LayerParams, ModelParams } from './params.js'
 
-export interface HardSkipOptions {
-  /** timed runs of each pass after one warm-up each (default 3); the minimum is reported. 0: no timing (ms = NaN) */
-  repeats?: number
-  /** also return the hard-skip logits (N, V) */
-  returnLogits?: boolean
+export interface HardSkipOptions extends BaseHardSkipOptions {
   /**
    * how live rows are gathered and scattered: 'js' copies rows of the tensors' data (fast on the CPU-resident wasm
    * and cpu backends), 'tf' uses tf.gather; 'auto' (default) picks 'js' on wasm/cpu, else 'tf'
    */
   rowGather?: 'auto' | 'js' | 'tf'
 }
-
-export interface HardSkipResult {
-  /** Σ CE of the hard-skip pass over the batch's tokens */
-  ceSum: number
-  /** Σ CE of the dense pass (model.forward, as evalStep computes it) */
-  denseCeSum: number
-  tokens: number
-  /** fraction of (token, layer) pairs skipped: the mean of `layerZeroFractions` */
-  zeroFraction: number
-  /** per layer: fraction of the B·T tokens whose gate is exactly 0 */
-  layerZeroFractions: number[]
-  /** [b][ℓ]: tokens of sequence b skipped by block ℓ */
-  skippedPerSequence: number[][]
-  /** wall-clock ms of one dense forward pass with CE (min over repeats) */
-  denseMs: number
-  /** wall-clock ms of one hard-skip forward pass with CE (min over repeats; includes the per-layer gate read-backs) */
-  skipMs: number
-  /** denseMs / skipMs */
-  measuredSpeedup: number
-  /** corrected forward FLOPs dense / hard-skip, from each sequence's per-layer live counts (exact for this batch) */
-  predictedSpeedup: number
-  /** corrected forward FLOPs ratio from the batch's per-layer zero fractions (inferenceFlops, independence assumption) */
-  predictedSpeedupMean: number
-  denseFlops: number
-  skipFlops: number
-  /** hard-skip logits (N, V), when asked */
-  logits?: Float32Array
-}
-
-export class HardSkipUnsupportedError extends Error {
-  override name = 'HardSkipUnsupportedError'
-}
+export { HardSkipUnsupportedError, type HardSkipResult }
 
 /** Causal masks (nRep·n, n) per live count n, local to one evaluation. */
 class CausalCache {
@@ -99,58 +74,6 @@ class CausalCache {
     for (const c of this.byN.values()) c.dispose()
     this.byN.clear()
   }
-}
-
-/** Index bookkeeping of one layer's live tokens. */
-interface LiveSet {
-  /** M flat row indices (b·T + t) of the live tokens, sequence by sequence, t increasing */
-  rows: Int32Array
-  /** M original positions t */
-  pos: Int32Array
-  /** B·nMax: row in the live set (0..M−1) of padded slot (b, i); padding points at row 0 */
-  padded: Int32Array
-  /** M: padded slot b·nMax + i of each live row */
-  unpadded: Int32Array
-  /** N: n for a skipped row, N + (its index in the live set) for a live one (gather from concat([h, out])) */
-  scatter: Int32Array
-  nMax: number
-  /** live count per sequence */
-  counts: number[]
-}
-
-function liveSet(g: Float32Array, B: number, T: number): LiveSet {
-  const N = B * T
-  const counts: number[] = []
-  let M = 0
-  for (let b = 0; b < B; b++) {
-    let n = 0
-    for (let t = 0; t < T; t++) if (g[b * T + t] !== 0) n++
-    counts.push(n)
-    M += n
-  }
-  const nMax = Math.max(...counts)
-  const rows = new Int32Array(M)
-  const pos = new Int32Array(M)
-  const padded = new Int32Array(B * nMax)
-  const unpadded = new Int32Array(M)
-  const scatter = new Int32Array(N)
-  let m = 0
-  for (let b = 0; b < B; b++) {
-    let i = 0
-    for (let t = 0; t < T; t++) {
-      const n = b * T + t
-      if (g[n] !== 0) {
-        rows[m] = n
-        pos[m] = t
-        padded[b * nMax + i] = m
-        unpadded[m] = b * nMax + i
-        scatter[n] = N + m
-        m++
-        i++
-      } else scatter[n] = n
-    }
-  }
-  return { rows, pos, padded, unpadded, scatter, nMax, counts }
 }
 
 /**
@@ -281,30 +204,17 @@ function skipForward(p: ModelParams, cfg: ModelConfig, consts: ModelConstants, c
   return out
 }
 
-function checkBatch(b: Batch, V: number): void {
-  const n = b.batchSize * b.seqLen
-  if (!(b.batchSize > 0 && b.seqLen > 0)) throw new Error(`batch needs batchSize and seqLen ≥ 1, got ${b.batchSize}×${b.seqLen}`)
-  if (b.inputs.length !== n || b.targets.length !== n)
-    throw new Error(`batch ${b.batchSize}×${b.seqLen} needs ${n} inputs and targets, got ${b.inputs.length} and ${b.targets.length}`)
-  for (const ids of [b.inputs, b.targets])
-    for (let i = 0; i < n; i++) if (!(ids[i]! >= 0 && ids[i]! < V)) throw new Error(`token id ${ids[i]} at position ${i} is outside the vocabulary [0, ${V})`)
-}
-
 /**
  * Evaluate `batch` with real block skipping (spec H.13) and, for comparison, densely; see the file comment.
  * Refuses (HardSkipUnsupportedError) unless gated_attention = "key".
  */
 export async function evalHardSkip(engine: TfjsEngine, batch: Batch, opts: HardSkipOptions = {}): Promise<HardSkipResult> {
   const { config, model, consts, dense } = engine.internals
-  if (config.gated_attention !== 'key')
-    throw new HardSkipUnsupportedError(
-      `hard skipping is exact only with gated_attention "key"; this model has "${config.gated_attention}": later tokens still ` +
-        'attend to a skipped token\'s key and value, so its block cannot be skipped (spec A.6, H.1, H.13)',
-    )
-  const { L, V } = dims(config)
-  checkBatch(batch, V)
+  assertHardSkippable(config)
+  const { V } = dims(config)
+  checkHardSkipBatch(batch, V)
   const repeats = opts.repeats ?? 3
-  if (!(Number.isInteger(repeats) && repeats >= 0)) throw new RangeError(`repeats must be a non-negative integer, got ${repeats}`)
+  checkRepeats(repeats)
   const gatherMode = opts.rowGather ?? 'auto'
   if (!['auto', 'js', 'tf'].includes(gatherMode)) throw new RangeError(`rowGather must be 'auto', 'js' or 'tf', got ${String(gatherMode)}`)
   const js = gatherMode === 'js' || (gatherMode === 'auto' && ['wasm', 'cpu'].includes(tf.getBackend()))
@@ -343,27 +253,15 @@ export async function evalHardSkip(engine: TfjsEngine, batch: Batch, opts: HardS
     }
     if (repeats === 0) denseMs = skipMs = NaN
 
-    const layerZeroFractions = Array.from({ length: L }, (_, l) => zeros.reduce((a, z) => a + z[l]!, 0) / (B * T))
-    const zeroFraction = layerZeroFractions.reduce((a, b) => a + b, 0) / L
-    const cfgT: ModelConfig = { ...config, max_seq_len: T } // the estimators count one sequence of max_seq_len tokens
-    const denseFlops = B * correctedForwardFlops(cfgT, new Array<number>(L).fill(0))
-    const skipFlops = zeros.reduce((a, z) => a + correctedForwardFlops(cfgT, z.map((c) => c / T)), 0)
-    const meanSparse = inferenceFlops(cfgT, { estimator: 'corrected', sparsity: layerZeroFractions }).perSequence
-    const meanDense = inferenceFlops(cfgT, { estimator: 'corrected', sparsity: 0 }).perSequence
     const result: HardSkipResult = {
       ceSum: first.v,
       denseCeSum,
       tokens: B * T,
-      zeroFraction,
-      layerZeroFractions,
       skippedPerSequence: zeros,
       denseMs,
       skipMs,
       measuredSpeedup: denseMs / skipMs,
-      predictedSpeedup: denseFlops / skipFlops,
-      predictedSpeedupMean: meanDense / meanSparse,
-      denseFlops,
-      skipFlops,
+      ...hardSkipFlops(config, zeros, B, T),
     }
     if (first.logits) result.logits = first.logits
     return result

@@ -1,0 +1,40 @@
+// `skipbench runs rerun ID` through real CLI processes, a real SQLite file and real (tiny) CPU training: the re-run
+// reproduces the original's metrics bit for bit and says so; `runs show` lists the provenance.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { tinyRunConfig } from '../core/store/test-helpers.js'
+
+const cli = (args: string[]) => {
+  const r = spawnSync(process.execPath, ['bin/skipbench.mjs', ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, SKIPBENCH_DB: '', SKIPBENCH_HOME: '' } })
+  return { code: r.status, out: r.stdout, err: r.stderr }
+}
+
+describe('skipbench runs rerun', () => {
+  it('re-runs a CPU run and proves its metrics bit-identical', () => {
+    const root = mkdtempSync(join(tmpdir(), 'sb-cli-rerun-'))
+    const db = join(root, 'sb.db')
+    const cfg = join(root, 'tiny.json')
+    writeFileSync(cfg, JSON.stringify(tinyRunConfig({ steps: 4, seed: 11 })))
+    const { run } = JSON.parse(cli(['queue', 'add', cfg, '--db', db, '--json']).out) as { run: number }
+    expect(cli(['worker', '--db', db]).code).toBe(0)
+
+    const r = cli(['runs', 'rerun', String(run), '--db', db, '--json'])
+    expect(r.code, r.err).toBe(0)
+    const c = JSON.parse(r.out) as { identical: boolean; compared: number; original: number; rerun: number }
+    expect(c).toMatchObject({ identical: true, original: run })
+    expect(c.compared).toBeGreaterThan(20)
+    const text = cli(['runs', 'show', String(c.rerun), '--db', db]).out
+    expect(text).toMatch(new RegExp(`rerun of\\s+run ${run}`))
+    expect(text).toMatch(/provenance/)
+    expect(text).toMatch(/onnxruntime\s+\d+\.\d+/)
+    expect(text).toMatch(/data generator\s+synthetic sha256:[0-9a-f]{16}/)
+    expect(text).toMatch(/seed\s+11/)
+
+    const bad = cli(['runs', 'rerun', '999', '--db', db])
+    expect(bad.code).not.toBe(0)
+    expect(bad.err).toMatch(/run 999/)
+  }, 120_000)
+})

@@ -1,0 +1,106 @@
+/**
+ * Which files the API may touch. Every method that takes a path (exportReport's outDir, importDataset's sources, a
+ * run config's dataset path and shard lists) goes through PathPolicy:
+ *
+ * - a relative path resolves against the data folder (never the server's working directory);
+ * - the resolved path, with symlinks followed as far as it exists, must lie inside one of the roots: the data
+ *   folder, the database's folder (reports/ and runs/ live there), the runs folder, the folders the user allowed in
+ *   Settings (`allowedFolders`), and — in the app — files and folders the user picked in a native dialog;
+ * - otherwise a BadRequest names the path, the roots and the fix (Settings → allowed folders).
+ */
+import { existsSync, realpathSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { BadRequest } from './errors.js'
+
+export interface PathRoots {
+  dataDir: string
+  homeDir: string
+  runsDir: string
+  allowedFolders: readonly string[]
+}
+
+/** The real path of `p`: symlinks resolved for the part that exists, the rest appended as given. */
+export function realish(p: string): string {
+  let head = resolve(p)
+  const tail: string[] = []
+  for (;;) {
+    if (existsSync(head)) {
+      try {
+        return join(realpathSync(head), ...tail.reverse())
+      } catch {
+        return join(head, ...tail.reverse())
+      }
+    }
+    const up = dirname(head)
+    if (up === head) return join(head, ...tail.reverse())
+    tail.push(basename(head))
+    head = up
+  }
+}
+
+export const isInside = (child: string, root: string) => {
+  const r = relative(root, child)
+  return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r))
+}
+
+export class PathPolicy {
+  /** paths the user chose in the app's native dialogs (pickPath): allowed for this session */
+  private readonly picked = new Set<string>()
+
+  constructor(private readonly roots: () => PathRoots) {}
+
+  /** Remember paths the user picked in a native dialog (Electron): they may be read from and written to. */
+  allowPicked(paths: readonly string[]): void {
+    for (const p of paths) if (isAbsolute(p)) this.picked.add(realish(p))
+  }
+
+  private rootList(): string[] {
+    const r = this.roots()
+    return [r.dataDir, r.homeDir, r.runsDir, ...r.allowedFolders].map(realish).concat([...this.picked])
+  }
+
+  /**
+   * Resolve a path a caller gave (relative → against the data folder) and check it lies inside an allowed root.
+   * `what` names it in the error ("report folder", "import source").
+   */
+  resolve(p: string, what: string, mode: 'read' | 'write'): string {
+    const r = this.roots()
+    const abs = isAbsolute(p) ? resolve(p) : resolve(r.dataDir, p)
+    const real = realish(abs)
+    const roots = this.rootList()
+    if (roots.some((root) => isInside(real, root))) return real
+    const shown = abs === real ? abs : `${abs} (→ ${real})`
+    throw new BadRequest(
+      `${what} ${shown} is outside the folders skipbench may ${mode === 'read' ? 'read from' : 'write to'}` +
+        ` (the data folder ${r.dataDir}, ${r.homeDir}${r.allowedFolders.length ? `, and the allowed folders ${r.allowedFolders.join(', ')}` : ''}):` +
+        ` use a path inside them, or add its folder under Settings → allowed folders`,
+    )
+  }
+}
+
+/** A run config's `data.dataset` that is a path (a name is letters, digits, dot, dash, underscore, not leading '.'). */
+export const isDatasetPath = (v: string) => /[\\/]/.test(v) || v.startsWith('.') || v.startsWith('~')
+
+/**
+ * The data section of a run config with its paths checked (read) and made absolute (relative → the data folder):
+ * `dataset` when it is a path, `train_shards`, `val_shards`. Other keys are kept; a non-object is returned as is.
+ */
+export function resolveDataPaths<T>(data: T, policy: PathPolicy): T {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return data
+  const d = { ...(data as Record<string, unknown>) }
+  if (typeof d.dataset === 'string' && isDatasetPath(d.dataset)) d.dataset = policy.resolve(d.dataset, 'dataset folder', 'read')
+  for (const k of ['train_shards', 'val_shards'] as const) {
+    const v = d[k]
+    if (Array.isArray(v)) d[k] = v.map((p) => (typeof p === 'string' ? policy.resolve(p, `${k} entry`, 'read') : p))
+  }
+  return d as T
+}
+
+/** The fixed part of a glob (`a/b/*.txt` → `a/b`); the path itself when it has no wildcard. */
+export function globBase(p: string): string {
+  const parts = p.split(/[\\/]/)
+  const i = parts.findIndex((s) => /[*?[\]{}]/.test(s))
+  if (i < 0) return p
+  const base = parts.slice(0, i).join('/')
+  return base || (p.startsWith('/') ? '/' : '.')
+}
