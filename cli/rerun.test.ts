@@ -33,6 +33,17 @@ describe('skipbench runs rerun', () => {
     expect(text).toMatch(/data generator\s+synthetic sha256:[0-9a-f]{16}/)
     expect(text).toMatch(/seed\s+11/)
 
+    // the filter language from the CLI
+    const w = JSON.parse(cli(['runs', 'list', '--where', `training.seed = 11 and name ~ "rerun" and val.loss > 0`, '--db', db, '--json']).out) as { total: number; rows: { id: number }[] }
+    expect(w.rows.map((x) => x.id)).toEqual([c.rerun])
+    const g = cli(['runs', 'list', '--where', 'model.n_layers >= 2', '--group-by', 'model.n_layers', '--db', db])
+    expect(g.out).toMatch(/^GROUP\s+ID/)
+    expect(g.out.split('\n').filter((l) => /^2\s+\d/.test(l))).toHaveLength(2)
+    const malformed = cli(['runs', 'list', '--where', 'model.n_layers >=', '--db', db])
+    expect(malformed.code).toBe(1)
+    expect(malformed.err.trim()).toMatch(/^skipbench: error: expected a value .* at character 18/)
+    expect(malformed.err.trim().split('\n')).toHaveLength(1)
+
     const bad = cli(['runs', 'rerun', '999', '--db', db])
     expect(bad.code).not.toBe(0)
     expect(bad.err).toMatch(/run 999/)

@@ -25,6 +25,7 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   'HardSkipUnsupportedError',
   // store and jobs
   'StoreError',
+  'FilterError',
   'SchemaTooNewError',
   'MigrationHashMismatchError',
   'NotASkipbenchDatabaseError',

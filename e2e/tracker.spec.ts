@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer, type RunningServer } from '../core/server/server.js'
+import { openStore, type JsonObject } from '../core/store/index.js'
 import { shot, watchErrors } from './helpers.js'
 
 test.describe.configure({ mode: 'serial' })
@@ -16,8 +17,37 @@ test.use({ viewport: { width: 1440, height: 1000 } })
 let server: RunningServer
 let dir: string
 let errors: string[] = []
+/** 24 stored runs (real configs and metrics, straight into the database): L = 2, 4, 6, 8 × dense/gated × 3 seeds. */
+function seedGrid(dataDir: string): void {
+  const store = openStore(join(dataDir, 'skipbench.db'))
+  const e = store.experiments.create({ name: 'grid', tags: ['e2e'] })
+  store.transaction(() => {
+    for (const L of [2, 4, 6, 8])
+      for (const gated of [false, true])
+        for (const seed of [0, 1, 2]) {
+          const config = {
+            model: { dim: 32, n_layers: L, n_heads: 2, vocab_size: 257, max_seq_len: 32, zero_init_masks: !gated, gated_attention: 'key' },
+            training: { batch_size: 4, train_steps: 20, val_every: 10, val_tokens: 512, seed },
+            optimizer: { lr: gated ? 0.003 : 0.001 },
+            controller: gated ? { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: 0.001 } : { name: 'dummy' },
+            data: { dataset: 'default', tokenizer: 'byte' },
+          }
+          const name = `${gated ? 'gated' : 'dense'}-L${L}-s${seed}`
+          const run = store.runs.create({ name, experimentId: e.id, kind: gated ? 'gated' : 'dense', status: 'completed', config: config as unknown as JsonObject, seed, dataset: 'default', tags: gated ? [] : ['baseline'], notes: !gated && L === 8 && seed === 0 ? 'the widest run' : '' })
+          const val = 3.2 - 0.1 * L + (gated ? 0.05 : 0) + seed * 0.01
+          const points = [] as { step: number; key: string; value: number }[]
+          for (let s = 0; s < 20; s++) points.push({ step: s, key: 'train/loss', value: val + (20 - s) * 0.05 }, { step: s, key: 'train/tokens', value: (s + 1) * 128 })
+          for (const s of [0, 10, 20]) points.push({ step: s, key: 'val/loss', value: val + (20 - s) * 0.04 })
+          if (gated) for (const s of [0, 10, 20]) points.push({ step: s, key: 'val/zeros/mean', value: 0.02 * s })
+          store.metrics.insert(run.id, points)
+        }
+  })
+  store.close()
+}
+
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'skipbench-e2e-tracker-'))
+  seedGrid(dir)
   server = await startServer({ dataDir: dir, port: 0 })
 })
 test.afterAll(async () => {
@@ -72,4 +102,49 @@ test('a real run: provenance, system metrics, notes and tags; "Re-run exactly" r
   await expect(page.getByTestId('rerun-verdict')).toHaveAttribute('data-identical', 'true', { timeout: 90_000 })
   await expect(page.getByTestId('rerun-verdict')).toContainText('bit for bit')
   await shot(page, '31-rerun-identical')
+})
+
+async function openGrid(page: Page, tab = 'runs'): Promise<void> {
+  await page.goto(`${server.url}/#/experiments`)
+  await page.getByTestId('experiment-grid').getByTestId('experiment-link').click()
+  await expect(page.getByTestId('run-total')).toContainText('24 run(s)')
+  if (tab !== 'runs') await page.getByTestId(`tab-${tab}`).click()
+}
+
+test('filter language, group-by a config field, saved views', async ({ page }) => {
+  await openGrid(page)
+  await page.getByTestId('where').fill('model.n_layers >= 6 and val.loss < 2.65 and tag:baseline')
+  await page.getByTestId('apply-query').click()
+  // dense L6 (2.6, 2.61, 2.62) and dense L8 (2.4, 2.41, 2.42): all six are baseline and below 2.65
+  await expect(page.getByTestId('run-total')).toContainText('6 run(s)')
+  await expect(page.getByTestId('runs-row')).toHaveCount(6)
+  await page.getByTestId('where').fill('model.n_layers >= 6 and val.loss < 2.61 and tag:baseline')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('run-total')).toContainText('4 run(s)')
+  // notes are searchable
+  await page.getByTestId('where').fill('note ~ "widest"')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('runs-row')).toHaveCount(1)
+  await expect(page.getByTestId('runs-row')).toContainText('dense-L8-s0')
+  // malformed: one line saying what and where; the table keeps its rows
+  await page.getByTestId('where').fill("name = 'x' ; DROP TABLE runs")
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('where-error')).toContainText('unexpected character ";"')
+  // group by any config field
+  await page.getByTestId('where').fill('kind = gated')
+  await page.getByTestId('group-by-path').fill('model.n_layers')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('where-error')).toHaveCount(0)
+  await expect(page.getByTestId('group-label')).toHaveText(['2 (3)', '4 (3)', '6 (3)', '8 (3)'])
+  // save the view, leave, come back, restore it
+  await page.getByTestId('view-name').fill('gated by depth')
+  await page.getByTestId('save-view').click()
+  await expect(page.getByTestId('views').locator('option')).toHaveText(['saved views…', 'gated by depth'])
+  await shot(page, '32-filter-group-view')
+  await page.reload()
+  await expect(page.getByTestId('run-total')).toContainText('24 run(s)')
+  await page.getByTestId('views').selectOption({ label: 'gated by depth' })
+  await expect(page.getByTestId('where')).toHaveValue('kind = gated')
+  await expect(page.getByTestId('run-total')).toContainText('12 run(s)')
+  await expect(page.getByTestId('group-label')).toHaveCount(4)
 })

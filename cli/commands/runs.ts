@@ -3,6 +3,8 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
 import type { Store } from '../../core/store/index.js'
+import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
+import { didYouMean } from '../../core/util/suggest.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -11,6 +13,7 @@ const DB_HELP = `  --db PATH    the database (default: $SKIPBENCH_DB, else $SKIP
 
 export const RUNS_HELP = `usage:
   skipbench runs list [--experiment NAME] [--status S[,S]] [--kind dense|gated] [--search TEXT]
+                      [--where FILTER] [--group-by CONFIG.PATH]
                       [--sort id|val-loss|train-loss] [--limit N] [--db PATH] [--json]
   skipbench runs show ID [--db PATH] [--json]
   skipbench runs ingest RUN_DIR [--experiment NAME] [--db PATH] [--json]
@@ -18,7 +21,14 @@ export const RUNS_HELP = `usage:
   skipbench runs cancel ID [--db PATH]
   skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
 
-list    runs with their status and last/min training and validation loss
+list    runs with their status and last/min training and validation loss. --where takes the filter language:
+          model.n_layers >= 8 and val.loss < 2.1 and tag:baseline
+          (status = failed or status = cancelled) and created >= 2026-12-01
+          note ~ "lr" and not kind = dense and min(val.loss) < 3
+        fields: config paths (model.*, training.*, optimizer.*, controller.*, data.*, config.*), metrics (train.*,
+        val.*, sys.*: last value; min(...), max(...)), tag:NAME, status, kind, name, notes, seed, engine, dataset,
+        experiment, steps, created, started, ended; operators = != < <= > >= ~ (contains) !~; and, or, not, ( ).
+        --group-by sorts the rows by a config field's value and shows it in a GROUP column
 show    one run: config, status, metrics summary, checkpoints, evaluations
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
 resume  continue a paused, interrupted, failed or cancelled run from its newest valid checkpoint, here and now
@@ -46,14 +56,23 @@ ${DB_HELP}`
 const openDb = (db: unknown) => openStoreAt(typeof db === 'string' ? { db: resolve(db) } : {})
 
 async function list(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db', 'where', 'group-by'] })
   if (positionals.length) throw new UsageError(`runs list takes no arguments, got ${positionals.join(' ')}`)
   const a = validate(
     z.object({
       experiment: z.string().optional(),
-      status: z.string().optional(),
+      status: z
+        .string()
+        .optional()
+        .superRefine((v, ctx) => {
+          for (const st of (v ?? '').split(',').map((x) => x.trim()))
+            if (!(RUN_STATUSES as readonly string[]).includes(st))
+              ctx.addIssue({ code: 'custom', message: `unknown status ${JSON.stringify(st)}${didYouMean(st, RUN_STATUSES)}; use one or more of ${RUN_STATUSES.join(', ')}, comma-separated` })
+        }),
       kind: z.enum(['dense', 'gated']).optional(),
       search: z.string().optional(),
+      where: z.string().optional(),
+      'group-by': z.string().optional(),
       sort: z.enum(['id', 'val-loss', 'train-loss']).default('id'),
       limit: positiveInt('--limit').optional(),
     }),
@@ -71,12 +90,15 @@ async function list(argv: string[]): Promise<number> {
       a.sort === 'id' ? ({ by: 'id', dir: 'desc' } as const) : ({ metric: a.sort === 'val-loss' ? 'val/loss' : 'train/loss', agg: 'min', dir: 'asc' } as const)
     const r = listRuns(store, {
       ...(experimentId !== undefined ? { experimentId } : {}),
-      ...(a.status ? { status: a.status.split(',') as never } : {}),
+      ...(a.status ? { status: a.status.split(',').map((x) => x.trim()) as RunStatus[] } : {}),
       ...(a.kind ? { kind: a.kind } : {}),
       ...(a.search ? { search: a.search } : {}),
+      ...(a.where ? { where: a.where } : {}),
+      ...(a['group-by'] ? { groupBy: a['group-by'] } : {}),
       ...(a.limit ? { limit: a.limit } : {}),
       sort,
     })
+    if (a['group-by']) r.rows.sort((x, y) => String(x.group ?? '\uffff').localeCompare(String(y.group ?? '\uffff'), undefined, { numeric: true }))
     process.stdout.write((options.json ? JSON.stringify(r, null, 2) : formatRunList(r)) + '\n')
     return 0
   } finally {
@@ -156,8 +178,12 @@ export async function queueCommand(argv: string[]): Promise<number> {
   const tags: string[] = []
   const filtered: string[] = []
   for (let i = 0; i < rest.length; i++) {
-    if (rest[i] === '--tag') tags.push(rest[++i] ?? '')
+    if (rest[i] === '--tag' || rest[i]!.startsWith('--tag=')) tags.push(rest[i] === '--tag' ? (rest[++i] ?? '') : rest[i]!.slice('--tag='.length))
     else filtered.push(rest[i]!)
+  }
+  for (const t of tags) {
+    if (!t.trim() || t.startsWith('--')) throw new UsageError(`--tag: a tag cannot be empty (got ${JSON.stringify(t)}); give --tag NAME, once per tag`)
+    if (t.trim().length > 40) throw new UsageError(`--tag: tags are at most 40 characters (got ${t.trim().length})`)
   }
   const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db'] })
   if (positionals.length !== 1) throw new UsageError('queue add needs one CONFIG.json')
@@ -168,7 +194,7 @@ export async function queueCommand(argv: string[]): Promise<number> {
       config: resolve(positionals[0]!),
       ...(typeof options.experiment === 'string' ? { experiment: options.experiment } : {}),
       ...(typeof options.name === 'string' ? { name: options.name } : {}),
-      ...(tags.length ? { tags } : {}),
+      ...(tags.length ? { tags: tags.map((t) => t.trim()) } : {}),
       ...(priority !== undefined ? { priority } : {}),
     })
     process.stdout.write(

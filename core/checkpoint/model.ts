@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { ConfigError, modelConfigToJson, parseModelConfig, type ModelConfig } from '../model/config.js'
 import { numel, paramSpecs, type Weights } from '../model/params.js'
 import { CheckpointError, readSafetensors, writeSafetensors, type SafetensorsDtype } from './safetensors.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 export const MODEL_FILE = 'model.safetensors'
 export const CONFIG_FILE = 'config.json'
@@ -63,7 +64,7 @@ export function readCheckpointConfig(dir: string): { config: ModelConfig; config
   try {
     json = JSON.parse(readFileSync(path, 'utf8'))
   } catch (e) {
-    throw new CheckpointError(`${path}: not valid JSON (${(e as Error).message})`)
+    throw new CheckpointError(`${path}: ${jsonProblem(e)}`)
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError(`${path}: expected a JSON object`)
   const obj = json as Record<string, unknown>

@@ -8,6 +8,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { numel } from '../model/params.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 export class CheckpointError extends Error {
   constructor(message: string) {
@@ -70,7 +71,7 @@ function parseHeader(fd: number, path: string): SafetensorsHeader {
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(hb))
   } catch (e) {
-    throw new CheckpointError(`${path}: corrupt safetensors header (not valid JSON: ${(e as Error).message})`)
+    throw new CheckpointError(`${path}: corrupt safetensors header (${jsonProblem(e)})`)
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError(`${path}: corrupt safetensors header (not a JSON object)`)
   const dataStart = 8 + n

@@ -17,6 +17,7 @@ import { paramSpecs, type Weights } from '../model/params.js'
 import type { RngState } from '../util/rng.js'
 import { loadModelCheckpoint, saveModelCheckpoint, writeJsonAtomic, type CheckpointExtras, type LoadedModel } from './model.js'
 import { CheckpointError, readSafetensors, writeSafetensors } from './safetensors.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors'
 export const STATE_FILE = 'trainer_state.json'
@@ -98,7 +99,7 @@ export function readTrainerState(dir: string): TrainerState {
   try {
     s = JSON.parse(readFileSync(path, 'utf8')) as TrainerState
   } catch (e) {
-    throw new CheckpointError(`${path}: not valid JSON (${(e as Error).message})`)
+    throw new CheckpointError(`${path}: ${jsonProblem(e)}`)
   }
   if (s?.format !== 'skipbench-trainer-state' || s.version !== 1 || !Number.isInteger(s.step))
     throw new CheckpointError(`${path}: not a skipbench trainer state (format/version/step missing or unknown)`)

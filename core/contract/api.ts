@@ -118,6 +118,8 @@ export const RunRow = z.object({
   params: z.number().nullable(),
   /** the newest training job of this run (null for ingested runs) */
   jobId: Id.nullable(),
+  /** the run's value of the list's groupBy config path (absent when not grouped) */
+  group: z.union([z.string(), z.number()]).nullable().optional(),
 })
 export type RunRow = z.infer<typeof RunRow>
 
@@ -133,6 +135,10 @@ export const RunListQuery = z
     kind: RunKind.optional(),
     search: z.string().max(200).optional(),
     tags: z.array(z.string()).optional(),
+    /** the filter language, e.g. "model.n_layers >= 8 and val.loss < 2.1 and tag:baseline" (core/store/filter.ts) */
+    where: z.string().max(2000, { error: 'the filter is at most 2,000 characters' }).optional(),
+    /** a config path; each row gets its value as `group` */
+    groupBy: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/, { error: 'group by a dotted config path such as model.n_layers' }).optional(),
     sort: z.object({ by: RunSortKey, dir: z.enum(['asc', 'desc']).default('desc') }).strict().optional(),
     limit: z.number().int().min(1).max(10_000).default(1000),
     offset: z.number().int().min(0).default(0),
@@ -250,6 +256,18 @@ export const RunDiff = z.object({
   fields: z.array(z.object({ path: z.string(), values: z.array(z.unknown()) })),
 })
 export type RunDiff = z.infer<typeof RunDiff>
+
+/** What a saved view restores in a runs table. */
+export const ViewState = z
+  .object({
+    where: z.string().max(2000).default(''),
+    groupBy: z.string().max(200).default(''),
+    sort: z.object({ by: RunSortKey, dir: z.enum(['asc', 'desc']) }).strict().optional(),
+  })
+  .strict()
+export type ViewState = z.infer<typeof ViewState>
+export const SavedView = z.object({ id: Id, experimentId: Id.nullable(), name: z.string(), state: ViewState, updatedAt: z.string() })
+export type SavedView = z.infer<typeof SavedView>
 
 // ------------------------------------------------------------------------------------------------ configs, estimates, sweeps
 
@@ -479,6 +497,14 @@ export const API = {
   getSeries: { input: SeriesQuery, output: z.object({ series: z.array(SeriesData) }) },
   getGates: { input: GatesQuery, output: GatesData },
   diffRuns: { input: z.object({ runIds: z.array(Id).min(2, { error: 'select at least two runs' }).max(50) }).strict(), output: RunDiff },
+
+  listViews: { input: z.object({ experimentId: Id.nullable() }).strict(), output: z.array(SavedView) },
+  /** create or replace (by name, per experiment) a saved view of the runs table */
+  saveView: {
+    input: z.object({ experimentId: Id.nullable(), name: z.string().trim().min(1, { error: 'give the view a name' }).max(80, { error: 'view names are at most 80 characters' }), state: ViewState }).strict(),
+    output: SavedView,
+  },
+  deleteView: { input: z.object({ id: Id }).strict(), output: z.object({ deleted: z.boolean() }) },
 
   validateConfig: { input: z.object({ config: RunConfigDoc }).strict(), output: ConfigCheck },
   planSweep: { input: SweepSpec, output: SweepPlan },

@@ -16,8 +16,11 @@ export const CONTROLLER_NAMES = [
 export type ControllerName = (typeof CONTROLLER_NAMES)[number]
 
 /** "auto", an explicit list of L/2 values, or the reference's space-separated string of them. */
+const fraction = (what: string) =>
+  z.number({ error: `${what} must be a number` }).min(0, { error: `${what} must be between 0 and 1 (a fraction of gates open)` }).max(1, { error: `${what} must be between 0 and 1 (a fraction of gates open)` })
+
 const meanTargets = z
-  .union([z.literal('auto'), z.array(z.number()).min(1), z.string()])
+  .union([z.literal('auto'), z.array(fraction('each of mean_targets')).min(1), z.string()])
   .default('auto')
   .describe('gate-mean targets for the first L/2 layers, mirrored onto the second half')
 
@@ -27,8 +30,8 @@ const targetsBase = {
    * Start/end of the "auto" linspace. The reference has no default (None, then an assertion); we default to the
    * values of the paper's gated runs: start 1, end 0.5 (the script default E).
    */
-  mean_target_start: z.number().default(1),
-  mean_target_end: z.number().default(0.5),
+  mean_target_start: fraction('mean_target_start').default(1),
+  mean_target_end: fraction('mean_target_end').default(0.5),
   /** added to the Bernoulli variance target m(1−m), then clamped at 0 */
   var_target_delta: z.number().default(0),
   ema_steps_short: z.number().positive().default(1),
@@ -47,6 +50,12 @@ const targetCommon = {
   delta_min: z.number().nonnegative().default(0.01),
 }
 
+/** 0 ≤ end ≤ start ≤ 1: the "auto" targets go from start down to end (a larger end would train towards more gates). */
+const endNotAboveStart = <T extends { mean_target_start: number; mean_target_end: number }>(v: T, ctx: z.RefinementCtx) => {
+  if (v.mean_target_end > v.mean_target_start)
+    ctx.addIssue({ code: 'custom', path: ['mean_target_end'], message: `mean_target_end (${v.mean_target_end}) must not exceed mean_target_start (${v.mean_target_start}): targets go from start down to end, 0 ≤ end ≤ start ≤ 1` })
+}
+
 export const ControllerConfigSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('dummy') }).strict(),
   z.object({ name: z.literal('sparsity'), mean_coef_init: z.number().default(0.01) }).strict(),
@@ -60,9 +69,10 @@ export const ControllerConfigSchema = z.discriminatedUnion('name', [
       mean_coef_init: z.number().default(0.1),
       var_coef_init: z.number().default(0.1),
     })
-    .strict(),
-  z.object({ name: z.literal('adaptive'), ...targetCommon, coef_update: z.number().default(1e-3) }).strict(),
-  z.object({ name: z.literal('proportional'), ...targetCommon, coef_update_multiplier: z.number().default(1e-3) }).strict(),
+    .strict()
+    .superRefine(endNotAboveStart),
+  z.object({ name: z.literal('adaptive'), ...targetCommon, coef_update: z.number().default(1e-3) }).strict().superRefine(endNotAboveStart),
+  z.object({ name: z.literal('proportional'), ...targetCommon, coef_update_multiplier: z.number().default(1e-3) }).strict().superRefine(endNotAboveStart),
   z
     .object({
       name: z.literal('proportional_derivative'),
@@ -70,7 +80,8 @@ export const ControllerConfigSchema = z.discriminatedUnion('name', [
       coef_update_multiplier: z.number().default(1e-2),
       deriv_min: z.number().default(0),
     })
-    .strict(),
+    .strict()
+    .superRefine(endNotAboveStart),
 ])
 
 export type ControllerConfig = z.output<typeof ControllerConfigSchema>

@@ -15,6 +15,7 @@ import { TOKENIZER_INFO, isTokenizerName, type TokenizerName } from '../tokenize
 import { expandGlob, hasGlobMagic } from './glob.js'
 import type { ImportSummary } from './import/types.js'
 import { readShardHeader, sha256File } from './shard.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 export const DATASET_MANIFEST = 'dataset.json'
 export const DATASETS_SUBDIR = 'datasets'
@@ -168,7 +169,7 @@ export function readDatasetManifest(dir: string): DatasetManifest {
     raw = JSON.parse(fs.readFileSync(f, 'utf8'))
   } catch (e) {
     const err = e as NodeJS.ErrnoException
-    throw new DatasetError(err.code === 'ENOENT' ? `${f}: no dataset manifest` : `${f}: unreadable manifest: ${err.message}`)
+    throw new DatasetError(err.code === 'ENOENT' ? `${f}: no dataset manifest` : `${f}: unreadable manifest: ${err.code ? err.message : jsonProblem(e)}`)
   }
   const r = manifestSchema.safeParse(raw)
   if (!r.success) throw new DatasetError(`${f}: invalid manifest: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`)

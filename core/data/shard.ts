@@ -125,7 +125,8 @@ function parseHeader(fd: number, file: string): ShardHeader {
   if (magic === LLAMA3_SHARD_MAGIC)
     throw new ShardError('bad-magic', file, `magic ${magic} is llm.c's llama-3 format (uint32 tokens); only uint16 GPT-2-style shards (magic ${SHARD_MAGIC}) are supported`, { magic })
   if (magic !== SHARD_MAGIC)
-    throw new ShardError('bad-magic', file, `magic ${magic} (expected ${SHARD_MAGIC}): not a token shard`, { magic })
+    // the file's first bytes are not named: they may be anything (a text file, a secret) picked by mistake
+    throw new ShardError('bad-magic', file, `not a token shard: its header does not start with the shard magic number ${SHARD_MAGIC}`)
   if (version !== SHARD_VERSION)
     throw new ShardError('bad-version', file, `version ${version} (expected ${SHARD_VERSION})`, { version })
   if (n < 0) throw new ShardError('bad-count', file, `header token count ${n} is negative`, { numTokens: n })

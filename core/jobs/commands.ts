@@ -67,6 +67,11 @@ export function formatRunList(r: RunListResult): string {
     x.tokensPerSec === null ? '' : Math.round(x.tokensPerSec).toString(),
     x.experiment ?? '',
   ])
+  const grouped = r.rows.some((x) => x.group !== undefined)
+  if (grouped) {
+    head.unshift('GROUP')
+    r.rows.forEach((x, i) => rows[i]!.unshift(x.group === null || x.group === undefined ? '-' : String(x.group)))
+  }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()
   const shown = r.rows.length < r.total ? `\n(${r.rows.length} of ${r.total} runs; use --limit/--offset)` : ''

@@ -3,6 +3,7 @@
  * JSON uses the reference names so a released checkpoint's config.json parses unchanged.
  */
 import { z } from 'zod'
+import { didYouMean } from '../util/suggest.js'
 
 export const GATED_ATTENTION = ['key', 'query', 'none'] as const
 export type GatedAttention = (typeof GATED_ATTENTION)[number]
@@ -35,6 +36,9 @@ const rawModelConfig = z
     gated_attention: z.enum(GATED_ATTENTION).default('query'),
   })
   .passthrough()
+
+/** The keys a model config may have (run configs are strict: a typo is an error, not the preset's value). */
+export const MODEL_KEYS: readonly string[] = Object.keys(rawModelConfig.shape)
 
 export interface ModelConfig {
   dim: number
@@ -85,12 +89,17 @@ export function modelConfigProblems(c: ModelConfig): string[] {
 
 /**
  * Parse and validate a model config (reference JSON keys). `zero_init_masks` defaults to true (the reference
- * default = dense baseline) unless the legacy key says otherwise.
+ * default = dense baseline) unless the legacy key says otherwise. `strict` (run configs): unknown keys are errors
+ * with a "did you mean"; without it (checkpoints' config.json, which carries Hugging Face keys) they are ignored.
  */
-export function parseModelConfig(input: unknown): ModelConfig {
+export function parseModelConfig(input: unknown, o: { strict?: boolean } = {}): ModelConfig {
   const r = rawModelConfig.safeParse(input)
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+  const unknown = o.strict && input && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input).filter((k) => !MODEL_KEYS.includes(k)) : []
+  if (!r.success || unknown.length) {
+    const issues = [
+      ...unknown.map((k) => `unknown key "${k}"${didYouMean(k, MODEL_KEYS)}; the model keys are ${MODEL_KEYS.join(', ')}`),
+      ...(r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)),
+    ]
     throw new ConfigError(`invalid model config: ${issues.join('; ')}`, issues)
   }
   const v = r.data

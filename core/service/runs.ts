@@ -47,6 +47,7 @@ export function toRow(ctx: Context, r: Omit<RunListRow, 'summaries'> & { summari
     dim: d.dim,
     params: d.params,
     jobId: ctx.trainJob(r.id),
+    ...(r.group !== undefined ? { group: r.group } : {}),
   }
 }
 
@@ -64,6 +65,8 @@ export function listRuns(ctx: Context, q: In<'listRuns'>) {
     ...(q.kind ? { kind: q.kind } : {}),
     ...(q.search?.trim() ? { search: q.search.trim() } : {}),
     ...(q.tags?.length ? { tags: q.tags } : {}),
+    ...(q.where?.trim() ? { where: q.where } : {}),
+    ...(q.groupBy ? { groupBy: q.groupBy } : {}),
     summaries: SUMMARY_KEYS,
     sort,
     limit: q.limit,

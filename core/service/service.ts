@@ -10,6 +10,8 @@ import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
 import { forkLauncher, type WorkerLauncher } from '../jobs/process.js'
 import { queueRerun } from '../jobs/rerun.js'
+import { compileFilter } from '../store/filter.js'
+import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
 import { StartupCalibration } from './calibration.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
@@ -116,6 +118,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (!e) throw notFound(`experiment ${id}`)
     return e
   }
+  const viewOut = (v: StoredView) => ({ id: v.id, experimentId: v.experimentId, name: v.name, state: v.state as never, updatedAt: v.updatedAt })
   const requireExperiment = (id: number | null) => {
     if (id !== null && !ctx.store.experiments.get(id)) throw notFound(`experiment ${id}`)
   }
@@ -199,6 +202,18 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async diffRuns({ runIds }) {
       return diffRuns(ctx, runIds)
+    },
+
+    async listViews({ experimentId }) {
+      return ctx.store.views.list(experimentId).map(viewOut)
+    },
+    async saveView({ experimentId, name, state }) {
+      if (experimentId !== null) requireExperiment(experimentId)
+      if (state.where.trim()) compileFilter(state.where) // refuse a view whose filter does not parse
+      return viewOut(ctx.store.views.save(experimentId, name, state))
+    },
+    async deleteView({ id }) {
+      return { deleted: ctx.store.views.remove(id) }
     },
 
     // ------------------------------------------------------------------ configs and launching

@@ -29,6 +29,7 @@ import {
 } from './run-folder.js'
 import type { Store } from './store.js'
 import { nowIso, type JsonObject, type MetricPoint, type RunPatch } from './types.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 export interface IngestOptions {
   /** put a newly created run in this experiment */
@@ -65,7 +66,7 @@ function readRunJson(dir: string): RunJson {
   try {
     run = JSON.parse(readFileSync(path, 'utf8'))
   } catch (e) {
-    throw new IngestError(dir, `${RUN_JSON} is not valid JSON (${(e as Error).message})`)
+    throw new IngestError(dir, `${RUN_JSON} is ${jsonProblem(e)}`)
   }
   if (!run || typeof run !== 'object' || Array.isArray(run)) throw new IngestError(dir, `${RUN_JSON} is not a JSON object`)
   const r = run as RunJson

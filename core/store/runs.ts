@@ -1,6 +1,7 @@
 /** Runs: one row per training run (the full resolved config, provenance, status), list queries and diffs. */
 import { randomUUID } from 'node:crypto'
 import { diffObjects, type DiffField } from './diff.js'
+import { checkConfigPath, compileFilter } from './filter.js'
 import { NotFoundError, StoreError } from './errors.js'
 import type { MetricsRepository } from './metrics.js'
 import type { SqliteDatabase } from './open.js'
@@ -82,6 +83,10 @@ export interface RunListQuery {
   search?: string
   /** config fields by dotted path, e.g. { 'model.dim': 32, 'model.zero_init_masks': false } */
   configEquals?: Record<string, string | number | boolean | null>
+  /** the filter language (core/store/filter.ts), e.g. 'model.n_layers >= 8 and val.loss < 2.1 and tag:baseline' */
+  where?: string
+  /** a config path (model.n_layers): each row's value comes back as `group` */
+  groupBy?: string
   /** metric keys to summarise per run (last, min, max, steps); default ['train/loss', 'val/loss'] */
   summaries?: string[]
   /** default { by: 'id', dir: 'desc' }; a metric sort must name a key in `summaries` (added if missing) */
@@ -103,6 +108,8 @@ export interface RunSummaryValue {
 /** A run-list row: the run without its config (which can be large), plus metric summaries. */
 export interface RunListRow extends Omit<Run, 'config'> {
   experiment: string | null
+  /** the value of `groupBy` in the run's config (JSON text for objects; null when absent) */
+  group?: string | number | null
   summaries: Record<string, RunSummaryValue>
 }
 
@@ -310,6 +317,11 @@ export class RunsRepository {
       params.push(`$.${path}`)
       if (value !== null) params.push(typeof value === 'boolean' ? (value ? 1 : 0) : value)
     }
+    if (q.where?.trim()) {
+      const f = compileFilter(q.where)
+      where.push(f.sql)
+      params.push(...f.params)
+    }
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : ''
 
     const keys = [...(q.summaries ?? ['train/loss', 'val/loss'])]
@@ -338,6 +350,10 @@ export class RunsRepository {
     const limit = Math.max(0, Math.min(q.limit ?? 100, 10_000))
     const offset = Math.max(0, q.offset ?? 0)
 
+    if (q.groupBy) {
+      cols.push('json_extract(r.config, ?) AS group_value')
+      joinParams.unshift(`$.${checkConfigPath(q.groupBy).join('.')}`)
+    }
     const total = this.dynamic.get(`SELECT count(*) FROM runs r ${whereSql}`).pluck().get(...params) as number
     const sql = `SELECT ${LIST_COLUMNS}${cols.length ? ', ' + cols.join(', ') : ''}
       FROM runs r LEFT JOIN experiments e ON e.id = r.experiment_id ${joins.join(' ')}
@@ -356,7 +372,7 @@ export class RunsRepository {
           count: (r[`s${i}_count`] as number | null) ?? 0,
         }
       })
-      return { ...run, experiment: (r.experiment as string | null) ?? null, summaries }
+      return { ...run, experiment: (r.experiment as string | null) ?? null, summaries, ...(q.groupBy ? { group: (r.group_value as string | number | null) ?? null } : {}) }
     })
     return { total, rows }
   }

@@ -12,6 +12,7 @@ import { MetricsRepository } from './metrics.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
 import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './open.js'
 import { RunsRepository } from './runs.js'
+import { ViewsRepository } from './views.js'
 
 export interface OpenStoreOptions extends OpenDatabaseOptions {
   /** migration options (backup location, tests: target version / custom steps) */
@@ -27,6 +28,7 @@ export class Store {
   readonly datasets: DatasetsRepository
   readonly jobs: JobsRepository
   readonly logs: LogsRepository
+  readonly views: ViewsRepository
   private closed = false
 
   constructor(
@@ -41,6 +43,7 @@ export class Store {
     this.datasets = new DatasetsRepository(db)
     this.jobs = new JobsRepository(db)
     this.logs = new LogsRepository(db)
+    this.views = new ViewsRepository(db)
   }
 
   get path(): string {

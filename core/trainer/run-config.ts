@@ -146,7 +146,7 @@ export function parseRunConfigWithWarnings(input: unknown): { config: RunConfig;
   if (!r.success) issues.push(...r.error.issues.map(fmtIssue))
   let model: ModelConfig | undefined
   try {
-    model = parseModelConfig(r.success ? r.data.model : ((input as { model?: unknown } | null)?.model ?? {}))
+    model = parseModelConfig(r.success ? r.data.model : ((input as { model?: unknown } | null)?.model ?? {}), { strict: true })
   } catch (e) {
     if (e instanceof ConfigError) issues.push(...e.issues.map((m) => `model: ${m.replace(/^invalid model config: /, '')}`))
     else throw e

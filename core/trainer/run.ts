@@ -12,6 +12,7 @@ import { collectProvenance, type Provenance } from '../provenance/index.js'
 import { openTrainData, type TrainData } from './data.js'
 import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type RunConfig, type RunConfigInput } from './run-config.js'
 import { RUN_FILE, Trainer, type TrainerOptions } from './trainer.js'
+import { jsonProblem } from '../util/json-problem.js'
 
 /**
  * A config document may name a preset to start from: `{ "extends": "tiny-gated", "training": { ... } }`.
@@ -33,7 +34,7 @@ export function readConfigFile(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'))
   } catch (e) {
-    throw new RunConfigError([`${path}: not valid JSON (${(e as Error).message})`])
+    throw new RunConfigError([`${path}: ${jsonProblem(e)}`])
   }
 }
 

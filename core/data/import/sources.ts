@@ -14,6 +14,7 @@ import { createGunzip } from 'node:zlib'
 import { expandGlob, hasGlobMagic } from '../glob.js'
 import { ImportError, type SkipReason } from './types.js'
 import { decodeUtf8, isBlank, normalizeText, utf8CutPoint, type Utf8Mode } from './text.js'
+import { jsonProblem } from '../../util/json-problem.js'
 
 export interface DocItem {
   text: string
@@ -319,7 +320,7 @@ export function jsonlSource(inputs: string | readonly string[], opts: JsonlSourc
           try {
             rec = JSON.parse(dec.text)
           } catch (e) {
-            ctx.skip('malformedJson', where, (e as Error).message.slice(0, 120))
+            ctx.skip('malformedJson', where, jsonProblem(e))
             return []
           }
           if (rec !== null && typeof rec === 'object' && !Array.isArray(rec) && keysSeen.size < 50) for (const k of Object.keys(rec)) keysSeen.add(k)
