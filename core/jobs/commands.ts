@@ -16,6 +16,7 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, resolve } from 'node:path'
+import { deviceLabel } from '../report/device.js'
 import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
@@ -146,6 +147,7 @@ export function formatRunDetails(d: RunDetails): string {
     `  uid        ${r.uid}`,
     `  folder     ${r.runDir ?? '-'}`,
     `  engine     ${r.engine ?? '-'} / ${r.backend ?? '-'}`,
+    `  device     ${deviceLabel(r.backend, r.versions)}`,
     `  dataset    ${r.dataset ?? '-'}    seed ${r.seed ?? '-'}`,
     `  started    ${r.startedAt ?? '-'}    ended ${r.endedAt ?? '-'}`,
     `  steps      ${r.lastStep}    tokens/s ${r.tokensPerSec === null ? '-' : Math.round(r.tokensPerSec)}`,
