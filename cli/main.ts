@@ -5,6 +5,7 @@
  */
 import { USER_ERROR_NAMES } from '../core/user-errors.js'
 import { readFileSync } from 'node:fs'
+import { clusterCommand, CLUSTER_HELP } from './commands/cluster.js'
 import { compareCommand, COMPARE_HELP } from './commands/compare.js'
 import { dataCommand, DATA_HELP } from './commands/data.js'
 import { demoCommand, DEMO_HELP } from './commands/demo.js'
@@ -24,7 +25,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
   export: { run: exportCommand, help: EXPORT_HELP, summary: 'export a checkpoint as ONNX (input_ids → logits) or safetensors' },
   data: { run: dataCommand, help: DATA_HELP, summary: 'prepare, list and inspect datasets (token shards)' },
-  runs: { run: runsCommand, help: RUNS_HELP, summary: 'list, show and ingest stored runs' },
+  runs: { run: runsCommand, help: RUNS_HELP, summary: 'list, show, ingest and cancel stored runs (local or on a cluster)' },
   queue: { run: queueCommand, help: QUEUE_HELP, summary: 'queue a training run (run it with skipbench worker)' },
   worker: { run: workerCommand, help: WORKER_HELP, summary: 'drain the job queue headless (each job in its own process)' },
   presets: { run: presetsCommand, help: PRESETS_HELP, summary: 'list the built-in presets' },
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
   report: { run: reportCommand, help: REPORT_HELP, summary: 'write a comparison report (HTML, PDF, CSV, JSON, Markdown, LaTeX) of an experiment or runs' },
   demo: { run: demoCommand, help: DEMO_HELP, summary: 'train a reduced paper grid on the shipped corpus (~10 min; --quick ~1 min), compare, write HTML + PDF reports' },
+  cluster: { run: clusterCommand, help: CLUSTER_HELP, summary: 'Slurm cluster profiles (add, list, check, remove) and re-attaching to cluster jobs (watch)' },
   serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
 }
 

@@ -12,13 +12,18 @@ import { EVENT_CHANNEL, type ServerEvent } from '../core/contract/api.js'
 import { forkLauncher } from '../core/jobs/process.js'
 import { createService, type Service } from '../core/service/service.js'
 import { registerApi } from './ipc.js'
-import { CONTENT_SECURITY_POLICY, isAllowedNavigation, secureWindowOptions } from './security.js'
+import { allowNavigation, CONTENT_SECURITY_POLICY, rendererFileUrl, secureWindowOptions, type RendererLocation } from './security.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 // tests (and side-by-side installs) isolate the app's profile: settings, the data-folder choice, the single-instance lock
 if (process.env['SKIPBENCH_USER_DATA']) app.setPath('userData', resolve(process.env['SKIPBENCH_USER_DATA']))
 /** the repository (out/main/index.js → ../..): worker sources and node_modules live there */
 const root = resolve(here, '../..')
+/** the one page the window may show and the only sender IPC trusts (main/security.ts) */
+const renderer: RendererLocation = {
+  fileUrl: rendererFileUrl(join(here, '../renderer/index.html')),
+  ...(process.env['ELECTRON_RENDERER_URL'] ? { devServerUrl: process.env['ELECTRON_RENDERER_URL'] } : {}),
+}
 let service: Service | null = null
 
 if (!app.requestSingleInstanceLock()) {
@@ -105,8 +110,14 @@ async function start(): Promise<void> {
       if (url.startsWith('https://')) void shell.openExternal(url)
       return { action: 'deny' }
     })
-    contents.on('will-navigate', (e, url) => {
-      if (!isAllowedNavigation(url, process.env['ELECTRON_RENDERER_URL'])) e.preventDefault()
+    contents.on('will-navigate', (e) => {
+      if (!allowNavigation('navigate', e.url, e.isMainFrame, renderer)) e.preventDefault()
+    })
+    contents.on('will-frame-navigate', (e) => {
+      if (!allowNavigation('frame-navigate', e.url, e.isMainFrame, renderer)) e.preventDefault()
+    })
+    contents.on('will-redirect', (e) => {
+      if (!allowNavigation('redirect', e.url, e.isMainFrame, renderer)) e.preventDefault()
     })
     contents.on('will-attach-webview', (e) => e.preventDefault())
   })
@@ -118,7 +129,7 @@ async function start(): Promise<void> {
     return
   }
   service.on(broadcast)
-  registerApi(ipcMain, () => service!.handlers)
+  registerApi(ipcMain, () => service!.handlers, renderer)
   createWindow()
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow()

@@ -5,11 +5,9 @@
  */
 import { API_METHODS, channelOf, type ApiHandlers } from '../core/contract/api.js'
 import { classify, dispatch } from '../core/service/service.js'
+import { isTrustedSender, type IpcSenderLike, type RendererLocation } from './security.js'
 
-export interface IpcEventLike {
-  senderFrame: unknown
-  sender: { mainFrame: unknown }
-}
+export type IpcEventLike = IpcSenderLike
 
 export interface IpcMainLike {
   handle(channel: string, listener: (event: IpcEventLike, payload: unknown) => Promise<unknown>): void
@@ -18,10 +16,12 @@ export interface IpcMainLike {
 
 export type IpcReply = { ok: true; value: unknown } | { ok: false; error: string; code: string }
 
-/** Only the window's own top-level frame may call (VS Code's validateIPC idea): no sub-frames, no other pages. */
-export const fromMainFrame = (e: IpcEventLike) => !!e.senderFrame && e.senderFrame === e.sender.mainFrame
-
-export function registerApi(ipc: IpcMainLike, handlers: () => ApiHandlers, isTrusted: (e: IpcEventLike) => boolean = fromMainFrame): () => void {
+/**
+ * Only the window's own top-level frame showing the renderer may call (main/security.ts isTrustedSender): no
+ * sub-frames, no other pages, no main frame that was navigated elsewhere.
+ */
+export function registerApi(ipc: IpcMainLike, handlers: () => ApiHandlers, renderer: RendererLocation): () => void {
+  const isTrusted = (e: IpcEventLike) => isTrustedSender(e, renderer)
   for (const method of API_METHODS) {
     ipc.handle(channelOf(method), async (event, payload): Promise<IpcReply> => {
       if (!isTrusted(event)) return { ok: false, error: 'IPC from an untrusted frame refused', code: 'unauthorized' }

@@ -13,9 +13,10 @@ describe('window security', () => {
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/https?:|ws:/)
   })
   it('blocks navigation away from the renderer', () => {
-    expect(isAllowedNavigation('https://evil.example/')).toBe(false)
-    expect(isAllowedNavigation('file:///app/out/renderer/index.html')).toBe(true)
-    expect(isAllowedNavigation('http://localhost:5173/#/x', 'http://localhost:5173/')).toBe(true)
-    expect(isAllowedNavigation('file:///etc/passwd')).toBe(false)
+    const at = { fileUrl: 'file:///app/out/renderer/index.html' }
+    expect(isAllowedNavigation('https://evil.example/', at)).toBe(false)
+    expect(isAllowedNavigation('file:///app/out/renderer/index.html', at)).toBe(true)
+    expect(isAllowedNavigation('http://localhost:5173/#/x', { ...at, devServerUrl: 'http://localhost:5173/' })).toBe(true)
+    expect(isAllowedNavigation('file:///etc/passwd', at)).toBe(false)
   })
 })

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { allowNavigation, isAllowedNavigation, isTrustedSender, rendererFileUrl } from '../main/security.js'
 import { tinyRunConfig } from '../core/store/test-helpers.js'
 import { isLoopbackName, requiresToken, startServer, type RunningServer } from '../core/server/server.js'
 
@@ -182,5 +183,51 @@ describe('file-system reach of the API (item 3)', () => {
     expect(readFileSync(join(outside, 'report.json'), 'utf8')).toBe('precious')
     const bad = await call('updateSettings', { allowedFolders: ['relative/folder'] })
     expect(bad.status).toBe(400)
+  })
+})
+
+describe('Electron navigation guard and IPC sender checks (item 10)', () => {
+  const at = { fileUrl: rendererFileUrl('/opt/skipbench/out/renderer/index.html') }
+  const dev = { ...at, devServerUrl: 'http://localhost:5173/' }
+
+  it.each([
+    ['file:///tmp/evil/renderer/index.html'],
+    ['file:///opt/skipbench/out/renderer/index.html.evil'],
+    ['file:///opt/skipbench/out/renderer/index.html/../../../etc/passwd'],
+    ['file:///home/me/Downloads/x/out/renderer/index.html'],
+    ['file:///opt/skipbench/out/renderer/index.html?x=/renderer/index.html'],
+    ['file://evil.example/opt/skipbench/out/renderer/index.html'],
+    ['https://evil.example/out/renderer/index.html'],
+    ['http://localhost:5174/'],
+    ['javascript:alert(1)'],
+    ['not a url'],
+  ])('[security] the navigation guard refuses %s', (url) => {
+    expect(isAllowedNavigation(url, dev)).toBe(false)
+    expect(allowNavigation('navigate', url, true, dev)).toBe(false)
+  })
+
+  it('[security] the navigation guard allows exactly the renderer (routes included) and the dev server', () => {
+    expect(isAllowedNavigation('file:///opt/skipbench/out/renderer/index.html', at)).toBe(true)
+    expect(isAllowedNavigation('file:///opt/skipbench/out/renderer/index.html#/runs/4', at)).toBe(true)
+    expect(isAllowedNavigation('http://localhost:5173/#/x', dev)).toBe(true)
+    expect(isAllowedNavigation('http://localhost:5173/#/x', at)).toBe(false) // no dev server in a packaged app
+  })
+
+  it('[security] redirects are never followed and sub-frames hold only inline documents', () => {
+    expect(allowNavigation('redirect', 'file:///opt/skipbench/out/renderer/index.html', true, at)).toBe(false)
+    expect(allowNavigation('redirect', 'https://evil.example/', false, at)).toBe(false)
+    expect(allowNavigation('frame-navigate', 'about:srcdoc', false, at)).toBe(true)
+    expect(allowNavigation('frame-navigate', 'https://evil.example/', false, at)).toBe(false)
+    expect(allowNavigation('frame-navigate', 'file:///opt/skipbench/out/renderer/index.html', false, at)).toBe(false)
+    expect(allowNavigation('frame-navigate', 'file:///opt/skipbench/out/renderer/index.html#/x', true, at)).toBe(true)
+  })
+
+  it('[security] IPC is trusted only from the main frame showing the renderer', () => {
+    const main = { url: 'file:///opt/skipbench/out/renderer/index.html#/' }
+    expect(isTrustedSender({ senderFrame: main, sender: { mainFrame: main } }, at)).toBe(true)
+    const navigated = { url: 'file:///tmp/evil/renderer/index.html' }
+    expect(isTrustedSender({ senderFrame: navigated, sender: { mainFrame: navigated } }, at)).toBe(false)
+    expect(isTrustedSender({ senderFrame: { url: main.url }, sender: { mainFrame: main } }, at)).toBe(false) // a sub-frame
+    expect(isTrustedSender({ senderFrame: null, sender: { mainFrame: main } }, at)).toBe(false)
   })
 })

@@ -3,8 +3,12 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { openStore, type Store } from '../../core/store/index.js'
-import { compareExperiment, formatComparison } from '../../core/sweeps/index.js'
-import { comparisonOptions, parseArgv, UsageError, validate } from '../args.js'
+import { join } from 'node:path'
+import { FINAL_DIR } from '../../core/checkpoint/index.js'
+import { ENGINE_NAMES } from '../../core/engine/index.js'
+import { compareExperiment, experimentRuns, formatComparison } from '../../core/sweeps/index.js'
+import { measureCheckpointCost } from '../../core/trainer/index.js'
+import { comparisonOptions, parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { asUserErrors, defaultDbPath } from './sweep.js'
 
 export const COMPARE_HELP = `usage: skipbench compare --experiment NAME [options]
@@ -17,7 +21,13 @@ exclusions with reasons (unfinished runs, other datasets/tokenizers/validation t
 options:
   --experiment NAME      the experiment (name or id), e.g. the one a sweep queued its runs in
   --estimator E          paper (default: the paper's axes) or corrected (spec H.6)
-  --flops K              inference (default: per sequence, at the validation zero fraction) or training (whole run)
+  --flops K              inference (default: per sequence, at the validation zero fraction), training (whole run),
+                         or measured: evaluation time per token on this machine (hard skipping for key-gated runs,
+                         the dense evaluation for the others; same engine for all), cached per checkpoint and machine
+  --data SHARD.bin       with --flops measured: measure every run not yet measured on this machine on this shard
+                         (without it, only cached measurements are used)
+  --measure-tokens N     tokens per measurement (default 8192)
+  --engine ort|tfjs      engine for the measurement (default ort); --threads N its intra-op threads
   --source S             validation CE from: auto (default: an evaluation of the final checkpoint if any, else the
                          validation logged at the last step), evaluation, or validation
   --level P              confidence level of the intervals (default 0.95)
@@ -28,6 +38,11 @@ options:
 const Args = z.object({
   experiment: z.string({ error: '--experiment NAME is required' }).min(1),
   ...comparisonOptions,
+  flops: z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' }).default('inference'),
+  data: z.string().optional(),
+  measure_tokens: positiveInt('--measure-tokens').optional(),
+  engine: z.enum(ENGINE_NAMES, { error: 'must be ort or tfjs' }).optional(),
+  threads: positiveInt('--threads').optional(),
   db: z.string().optional(),
   json: z.boolean().default(false),
 })
@@ -47,11 +62,27 @@ export async function compareCommand(argv: string[]): Promise<number> {
 }
 
 async function compare(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'estimator', 'flops', 'source', 'level', 'db'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'estimator', 'flops', 'source', 'level', 'db', 'data', 'measure-tokens', 'engine', 'threads'] })
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals.join(' ')}`)
-  const a = validate(Args, options)
+  const a = validate(Args, { ...options, measure_tokens: options['measure-tokens'], 'measure-tokens': undefined })
+  if (a.data !== undefined && a.flops !== 'measured') throw new UsageError('--data is only used with --flops measured')
   const store = openExistingStore(resolve(a.db ?? defaultDbPath()))
   try {
+    if (a.flops === 'measured' && a.data !== undefined) {
+      // measure every completed run's final checkpoint that has no measurement on this machine with these settings
+      const runs = experimentRuns(store, { experiment: a.experiment }).filter((r) => r.status === 'completed' && r.runDir && existsSync(join(r.runDir, FINAL_DIR)))
+      const tty = !a.json && process.stderr.isTTY === true
+      for (const [i, r] of runs.entries()) {
+        const m = await measureCheckpointCost({
+          checkpoint: join(r.runDir!, FINAL_DIR),
+          data: a.data.split(',').map((p) => resolve(p.trim())),
+          ...(a.measure_tokens ? { maxTokens: a.measure_tokens } : {}),
+          engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.threads ? { threads: a.threads } : {}) },
+        })
+        if (tty) process.stderr.write(`\r\x1b[2Kmeasured ${i + 1}/${runs.length}: ${r.name} ${(m.secondsPerToken * 1e6).toFixed(1)} µs/token (${m.mode})`)
+      }
+      if (tty) process.stderr.write('\r\x1b[2K')
+    }
     const c = compareExperiment(store, {
       experiment: a.experiment,
       estimator: a.estimator,

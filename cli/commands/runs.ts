@@ -4,7 +4,9 @@ import { z } from 'zod'
 import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
 import type { Store } from '../../core/store/index.js'
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
+import { readConfigFile } from '../../core/trainer/index.js'
 import { didYouMean } from '../../core/util/suggest.js'
+import { clusterManager, submitToCluster } from './cluster.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -29,7 +31,8 @@ list    runs with their status and last/min training and validation loss. --wher
         val.*, sys.*: last value; min(...), max(...)), tag:NAME, status, kind, name, notes, seed, engine, dataset,
         experiment, steps, created, started, ended; operators = != < <= > >= ~ (contains) !~; and, or, not, ( ).
         --group-by sorts the rows by a config field's value and shows it in a GROUP column
-show    one run: config, status, metrics summary, checkpoints, evaluations
+show    one run: config, status, metrics summary, checkpoints, evaluations; a cluster run also its Slurm job id,
+        node, state, elapsed time and the tail of the job's output (refreshed from the cluster first)
 ingest  add a run folder written elsewhere (the CLI, another machine, a Slurm job); idempotent
 resume  continue a paused, interrupted, failed or cancelled run from its newest valid checkpoint, here and now
         (like \`skipbench worker\`, which also runs anything else queued); --queue-only queues it for a running
@@ -41,10 +44,11 @@ rerun   re-run a stored run exactly (its full resolved config, seed and data), w
         --queue-only queues it and returns (compare later with \`runs show\`)
 ${DB_HELP}`
 
-export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--db PATH] [--json]
+export const QUEUE_HELP = `usage: skipbench queue add CONFIG.json [--experiment NAME] [--name NAME] [--tag T]... [--priority N] [--on CLUSTER] [--db PATH] [--json]
 
 Validate a run config (a RunConfig JSON; {"extends": "PRESET", ...} works) and queue it. Nothing runs until a runner
-picks it up: \`skipbench worker\`, \`skipbench serve\` or the app.
+picks it up: \`skipbench worker\`, \`skipbench serve\` or the app. With --on CLUSTER it is submitted to that Slurm
+cluster at once instead (follow it with \`skipbench cluster watch\` or the app).
 ${DB_HELP}`
 
 export const WORKER_HELP = `usage: skipbench worker [--concurrency N] [--keep-running] [--db PATH]
@@ -112,6 +116,9 @@ async function show(argv: string[]): Promise<number> {
   const store = openDb(options.db)
   try {
     const id = /^\d+$/.test(positionals[0]!) ? Number(positionals[0]) : positionals[0]!
+    const run = showRun(store, id).run
+    // a cluster run: bring its Slurm state, metrics and output tail up to date first
+    if (store.clusters.active().some((j) => j.runId === run.id)) await clusterManager(store).poll()
     const d = showRun(store, id)
     process.stdout.write((options.json ? JSON.stringify(d, null, 2) : formatRunDetails(d)) + '\n')
     return 0
@@ -185,9 +192,25 @@ export async function queueCommand(argv: string[]): Promise<number> {
     if (!t.trim() || t.startsWith('--')) throw new UsageError(`--tag: a tag cannot be empty (got ${JSON.stringify(t)}); give --tag NAME, once per tag`)
     if (t.trim().length > 40) throw new UsageError(`--tag: tags are at most 40 characters (got ${t.trim().length})`)
   }
-  const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db'] })
+  const { positionals, options } = parseArgv(filtered, { flags: ['json'], values: ['experiment', 'name', 'priority', 'db', 'on'] })
   if (positionals.length !== 1) throw new UsageError('queue add needs one CONFIG.json')
   const priority = options.priority === undefined ? undefined : validate(z.string().regex(/^-?\d+$/).transform(Number), options.priority)
+  if (typeof options.on === 'string') {
+    if (priority !== undefined) throw new UsageError('--priority does not go with --on (the cluster schedules the job)')
+    const store = openDb(options.db)
+    try {
+      const experimentId = typeof options.experiment === 'string' ? store.experiments.ensure(options.experiment).id : null
+      return await submitToCluster({
+        store,
+        cluster: options.on,
+        items: [{ config: readConfigFile(resolve(positionals[0]!)), ...(typeof options.name === 'string' ? { name: options.name } : {}), experimentId, ...(tags.length ? { tags } : {}) }],
+        wait: false,
+        json: !!options.json,
+      })
+    } finally {
+      store.close()
+    }
+  }
   const store = openDb(options.db)
   try {
     const { job, run } = queueAdd(store, {
@@ -272,7 +295,13 @@ async function cancel(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('runs cancel needs one run id')
   const store = openDb(options.db)
   try {
-    const job = cancelRun(store, runRef(positionals[0]!))
+    const r = await cancelRun(store, runRef(positionals[0]!))
+    if (r.place === 'cluster') {
+      const j = r.clusterJob
+      process.stdout.write(`run ${j.runId}: scancel sent to Slurm job ${j.jobId ?? (j.arrayIndex !== null ? `${j.arrayJobId}_${j.arrayIndex}` : j.arrayJobId)} on cluster ${j.cluster} (now ${j.state})\n`)
+      return 0
+    }
+    const job = r.job
     process.stdout.write(
       job.status === 'cancelled'
         ? `run ${job.runId} (job ${job.id}) cancelled${job.resumeFrom ? `; its last checkpoint ${job.resumeFrom} is kept (runs resume continues it)` : ''}\n`

@@ -36,6 +36,7 @@ import {
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { ProgressBar } from '../progress.js'
+import { submitToCluster } from './cluster.js'
 
 /** The database the CLI uses unless told otherwise (as `skipbench runs`/`worker`: core/jobs resolveStorePaths). */
 export function defaultDbPath(): string {
@@ -83,6 +84,8 @@ options:
   --runs-dir DIR         run folders (default: $SKIPBENCH_RUNS_DIR, else runs/ beside the database)
   --data-dir DIR         datasets (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
   --json                 JSON instead of text (dry run: the grid and estimate; otherwise: queued jobs and the comparison)
+  --on CLUSTER           submit the runs to a Slurm cluster (skipbench cluster add) as ONE job array instead of
+                         running them here; waits with progress unless --no-wait (exit 0 only if all completed)
 Ctrl-C pauses the running job at a checkpoint; run the same command again (or skipbench worker) to continue.`
 
 const list = (what: string, int: boolean) =>
@@ -125,11 +128,12 @@ const Args = z
     runs_dir: z.string().optional(),
     data_dir: z.string().optional(),
     json: z.boolean().default(false),
+    on: z.string().min(1).optional(),
   })
   .refine((a) => !(a.preset && a.grid), { error: 'give --preset NAME or --grid FILE, not both' })
 
 const FLAGS = ['dry-run', 'no-wait', 'no-calibrate', 'recalibrate', 'skip-invalid', 'json']
-const VALUES = ['preset', 'grid', 'scale', 'seeds', 'groups', 'depths', 'ends', 'gated-depth', 'steps', 'experiment', 'engine', 'backend', 'threads', 'concurrency', 'estimator', 'flops', 'db', 'runs-dir', 'data-dir']
+const VALUES = ['preset', 'grid', 'scale', 'seeds', 'groups', 'depths', 'ends', 'gated-depth', 'steps', 'experiment', 'engine', 'backend', 'threads', 'concurrency', 'estimator', 'flops', 'db', 'runs-dir', 'data-dir', 'on']
 
 /** Pull the repeatable --set PATH=VALUE options out of argv. */
 function extractSets(argv: string[]): { rest: string[]; sets: [string, unknown][] } {
@@ -216,8 +220,9 @@ async function sweep(argv: string[]): Promise<number> {
   const dataDir = a.data_dir ? resolve(a.data_dir) : undefined
   const engine = { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) }
 
-  // estimate (calibrating this machine unless told not to)
+  // estimate (calibrating this machine unless told not to; a cluster's speed is not this machine's)
   let est: SweepEstimate | null = null
+  if (a.on) a.no_calibrate = true
   if (sweep.points.length) {
     if (!a.no_calibrate && !a.json) say(`calibrating (${a.recalibrate ? 'fresh' : 'cached when possible'}): a few training steps of the smallest and largest config...`)
     est = await estimateSweep(sweep, {
@@ -254,6 +259,24 @@ async function sweep(argv: string[]): Promise<number> {
   if (sweep.invalid.length && !a.skip_invalid)
     throw new UsageError(`${sweep.invalid.length} invalid point${sweep.invalid.length === 1 ? '' : 's'} (listed above); fix the grid or pass --skip-invalid to queue the ${sweep.points.length} valid ones`)
   if (!sweep.points.length) throw new UsageError('the sweep has no valid points')
+
+  if (a.on) {
+    const store = openStore(dbPath)
+    try {
+      const experimentId = store.experiments.ensure(experiment).id
+      return await submitToCluster({
+        store,
+        cluster: a.on,
+        items: sweep.points.map((p) => ({ config: p.config, name: p.name, experimentId })),
+        runsDir: paths.runsDir,
+        ...(dataDir ? { dataDir } : {}),
+        wait: !a.no_wait,
+        json: a.json,
+      })
+    } finally {
+      store.close()
+    }
+  }
 
   const store = openStore(dbPath)
   const runsDir = paths.runsDir

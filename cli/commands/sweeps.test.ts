@@ -1,6 +1,6 @@
 /** CLI integration for flops, compare and sweep --dry-run: spawns `node bin/skipbench.mjs ...` as a user would. */
 import { spawnSync } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -188,6 +188,18 @@ describe('skipbench sweep --no-wait', () => {
     expect(c.summary.denseRuns).toBe(2)
     expect(c.excluded).toEqual([])
     expect(c.reference).toMatchObject({ dataset: 'default', tokenizer: 'byte', seqLen: 64 })
+    // x = measured evaluation time per token on this machine (issue 15): measured on the dataset's validation shard,
+    // cached in each run's final checkpoint, then used without --data
+    const val = readdirSync(tmp.file('data'), { recursive: true, encoding: 'utf8' }).find((f) => /val.*\.bin$/.test(f))!
+    const m = sb('compare', '--experiment', 'nw', '--db', db, '--json', '--flops', 'measured', '--data', join(tmp.file('data'), val), '--measure-tokens', '256', '--threads', '1')
+    expect(m.stderr).toBe('')
+    const mc = JSON.parse(m.stdout)
+    expect(mc.flopsKind).toBe('measured')
+    expect(mc.measuredOn).toMatch(/ort ort-cpu, 1 threads; 256 tokens/)
+    expect(mc.frontier.points.length + mc.frontier.dominated.length).toBe(2)
+    expect(mc.frontier.points.every((p: { flops: number }) => p.flops > 0 && p.flops < 1)).toBe(true) // seconds per token
+    const cached = JSON.parse(sb('compare', '--experiment', 'nw', '--db', db, '--json', '--flops', 'measured').stdout)
+    expect(cached.frontier).toEqual(mc.frontier)
     // queuing again finds them done
     const again = JSON.parse(sb('sweep', ...common, '--no-wait', '--no-calibrate', '--json').stdout)
     expect(again.jobs.map((x: { action: string; status: string }) => [x.action, x.status])).toEqual([

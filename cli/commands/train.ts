@@ -14,6 +14,7 @@ import {
 } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { formatDuration, formatRate, ProgressBar, progressLine } from '../progress.js'
+import { trainOnCluster } from './cluster.js'
 
 export const TRAIN_HELP = `usage: skipbench train CONFIG.json | --preset NAME [options]
        skipbench train --resume RUN_DIR|CHECKPOINT_DIR [options]
@@ -30,6 +31,10 @@ options:
   --steps N              override training.train_steps (changes the LR schedule)
   --data-dir DIR         where datasets live (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
   --json                 print one JSON object per event (start, step, validation, checkpoint, done)
+  --run-id UID           the run's id in run.json (how a store recognises the folder; cluster jobs set it)
+  --on CLUSTER           submit the run to a cluster (skipbench cluster add) instead of training here
+  --wait                 with --on: block with progress until the job ends (exit 0 only if it completed)
+  --db PATH              with --on: the database the run is recorded in (default as skipbench runs)
 Ctrl-C saves a checkpoint and stops; resume with --resume.`
 
 const Args = z
@@ -44,6 +49,7 @@ const Args = z
     steps: positiveInt('--steps').optional(),
     data_dir: z.string().optional(),
     json: z.boolean().default(false),
+    run_id: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, { error: 'letters, digits, ".", "_" or "-"' }).optional(),
   })
   .refine((a) => [a.config, a.preset, a.resume].filter(Boolean).length === 1, {
     error: 'give exactly one of CONFIG.json, --preset NAME or --resume DIR',
@@ -55,9 +61,11 @@ function stamp(d = new Date()): string {
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['preset', 'out', 'resume', 'engine', 'backend', 'threads', 'steps', 'data-dir'] })
+  const { positionals, options } = parseArgv(argv, { flags: ['json', 'wait'], values: ['preset', 'out', 'resume', 'engine', 'backend', 'threads', 'steps', 'data-dir', 'run-id', 'on', 'db'] })
   if (positionals.length > 1) throw new UsageError(`train takes one CONFIG.json, got ${positionals.join(' ')}`)
-  const a = validate(Args, { ...options, data_dir: options['data-dir'], 'data-dir': undefined, config: positionals[0] })
+  if (typeof options.on === 'string') return trainOnCluster(positionals[0], options)
+  if (options.wait || options.db) throw new UsageError('--wait and --db go with --on CLUSTER (a local run always waits and writes only its folder)')
+  const a = validate(Args, { ...options, data_dir: options['data-dir'], 'data-dir': undefined, run_id: options['run-id'], 'run-id': undefined, config: positionals[0] })
   const overrides: Record<string, unknown> = {}
   if (a.steps) overrides.training = { train_steps: a.steps }
   if (a.engine || a.backend || a.threads)
@@ -111,7 +119,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     signal: controller.signal,
     ...(resumeFrom ? { resumeFrom } : {}),
     ...(a.data_dir ? { dataDir: resolve(a.data_dir) } : {}),
-    runInfo: { cli: { argv: process.argv.slice(2) } },
+    runInfo: { cli: { argv: process.argv.slice(2) }, ...(a.run_id ? { id: a.run_id } : {}) },
   })
   const t = prepared.trainer
   const T = config.training.train_steps

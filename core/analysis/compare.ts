@@ -34,7 +34,12 @@ import { assess, pooledNoise, savingDefinedAt, type FairnessCheck, type Frontier
 export const HYPOTHETICAL_TRAINING_FLOPS_NOTE =
   'gated training FLOPs are hypothetical: what the run would cost if skipped blocks were not computed; the engines train densely, so the FLOPs actually executed are the dense-equivalent ones shown beside them'
 
-export type FlopsKind = 'inference' | 'training'
+/**
+ * The x-axis: inference FLOPs per sequence, training FLOPs of the whole run, or 'measured': the evaluation time per
+ * token measured on one machine with one engine (hard skipping for key-gated runs; core/trainer/measured-cost.ts),
+ * from each record's `measuredCost` (runs without one, or measured elsewhere, are excluded with the reason).
+ */
+export type FlopsKind = 'inference' | 'training' | 'measured'
 
 export interface CompareOptions {
   estimator: FlopsEstimator
@@ -110,6 +115,8 @@ export interface SeedGroup {
 export interface Comparison {
   estimator: FlopsEstimator
   flopsKind: FlopsKind
+  /** flopsKind 'measured': the machine and engine every plotted cost was measured with */
+  measuredOn?: string | null
   level: number
   reference: EvaluationReference | null
   /** Built from dense seed-group means; each point's ids are the group's runs. With its check (verdict.ts). */
@@ -157,8 +164,8 @@ const mostCommon = <T>(xs: readonly T[], key: (x: T) => string): T | undefined =
 export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Comparison {
   const level = opts.level ?? 0.95
   if (!(level > 0 && level < 1)) throw new RangeError(`confidence level must be in (0, 1), got ${level}`)
-  if (opts.flopsKind !== 'inference' && opts.flopsKind !== 'training')
-    throw new RangeError(`flopsKind must be 'inference' or 'training', got ${String(opts.flopsKind)}`)
+  if (opts.flopsKind !== 'inference' && opts.flopsKind !== 'training' && opts.flopsKind !== 'measured')
+    throw new RangeError(`flopsKind must be 'inference', 'training' or 'measured', got ${String(opts.flopsKind)}`)
   const excluded: Excluded[] = []
   const exclude = (id: string, reasons: string[]) => excluded.push({ id, reasons, reason: reasons.join('; ') })
 
@@ -213,12 +220,19 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
     else fair.push(r)
   }
 
-  // 3. FLOPs on a log axis
-  const flopsOf = (r: ParsedRun) => (opts.flopsKind === 'inference' ? r.record.inferenceFlops : r.record.trainingFlops)
+  // 3. FLOPs (or the measured cost) on a log axis; measured costs only from one machine and engine
+  const flopsOf = (r: ParsedRun) =>
+    opts.flopsKind === 'inference' ? r.record.inferenceFlops : opts.flopsKind === 'training' ? r.record.trainingFlops : (r.record.measuredCost ?? NaN)
+  const measuredOn =
+    opts.flopsKind === 'measured' ? (mostCommon(fair.filter((r) => typeof r.record.measuredCost === 'number').map((r) => r.record.measuredOn ?? ''), (x) => x) ?? null) : null
   const usable: ParsedRun[] = []
   for (const r of fair) {
     const f = flopsOf(r)
-    if (!Number.isFinite(f) || f <= 0)
+    if (opts.flopsKind === 'measured' && (r.record.measuredCost === null || r.record.measuredCost === undefined))
+      exclude(r.record.id, ['no measured evaluation cost on this machine (skipbench compare --flops measured --data SHARD measures it)'])
+    else if (opts.flopsKind === 'measured' && (r.record.measuredOn ?? '') !== measuredOn)
+      exclude(r.record.id, [`measured on ${r.record.measuredOn ?? 'an unknown machine'} ≠ ${measuredOn}: times from different machines or engines are not comparable`])
+    else if (!Number.isFinite(f) || f <= 0)
       exclude(r.record.id, [`${opts.flopsKind} FLOPs must be a finite number > 0 to sit on a log axis, got ${f}`])
     else usable.push(r)
   }
@@ -361,6 +375,7 @@ export function compareRuns(runs: readonly unknown[], opts: CompareOptions): Com
   return {
     estimator: opts.estimator,
     flopsKind: opts.flopsKind,
+    ...(opts.flopsKind === 'measured' ? { measuredOn } : {}),
     level,
     reference,
     frontier: { ...frontier, ...check },

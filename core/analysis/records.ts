@@ -26,6 +26,13 @@ export const runRecordSchema = z
     inferenceFlops: z.number(),
     /** Training FLOPs over every optimizer step (core/flops trainingFlops). */
     trainingFlops: z.number(),
+    /**
+     * Measured evaluation seconds per token on one machine and engine (hard skipping for key-gated runs;
+     * core/trainer/measured-cost.ts), the x-axis of flopsKind 'measured'; null/absent when not measured.
+     */
+    measuredCost: z.number().positive().nullable().optional(),
+    /** Where measuredCost was measured: machine and engine (runs measured elsewhere are not compared). */
+    measuredOn: z.string().optional(),
     /** Validation zero fraction (gated runs); null/absent for dense runs. */
     zeroFraction: z.number().min(0).max(1).nullable().optional(),
     /** Gate-controller mean target end E (spec C), when the run has one. */

@@ -195,7 +195,7 @@ export interface VerdictInput {
   gated: GroupInput[]
   frontier: Frontier
   level: number
-  flopsKind: 'inference' | 'training'
+  flopsKind: 'inference' | 'training' | 'measured'
   estimator: string
   fairness: FairnessCheck[]
   /** runs left out before grouping (other evaluation set, invalid, ...) */
@@ -274,7 +274,7 @@ export function assess(input: VerdictInput): VerdictOutput {
     const below = outside.filter((p) => p.extrapolated === 'below').length
     const above = outside.length - below
     const where = [below ? `${below} below` : '', above ? `${above} above` : ''].filter(Boolean).join(', ')
-    const msg = `${outside.length} of ${points.length} gated point${points.length === 1 ? '' : 's'} ${outside.length === 1 ? 'lies' : 'lie'} outside the frontier's ${input.flopsKind} FLOPs range (${where}; not extrapolated)`
+    const msg = `${outside.length} of ${points.length} gated point${points.length === 1 ? '' : 's'} ${outside.length === 1 ? 'lies' : 'lie'} outside the frontier's ${input.flopsKind === 'measured' ? 'measured-time' : `${input.flopsKind} FLOPs`} range (${where}; not extrapolated)`
     const action = below && above ? 'add dense depths both cheaper and costlier than the gated runs' : below ? 'add a shallower (cheaper) dense depth' : 'add a deeper (costlier) dense depth'
     if (outside.length === points.length) block(msg, action)
     else say(msg, action)
@@ -403,7 +403,7 @@ function verdictText(o: {
   simultaneousLevel: number | null
   reasons: string[]
 }): string {
-  const at = `at equal ${o.flopsKind} FLOPs (${o.estimator} estimator)`
+  const at = o.flopsKind === 'measured' ? 'at equal measured evaluation time per token' : `at equal ${o.flopsKind} FLOPs (${o.estimator} estimator)`
   const desc = (p: PointAssessment) =>
     `${p.label}: ${p.gap! < 0 ? fmtN(p.gap!) + ' nats below' : fmtN(p.gap!) + ' nats above'} the frontier [${signed(p.gapCi![0])}, ${signed(p.gapCi![1])}]` +
     (p.saving !== null ? `, ${fmtPctAbs(p.saving)} ${p.saving >= 0 ? 'fewer' : 'more'} FLOPs at equal CE [${signedPct(p.savingCi![0])}, ${signedPct(p.savingCi![1])}]` : '')

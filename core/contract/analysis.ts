@@ -99,7 +99,10 @@ export type Verdict = z.infer<typeof Verdict>
 
 export const Comparison = z.object({
   estimator: z.enum(['paper', 'corrected']),
-  flopsKind: z.enum(['inference', 'training']),
+  /** 'measured': evaluation time per token on one machine and engine (core/trainer/measured-cost.ts) */
+  flopsKind: z.enum(['inference', 'training', 'measured']),
+  /** flopsKind 'measured': the machine and engine the costs were measured with */
+  measuredOn: z.string().nullable().optional(),
   level: z.number(),
   reference: z.object({ dataset: z.string(), tokenizer: z.string(), valTokens: z.number(), seqLen: z.number() }).nullable(),
   frontier: z.object({

@@ -14,6 +14,8 @@
  * $SKIPBENCH_RUNS_DIR says otherwise.
  */
 import { dirname, join, resolve } from 'node:path'
+import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
+import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'
 import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
@@ -46,8 +48,14 @@ export function openStoreAt(o: { db?: string } & OpenStoreOptions = {}): Store {
 
 // ---------------------------------------------------------------- runs list
 
-export function listRuns(store: Store, q: RunListQuery = {}): RunListResult {
-  return store.runs.list(q)
+/** A run-list row; runs handed to a cluster carry their current Slurm job as `slurm`. */
+export type RunListEntry = RunListRow & { slurm?: SlurmInfo }
+
+export function listRuns(store: Store, q: RunListQuery = {}): { total: number; rows: RunListEntry[] } {
+  const r = store.runs.list(q)
+  const jobs = store.clusters.latestForRuns(r.rows.map((x) => x.id))
+  if (!jobs.size) return r
+  return { ...r, rows: r.rows.map((x) => (jobs.has(x.id) ? { ...x, slurm: slurmInfo(jobs.get(x.id)!) } : x)) }
 }
 
 const fmt = (v: number | null | undefined, digits = 4) => (v === null || v === undefined ? '' : Number.isFinite(v) ? v.toFixed(digits) : String(v))
@@ -88,6 +96,10 @@ export interface RunDetails {
   jobs: Job[]
   /** the newest log lines (at most 50) */
   logs: LogLine[]
+  /** a cluster run: its current Slurm job (job id, node, state, elapsed, output tail), else null */
+  slurm: SlurmInfo | null
+  /** every Slurm job of the run, oldest first (a resubmission adds one) */
+  clusterJobs: ClusterJob[]
 }
 
 /** A run by id or uid, with everything the CLI's `runs show` prints. NotFoundError if there is none. */
@@ -102,6 +114,11 @@ export function showRun(store: Store, idOrUid: string | number): RunDetails {
     evaluations: store.evaluations.list(run.id),
     jobs: store.jobs.forRun(run.id),
     logs: store.logs.tailOfRun(run.id, 50),
+    slurm: (() => {
+      const j = store.clusters.latestOfRun(run.id)
+      return j ? slurmInfo(j) : null
+    })(),
+    clusterJobs: store.clusters.jobsOfRun(run.id),
   }
 }
 
@@ -137,6 +154,13 @@ export function formatRunDetails(d: RunDetails): string {
   if (d.evaluations.length) {
     out.push('', '  evaluations')
     for (const e of d.evaluations) out.push(`  ${e.dataset}/${e.split} step ${e.step ?? '-'}: loss ${fmt(e.loss)} over ${e.tokens} tokens${e.flopsPerToken ? `, ${e.flopsPerToken.toExponential(3)} FLOPs/token` : ''}`)
+  }
+  if (d.slurm) {
+    const s = d.slurm
+    out.push('', `  slurm      job ${s.job_id ?? '?'} on cluster ${s.cluster}, ${s.state}${s.slurm_state ? ` (${s.slurm_state})` : ''}, node ${s.node ?? '-'}, elapsed ${s.elapsed ?? '-'}, attempt ${s.attempt}`)
+    if (s.reason) out.push(`  reason     ${s.reason}`)
+    for (const j of d.clusterJobs.slice(0, -1)) out.push(`  earlier    job ${j.jobId ?? j.arrayJobId ?? '?'} ${j.state}${j.reason ? ` — ${j.reason}` : ''}`)
+    if (s.output_tail) out.push('  output (tail)', ...s.output_tail.split('\n').map((l) => `    ${l}`))
   }
   if (d.jobs.length) {
     out.push('', '  jobs')
@@ -248,11 +272,15 @@ export function resumeRun(store: Store, idOrUid: string | number, o: { runsDir?:
   return new JobQueue({ store, runsDir }).resume(job.id)
 }
 
-/** Where a job runs, for cancelJob. Cluster (Slurm) jobs are another place; issue 16 adds them here. */
-export type JobPlace = 'local'
+/**
+ * Where a run's job runs: here (the job queue: this process, a worker, serve or the app) or on a Slurm cluster
+ * (core/cluster: a `cluster_jobs` row that has not ended).
+ */
+export type JobPlace = 'local' | 'cluster'
 
-export function jobPlace(_job: Job): JobPlace {
-  return 'local'
+export function runPlace(store: Store, runId: number): JobPlace {
+  const cj = store.clusters.latestOfRun(runId)
+  return cj && ACTIVE_CLUSTER_JOB_STATES.includes(cj.state) ? 'cluster' : 'local'
 }
 
 /**
@@ -262,14 +290,28 @@ export function jobPlace(_job: Job): JobPlace {
  */
 export function cancelJob(store: Store, jobId: number, o: { runsDir?: string; queue?: JobQueue } = {}): Job {
   const job = store.jobs.require(jobId)
-  switch (jobPlace(job)) {
-    case 'local': {
-      const queue = o.queue ?? new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
-      return queue.cancel(job.id)
-    }
-  }
+  const queue = o.queue ?? new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+  return queue.cancel(job.id)
 }
 
-export function cancelRun(store: Store, idOrUid: string | number, o: { runsDir?: string } = {}): Job {
-  return cancelJob(store, trainJobOfRun(store, idOrUid).job.id, o)
+export type CancelResult = { place: 'local'; job: Job } | { place: 'cluster'; clusterJob: ClusterJob }
+
+/**
+ * Cancel a run wherever it runs (`skipbench runs cancel`, the app): the one path for every caller. On a Slurm
+ * cluster its job is scancelled and polled once (the run becomes cancelled once Slurm says so, its folder collected);
+ * here, cancelJob.
+ */
+export async function cancelRun(store: Store, idOrUid: string | number, o: { runsDir?: string; queue?: JobQueue; cluster?: ClusterManager } = {}): Promise<CancelResult> {
+  const { run } = showRunRef(store, idOrUid)
+  if (runPlace(store, run.id) === 'cluster') {
+    const m = o.cluster ?? new ClusterManager({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
+    const j = await m.cancel(run.id)
+    await m.poll()
+    return { place: 'cluster', clusterJob: store.clusters.job(j.id)! }
+  }
+  return { place: 'local', job: cancelJob(store, trainJobOfRun(store, idOrUid).job.id, o) }
+}
+
+function showRunRef(store: Store, idOrUid: string | number): { run: Run } {
+  return { run: showRun(store, idOrUid).run }
 }

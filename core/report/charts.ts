@@ -57,8 +57,14 @@ interface GatedDatum {
  * Log-FLOPs vs validation CE: dense frontier as a line (with its points), dominated dense runs hollow, gated runs
  * coloured by target end, seed-group error bars. The axis names say which estimator and which FLOPs.
  */
+/** seconds per token, e.g. "412 µs" (the x of a measured-cost comparison) */
+export const fmtSecondsPerToken = (x: number): string => (x >= 1e-3 ? `${+(x * 1e3).toPrecision(3)} ms` : `${+(x * 1e6).toPrecision(3)} µs`)
+
 export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EChartsOption {
   const label = o.labelOf ?? ((id: string) => id)
+  // x axis option 'measured': evaluation seconds per token measured on one machine and engine, instead of FLOPs
+  const measured = c.flopsKind === 'measured'
+  const fmtX = measured ? fmtSecondsPerToken : fmtFlops
   // x is plotted as log10(FLOPs) on a value axis (nice ticks at any range) and labelled in FLOPs
   const lx = Math.log10
   const pl = o.pointLabel
@@ -161,7 +167,9 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
   const xStep = niceStep(xSpan || 0.5)
   return {
     animation: o.animation ?? true,
-    title: { text: o.title ?? 'Validation cross-entropy vs FLOPs', subtext: `${c.flopsKind} FLOPs per sequence, ${c.estimator} estimator`, left: 'center' },
+    title: measured
+      ? { text: o.title ?? 'Validation cross-entropy vs measured evaluation time', subtext: `hard-skip evaluation time per token, measured on ${c.measuredOn ?? 'one machine'}`, left: 'center' }
+      : { text: o.title ?? 'Validation cross-entropy vs FLOPs', subtext: `${c.flopsKind} FLOPs per sequence, ${c.estimator} estimator`, left: 'center' },
     legend: { bottom: 0, data: ['dense frontier', 'dense (dominated)', 'gated'] },
     grid: { left: 70, right: 30, top: 70, bottom: 70 },
     tooltip: {
@@ -170,15 +178,15 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
         const d = (p as { data?: { name?: string; flops?: number; value?: [number, number]; gap?: number | null; extrapolated?: string | null } }).data
         if (!d?.value || d.flops === undefined) return ''
         const gap = d.gap === undefined ? '' : d.gap === null ? `<br/>gap: n/a${d.extrapolated ? ` (outside frontier, ${d.extrapolated})` : ''}` : `<br/>gap to frontier: ${d.gap >= 0 ? '+' : ''}${d.gap.toFixed(4)} nats`
-        return `${d.name ?? ''}<br/>FLOPs: ${fmtFlops(d.flops)}<br/>CE: ${d.value[1].toFixed(4)}${gap}`
+        return `${d.name ?? ''}<br/>${measured ? 'time / token' : 'FLOPs'}: ${fmtX(d.flops)}<br/>CE: ${d.value[1].toFixed(4)}${gap}`
       },
     },
     xAxis: {
       type: 'value',
-      name: `${c.flopsKind} FLOPs / sequence (${c.estimator}), log scale`,
+      name: measured ? 'measured evaluation time / token (hard skipping for key-gated runs), log scale' : `${c.flopsKind} FLOPs / sequence (${c.estimator}), log scale`,
       nameLocation: 'middle',
       nameGap: 32,
-      axisLabel: { formatter: (v: number) => fmtFlops(10 ** v) },
+      axisLabel: { formatter: (v: number) => fmtX(10 ** v) },
       min: allX.length ? Math.floor((Math.min(...allX) - xStep / 2) / xStep) * xStep : undefined,
       max: allX.length ? Math.ceil((Math.max(...allX) + xStep / 2) / xStep) * xStep : undefined,
       interval: xStep,

@@ -81,6 +81,20 @@ afterAll(async () => {
 })
 
 describe('skipbench demo --quick', () => {
+  it('acceptance (issue 13): compare --json on the quick demo says inconclusive, with reasons and next steps', () => {
+    expect(demo.stdout).toMatch(/the quick demo is a smoke test of the whole pipeline: one seed per point and 60 steps, so its verdict is inconclusive, as expected/)
+    const r = sb('compare', '--experiment', EXPERIMENT, '--db', db, '--json')
+    expect(r.code).toBe(0)
+    const j = JSON.parse(r.stdout) as { verdict: { conclusive: boolean; direction: string | null; reasons: string[]; nextSteps: string[] }; frontier: { monotone: boolean; noise: unknown } }
+    expect(j.verdict.conclusive).toBe(false)
+    expect(j.verdict.reasons.length).toBeGreaterThanOrEqual(1)
+    // one seed per point: no seed noise, so the frontier cannot be trusted
+    expect(j.frontier.noise).toBeNull()
+    expect(j.frontier.monotone).toBe(false)
+    expect(j.verdict.reasons[0]).toMatch(/^one seed per point/)
+    expect(j.verdict.nextSteps).toContain('run at least 2 seeds of each point (sweep --seeds 2)')
+  })
+
   it('trains the reduced grid, prints the comparison and writes an HTML and a PDF report', () => {
     const o = demo.stdout
     expect(o).toMatch(/sweep demo-quick: 4 runs/)

@@ -3,6 +3,7 @@
  * the Electron main process — the job runner's parent); workers never open the database, they send messages.
  */
 import { CheckpointsRepository } from './checkpoints.js'
+import { ClustersRepository } from './clusters.js'
 import { DatasetsRepository } from './datasets.js'
 import { EvaluationsRepository } from './evaluations.js'
 import { ExperimentsRepository } from './experiments.js'
@@ -28,6 +29,7 @@ export class Store {
   readonly datasets: DatasetsRepository
   readonly jobs: JobsRepository
   readonly logs: LogsRepository
+  readonly clusters: ClustersRepository
   readonly views: ViewsRepository
   private closed = false
 
@@ -43,6 +45,7 @@ export class Store {
     this.datasets = new DatasetsRepository(db)
     this.jobs = new JobsRepository(db)
     this.logs = new LogsRepository(db)
+    this.clusters = new ClustersRepository(db)
     this.views = new ViewsRepository(db)
   }
 

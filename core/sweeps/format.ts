@@ -1,4 +1,5 @@
 /** Plain-text rendering of comparisons, sweep plans and estimates for the terminal (pure; no I/O). */
+import { fmtSecondsPerToken } from '../report/charts.js'
 import type { Comparison, Summary } from '../analysis/index.js'
 import type { ExpandedSweep } from './grid.js'
 import type { SweepEstimate } from './estimate.js'
@@ -49,20 +50,24 @@ function pm(s: Summary | null, f: (x: number) => string, scale = 1): string {
 
 export function formatComparison(c: Comparison & { experiment?: string | null; runs?: number }): string {
   const out: string[] = []
+  const fmtX = (x: number | null | undefined) => (c.flopsKind === 'measured' ? (typeof x === 'number' && Number.isFinite(x) ? fmtSecondsPerToken(x) : 'n/a') : fmtFlops(x))
   const level = `${Math.round(c.level * 100)}%`
   const head = c.experiment ? `experiment ${c.experiment}: ` : ''
-  out.push(`${head}${c.runs ?? c.gated.length + c.summary.denseRuns + c.excluded.length} runs; ${c.flopsKind} FLOPs (${c.flopsKind === 'inference' ? 'per sequence' : 'whole run'}), ${c.estimator} estimator`)
+  const measured = c.flopsKind === 'measured'
+  const nRuns = c.runs ?? c.gated.length + c.summary.denseRuns + c.excluded.length
+  if (measured) out.push(`${head}${nRuns} runs; x = measured evaluation time per token (hard skipping for key-gated runs) on ${c.measuredOn ?? 'an unknown machine'}`)
+  else out.push(`${head}${nRuns} runs; ${c.flopsKind} FLOPs (${c.flopsKind === 'inference' ? 'per sequence' : 'whole run'}), ${c.estimator} estimator`)
   if (c.reference)
     out.push(`evaluation: dataset ${c.reference.dataset}, tokenizer ${c.reference.tokenizer}, ${c.reference.valTokens.toLocaleString('en-US')} validation tokens, context ${c.reference.seqLen}`)
   out.push('')
 
   out.push(`dense frontier (${c.frontier.points.length} point${c.frontier.points.length === 1 ? '' : 's'}, seed-group means):`)
   if (c.frontier.points.length)
-    out.push(table(['FLOPs', 'val CE', 'group', 'runs'], c.frontier.points.map((p) => [fmtFlops(p.flops), fmtLoss(p.loss), p.label ?? '', p.ids.join(', ')])))
+    out.push(table([measured ? 'time/token' : 'FLOPs', 'val CE', 'group', 'runs'], c.frontier.points.map((p) => [fmtX(p.flops), fmtLoss(p.loss), p.label ?? '', p.ids.join(', ')])))
   else out.push('  (none: no comparable dense runs)')
   if (c.frontier.dominated.length) {
     out.push('  dominated dense points (not on the frontier):')
-    for (const d of c.frontier.dominated) out.push(`    ${fmtFlops(d.flops)}  ${fmtLoss(d.loss)}  ${d.ids.join(', ')}  (dominated by ${d.dominatedBy.join(', ')})`)
+    for (const d of c.frontier.dominated) out.push(`    ${fmtX(d.flops)}  ${fmtLoss(d.loss)}  ${d.ids.join(', ')}  (dominated by ${d.dominatedBy.join(', ')})`)
   }
   out.push('')
 
@@ -74,7 +79,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
   if (c.gated.length) {
     out.push(
       table(
-        ['run', 'seed', training ? 'FLOPs (hypothetical)' : 'FLOPs', ...(training ? ['executed FLOPs'] : []), 'val CE', 'zeros', 'frontier CE', 'gap', 'dense FLOPs', 'saving', 'note'],
+        ['run', 'seed', training ? 'FLOPs (hypothetical)' : measured ? 'time/token' : 'FLOPs', ...(training ? ['executed FLOPs'] : []), 'val CE', 'zeros', 'frontier CE', 'gap', measured ? 'dense time' : 'dense FLOPs', 'saving', 'note'],
         c.gated.map((g) => {
           const notes: string[] = []
           if (g.atEqualFlops.extrapolated) notes.push(`FLOPs ${g.atEqualFlops.extrapolated} the frontier's range`)
@@ -82,13 +87,13 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
           return [
             g.id,
             String(g.seed),
-            fmtFlops(g.flops),
+            fmtX(g.flops),
             ...(training ? [fmtFlops(g.executedTrainingFlops)] : []),
             fmtLoss(g.loss),
             g.zeroFraction === null ? '—' : `${(g.zeroFraction * 100).toFixed(1)}%`,
             fmtLoss(g.atEqualFlops.frontierLoss),
             fmtSigned(g.atEqualFlops.gap),
-            fmtFlops(g.atEqualLoss.denseFlops),
+            fmtX(g.atEqualLoss.denseFlops),
             fmtPct(g.atEqualLoss.flopsSaving),
             notes.join('; '),
           ]
@@ -108,7 +113,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
           String(g.n),
           g.seeds.join(','),
           pm(g.loss, (x) => x.toFixed(4)),
-          fmtFlops(g.flops.mean),
+          fmtX(g.flops.mean),
           g.gap ? fmtSigned(g.gap.mean) : '—',
           g.flopsSaving ? fmtPct(g.flopsSaving.mean) : '—',
           g.kind === 'dense' ? (g.onFrontier ? 'on' : 'dominated') : '',

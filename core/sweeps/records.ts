@@ -15,7 +15,7 @@
  * exclusions with the reason, never silently dropped.
  */
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { addExclusions, compareRuns, type CompareOptions, type Comparison, type Excluded, type RunRecord } from '../analysis/index.js'
 import { FLOPS_ESTIMATORS, inferenceFlops, trainingFlops, type FlopsEstimator } from '../flops/index.js'
 import type { Store } from '../store/store.js'
@@ -23,6 +23,8 @@ import type { Evaluation, Experiment, Run } from '../store/types.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { ConfigError } from '../model/config.js'
 import { parseRunConfig, type RunConfig } from '../trainer/run-config.js'
+import { latestMeasuredCost, type MeasuredCost } from '../trainer/measured-cost.js'
+import { FINAL_DIR } from '../checkpoint/index.js'
 import { SweepError } from './grid.js'
 
 export type ValidationSource = 'auto' | 'evaluation' | 'validation'
@@ -227,9 +229,24 @@ export function targetEnd(c: RunConfig): number | null {
   return ctl.mean_targets === 'auto' && typeof ctl.mean_target_end === 'number' ? ctl.mean_target_end : null
 }
 
+/** Where a measured cost comes from, as compared for fairness: machine, engine, threads, data and tokens. */
+export function measuredOnLabel(m: MeasuredCost): string {
+  const data = m.data
+    .split(',')
+    .map((d) => basename(d.replace(/:\d+$/, '')))
+    .join(',')
+  return `${m.machine.label}; ${m.engine} ${m.backend}, ${m.threads} threads; ${m.tokens} tokens of ${data}, batch ${m.batchSize}`
+}
+
+/** This machine's latest measured evaluation cost of a run's final checkpoint (core/trainer/measured-cost.ts). */
+export function runMeasuredCost(run: Run): MeasuredCost | null {
+  return run.runDir ? latestMeasuredCost(join(run.runDir, FINAL_DIR)) : null
+}
+
 /** The analysis record of a costed run under one estimator. */
 export function toRunRecord(c: CostedRun, estimator: FlopsEstimator): RunRecord {
   const cfg = c.config
+  const measured = runMeasuredCost(c.run)
   const { checkpoint_every: _ce, keep_checkpoints: _kc, val_every: _ve, val_batch_size: _vb, ...training } = cfg.training
   return {
     id: recordId(c.run),
@@ -244,6 +261,8 @@ export function toRunRecord(c: CostedRun, estimator: FlopsEstimator): RunRecord 
     inferenceFlops: c.flops[estimator].inference,
     trainingFlops: c.flops[estimator].training,
     zeroFraction: cfg.model.zero_init_masks ? null : c.validation.zeroFraction,
+    measuredCost: measured?.secondsPerToken ?? null,
+    ...(measured ? { measuredOn: measuredOnLabel(measured) } : {}),
     target_end: targetEnd(cfg),
     executedTrainingFlops: c.flops[estimator].executedTraining,
     trainTokens: cfg.training.train_steps * cfg.training.batch_size * cfg.training.grad_acc_steps * cfg.model.max_seq_len,

@@ -63,8 +63,9 @@ export function ceForwardBackward(g: Graph, hn: Value, W: Value, targets: Value,
   const N = hn.shape[0]!
   const rows = chunkRows(N, W.shape[0]!, maxElements)
   const hs = splitRows(g, hn, rows)
-  const t64 = g.cast(g.reshape(targets, [N, 1]), 'int64') // (N, 1)
-  const ts = splitRows(g, t64, rows)
+  // int32 indices throughout: onnxruntime's WebGPU provider has no int64 Reshape (it ran on the CPU)
+  const t32 = g.reshape(targets, [N, 1]) // (N, 1)
+  const ts = splitRows(g, t32, rows)
   const ces: Value[] = []
   const dhs: Value[] = []
   let dW: Value | null = null
@@ -75,7 +76,7 @@ export function ceForwardBackward(g: Graph, hn: Value, W: Value, targets: Value,
     dhs.push(g.gemm(p, W, { alpha: scale })) // (c, D)
     dW = g.gemm(p, h, dW ? { transA: true, alpha: scale, c: dW } : { transA: true, alpha: scale }) // (V, D)
   })
-  const dh = g.sub(g.concat(dhs, 0), g.mul(g.gather(W, g.reshape(t64, [N])), scale)) // (N, D)
+  const dh = g.sub(g.concat(dhs, 0), g.mul(g.gather(W, g.reshape(targets, [N])), scale)) // (N, D)
   const dWfull = g.scatterAddRows(dW!, g.reshape(targets, [N]), g.mul(hn, -scale)) // rows of the targets −= scale · hn
   return { ceSum: g.reduceSum(g.concat(ces, 0), [0, 1], false), dh, dW: dWfull }
 }

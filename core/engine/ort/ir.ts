@@ -458,13 +458,13 @@ export class Graph {
   }
 
   /**
-   * Zeros shaped like `like`, made at run time (Shape → ConstantOfShape), so no large constant is stored
-   * and no optimizer can fold it into one.
+   * Zeros shaped like `like`, made at run time by expanding a scalar 0 (Expand), so no large constant is stored.
+   * The sessions disable onnxruntime's ConstantFolding (session.ts), which would otherwise store the result.
+   * Not Shape → ConstantOfShape: onnxruntime's WebGPU provider has no ConstantOfShape kernel, so that node ran on
+   * the CPU and its (V × D) result was copied to the GPU every step.
    */
   zerosLike(like: Value, dtype: DType = like.dtype): Value {
-    const shp = this.op1('Shape', [like], [like.shape.length], 'int64')
-    const zero: AttrValue = { kind: 'tensor', dtype, shape: [1], data: typedFor(dtype, [0]) }
-    return this.op1('ConstantOfShape', [shp], like.shape, dtype, { value: zero })
+    return this.op1('Expand', [this.scalar(0, dtype), this.ints(like.shape)], like.shape, dtype)
   }
 }
 

@@ -26,6 +26,7 @@ import { averageMoments, controllerFeeds, controllerLossAtOnes, unpackMoments } 
 import { buildEvalGraph, buildTrainGraph, graphParams, type EvalSpec, type TrainSpec } from './graphs.js'
 import { Graph } from './ir.js'
 import { serializeGraph } from './onnx-writer.js'
+import { profilePlacement, type GraphPlacement } from './placement.js'
 import { createSession, defaultThreads, ort, ortVersion, resolveProvider, type OrtProvider, type SessionSettings } from './session.js'
 
 export interface OrtEngineOptions {
@@ -44,6 +45,21 @@ export interface OrtEngineOptions {
 
 type Tensors = Map<string, ort.Tensor>
 
+/** Host↔device traffic of the last train or eval step (GPU providers; bytes of host-located feeds and fetches). */
+export interface TransferBytes {
+  hostToDevice: number
+  deviceToHost: number
+}
+
+const onDevice = (t: ort.Tensor) => t.location === 'gpu-buffer'
+const hostBytes = (ts: Iterable<ort.Tensor>) => {
+  let n = 0
+  for (const t of ts) if (!onDevice(t)) n += (t.data as ArrayBufferView).byteLength
+  return n
+}
+/** Train-graph outputs that stay on the device between steps (parameters, moments, accumulated gradients). */
+const DEVICE_OUTPUT = /^(new_p|new_m|new_v|grad)\./
+
 const f32 = (x: number) => new ort.Tensor('float32', Float32Array.of(x), [])
 
 export class OrtEngine implements Engine {
@@ -56,6 +72,7 @@ export class OrtEngine implements Engine {
   private step = 0
   private withGates = true
   private sessions = new Map<string, Promise<ort.InferenceSession>>()
+  private transfer: TransferBytes | null = null
 
   constructor(
     private readonly settings: SessionSettings,
@@ -73,12 +90,17 @@ export class OrtEngine implements Engine {
   // ------------------------------------------------------------------ state
 
   async init(o: EngineInit): Promise<void> {
+    OrtEngine.release(this.p, this.m, this.v)
+    this.p = new Map()
+    this.m = new Map()
+    this.v = new Map()
     await this.releaseSessions()
     this.cfg = o.config
     this.opt = { ...o.optimizer }
     this.setWeightsSync(o.weights)
     if (o.optimizerState) this.setOptimizerStateSync(o.optimizerState)
     else {
+      OrtEngine.release(this.m, this.v)
       this.step = 0
       this.m = this.zerosState()
       this.v = this.zerosState()
@@ -106,18 +128,44 @@ export class OrtEngine implements Engine {
     return out
   }
 
-  private fromTensors(t: Tensors): Weights {
-    return new Map([...t].map(([k, x]) => [k, Float32Array.from(x.data as Float32Array)]))
+  /**
+   * Host copies of state tensors. Tensors in GPU buffers come back through an identity session whose outputs are
+   * host-located: onnxruntime-node 1.30's own `Tensor.getData()` download of a WebGPU buffer aborts the process
+   * ("terminate called after throwing an instance of 'char const*'").
+   */
+  private async fromTensors(t: Tensors): Promise<Weights> {
+    const dev = [...t].filter(([, x]) => onDevice(x))
+    const downloaded = new Map<string, Float32Array>()
+    if (dev.length) {
+      const session = await this.session({ kind: 'download', shapes: dev.map(([k, x]) => [k, x.dims]) }, () => {
+        const g = new Graph('float32')
+        for (const [k, x] of dev) g.output(g.input('x.' + k, x.dims), 'y.' + k)
+        return g
+      })
+      const out = await session.run(Object.fromEntries(dev.map(([k, x]) => ['x.' + k, x])))
+      for (const [k] of dev) downloaded.set(k, out['y.' + k]!.data as Float32Array)
+    }
+    return new Map([...t].map(([k, x]) => [k, downloaded.get(k) ?? Float32Array.from(x.data as Float32Array)]))
+  }
+
+  /** Release device buffers of tensors that are no longer state. */
+  private static release(...maps: Tensors[]) {
+    for (const m of maps) for (const t of m.values()) if (onDevice(t)) t.dispose()
   }
 
   private setWeightsSync(w: Weights) {
-    this.p = this.toTensors(w, 'weights')
+    const p = this.toTensors(w, 'weights')
+    OrtEngine.release(this.p)
+    this.p = p
   }
 
   private setOptimizerStateSync(s: OptimizerState) {
+    const m = this.toTensors(s.m, 'optimizer state m')
+    const v = this.toTensors(s.v, 'optimizer state v')
+    OrtEngine.release(this.m, this.v)
     this.step = s.step
-    this.m = this.toTensors(s.m, 'optimizer state m')
-    this.v = this.toTensors(s.v, 'optimizer state v')
+    this.m = m
+    this.v = v
   }
 
   /**
@@ -130,20 +178,21 @@ export class OrtEngine implements Engine {
       this.withGates = true
       return
     }
-    const zero = (t: ort.Tensor | undefined) => !t || (t.data as Float32Array).every((x) => x === 0)
+    // mask state on the device was produced by a gate-path graph: not known to be zero
+    const zero = (t: ort.Tensor | undefined) => !t || (!onDevice(t) && (t.data as Float32Array).every((x) => x === 0))
     const masks = paramSpecs(cfg).filter((s) => s.group === 'masks')
     this.withGates = !masks.every((s) => zero(this.p.get(s.name)) && zero(this.m.get(s.name)) && zero(this.v.get(s.name)))
   }
 
   async getWeights(): Promise<Weights> {
-    return this.fromTensors(this.p)
+    return await this.fromTensors(this.p)
   }
   async setWeights(w: Weights): Promise<void> {
     this.setWeightsSync(w)
     this.refreshGatePath()
   }
   async getOptimizerState(): Promise<OptimizerState> {
-    return { step: this.step, m: this.fromTensors(this.m), v: this.fromTensors(this.v) }
+    return { step: this.step, m: await this.fromTensors(this.m), v: await this.fromTensors(this.v) }
   }
   async setOptimizerState(s: OptimizerState): Promise<void> {
     this.setOptimizerStateSync(s)
@@ -165,11 +214,14 @@ export class OrtEngine implements Engine {
 
   // ------------------------------------------------------------------ sessions
 
-  private session(key: object, build: () => Graph): Promise<ort.InferenceSession> {
-    const k = JSON.stringify(key)
+  /** A cached session; with `deviceState`, parameter/moment/gradient outputs stay on the device (WebGPU). */
+  private session(key: object, build: () => Graph, deviceState = false): Promise<ort.InferenceSession> {
+    const k = JSON.stringify({ ...key, deviceState })
     let s = this.sessions.get(k)
     if (!s) {
-      s = createSession(serializeGraph(build()), this.settings)
+      const g = build()
+      const deviceOutputs = deviceState ? g.outputs.map((v) => v.name!).filter((n) => DEVICE_OUTPUT.test(n)) : []
+      s = createSession(serializeGraph(g), this.settings, deviceOutputs)
       this.sessions.set(k, s)
       s.catch(() => this.sessions.delete(k))
     }
@@ -195,7 +247,7 @@ export class OrtEngine implements Engine {
       }
   }
 
-  private feedsFor(session: ort.InferenceSession, sources: Record<string, ort.Tensor>, maps: Record<string, Tensors>): Record<string, ort.Tensor> {
+  private feedsFor(session: { readonly inputNames: readonly string[] }, sources: Record<string, ort.Tensor>, maps: Record<string, Tensors>): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = {}
     for (const name of session.inputNames) {
       let t: ort.Tensor | undefined = sources[name]
@@ -231,6 +283,8 @@ export class OrtEngine implements Engine {
     for (const k of ADAM_SCALARS) common[k] = f32(scalars[k])
 
     let acc: Tensors | null = null
+    let h2d = 0
+    let d2h = 0
     let ceTotal = 0
     let ctrlTotal = 0
     const moments: ReturnType<typeof unpackMoments>[] = []
@@ -248,27 +302,35 @@ export class OrtEngine implements Engine {
         decay: opt.weight_decay !== 0,
         ceChunkElements: this.opts.ceChunkElements,
       }
-      const session = await this.session({ kind: 'train', cfg, ...spec }, () => buildTrainGraph(cfg, spec))
+      const session = await this.session({ kind: 'train', cfg, ...spec }, () => buildTrainGraph(cfg, spec), true)
       const feeds = this.feedsFor(
         session,
         { ...common, tokens: new ort.Tensor('int32', mb.inputs, [B, T]), targets: new ort.Tensor('int32', mb.targets, [B, T]) },
         { p: this.p, m: this.m, v: this.v, acc: acc ?? new Map() },
       )
       const out = await session.run(feeds)
+      h2d += hostBytes(Object.values(feeds))
+      d2h += hostBytes(Object.values(out) as ort.Tensor[])
       ceTotal += (out.ce_sum!.data as Float32Array)[0]! / (B * T)
       ctrlTotal += graphCtrl !== 'none' ? (out.ctrl_loss!.data as Float32Array)[0]! : controllerLossAtOnes(controller, L)
       if (out.moments) moments.push(unpackMoments(out.moments.data as Float32Array, L, dims(cfg).nMasks))
+      const consumed = acc ?? new Map()
       if (!last) {
         acc = new Map()
         for (const s of graphParams(cfg, withGates)) acc.set(s.name, out['grad.' + s.name]!)
       } else {
+        const old: Tensors[] = [new Map(), new Map(), new Map()]
         for (const s of graphParams(cfg, withGates)) {
+          ;[this.p, this.m, this.v].forEach((state, j) => old[j]!.set(s.name, state.get(s.name)!))
           this.p.set(s.name, out['new_p.' + s.name]!)
           this.m.set(s.name, out['new_m.' + s.name]!)
           this.v.set(s.name, out['new_v.' + s.name]!)
         }
+        OrtEngine.release(...old)
       }
+      OrtEngine.release(consumed)
     }
+    this.transfer = this.settings.provider === 'cpu' ? null : { hostToDevice: h2d, deviceToHost: d2h }
     this.step = t
     const ce = ceTotal / n
     const controllerLoss = ctrlTotal / n
@@ -324,6 +386,7 @@ export class OrtEngine implements Engine {
     const session = await this.session({ kind: 'eval', cfg, ...spec }, () => buildEvalGraph(cfg, spec))
     const feeds = this.feedsFor(session, { tokens: new ort.Tensor('int32', batch.inputs, [B, T]), targets: new ort.Tensor('int32', batch.targets, [B, T]) }, { p: this.p })
     const out = await session.run(feeds)
+    if (this.settings.provider !== 'cpu') this.transfer = { hostToDevice: hostBytes(Object.values(feeds)), deviceToHost: hostBytes(Object.values(out) as ort.Tensor[]) }
     const r: EvalStepDetail = {
       ceSum: (out.ce_sum!.data as Float32Array)[0]!,
       tokens: B * T,
@@ -337,7 +400,46 @@ export class OrtEngine implements Engine {
     return r
   }
 
+  /**
+   * Where onnxruntime runs each node of this model's training-step graph (forward, backward and AdamW, one
+   * micro-batch) and evaluation graph, from one profiled run of each on `batch` (state is not changed).
+   */
+  async placement(batch: Batch, controller: ControllerLoss = { kind: 'none' }): Promise<GraphPlacement[]> {
+    const cfg = this.config()
+    this.checkBatch(batch)
+    const { L } = dims(cfg)
+    const { batchSize: B, seqLen: T } = batch
+    const withGates = this.withGates
+    const graphCtrl = withGates ? controller.kind : 'none'
+    const src: Record<string, ort.Tensor> = { tokens: new ort.Tensor('int32', batch.inputs, [B, T]), targets: new ort.Tensor('int32', batch.targets, [B, T]) }
+    const scalars = adamScalarValues(this.opt!, this.step + 1, 0)
+    for (const k of ADAM_SCALARS) src[k] = f32(scalars[k])
+    if (graphCtrl !== 'none') for (const [k, x] of Object.entries(controllerFeeds(controller, L))) src[k] = new ort.Tensor('float32', x, [x.length])
+    const train: TrainSpec = { batch: B, seqLen: T, withGates, controller: graphCtrl, microBatches: 1, accumulate: false, update: true, decay: this.opt!.weight_decay !== 0, ceChunkElements: this.opts.ceChunkElements }
+    const evalSpec: EvalSpec = { batch: B, seqLen: T, withGates, logits: false, rawGates: false, ceChunkElements: this.opts.ceChunkElements }
+    const out: GraphPlacement[] = []
+    for (const [name, g] of [['train step', buildTrainGraph(cfg, train)], ['eval', buildEvalGraph(cfg, evalSpec)]] as const) {
+      const model = serializeGraph(g)
+      const names = new Set(g.inputs.map((v) => v.name!))
+      const feeds = Object.fromEntries(Object.entries(this.feedsFor({ inputNames: [...names] }, src, { p: this.p, m: this.m, v: this.v })))
+      const deviceOutputs = g.outputs.map((v) => v.name!).filter((n) => DEVICE_OUTPUT.test(n))
+      out.push(await profilePlacement(name, model, this.settings, feeds, deviceOutputs))
+    }
+    return out
+  }
+
+  /**
+   * Host↔device bytes moved by the last trainStep or evalStep (GPU providers; null on the CPU provider, where
+   * nothing crosses a bus). With WebGPU, parameters, moments and accumulated gradients stay in GPU buffers, so
+   * after the first step only tokens, targets, the optimizer's scalars, controller coefficients (L numbers) and
+   * the loss and gate statistics move: independent of the parameter count.
+   */
+  get lastTransfer(): TransferBytes | null {
+    return this.transfer
+  }
+
   async dispose(): Promise<void> {
+    OrtEngine.release(this.p, this.m, this.v)
     await this.releaseSessions()
     this.p = new Map()
     this.m = new Map()

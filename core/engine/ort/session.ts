@@ -58,9 +58,17 @@ export function sessionOptions(s: SessionSettings): ort.InferenceSession.Session
   }
 }
 
-export async function createSession(model: Uint8Array, s: SessionSettings): Promise<ort.InferenceSession> {
+/**
+ * Where outputs go: by default host memory. With the WebGPU provider, outputs named in `deviceOutputs` stay in
+ * GPU buffers (onnxruntime-node 1.30's `preferredOutputLocation: 'gpu-buffer'`, WebGPU only in its Node binding)
+ * and can be fed back as inputs without a copy.
+ */
+export async function createSession(model: Uint8Array, s: SessionSettings, deviceOutputs: readonly string[] = []): Promise<ort.InferenceSession> {
+  const opts = sessionOptions(s)
+  if (deviceOutputs.length && s.provider === 'webgpu')
+    opts.preferredOutputLocation = Object.fromEntries(deviceOutputs.map((n) => [n, 'gpu-buffer' as const]))
   try {
-    return await ort.InferenceSession.create(model, sessionOptions(s))
+    return await ort.InferenceSession.create(model, opts)
   } catch (e) {
     throw explainProviderError(s.provider, e)
   }

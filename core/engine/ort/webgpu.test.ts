@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { webgpuSkipReason } from '../../../tests/webgpu-gate.js'
+import type { Batch, ControllerLoss } from '../engine.js'
+import { parseModelConfig } from '../../model/config.js'
+import { initWeights } from '../../model/init.js'
 import { compareBackends } from '../../trainer/backend-agreement.js'
+import { createOrtEngine } from './ort-engine.js'
+import { formatPlacement } from './placement.js'
 
 const webgpuSkip = await webgpuSkipReason()
 const dataDir = mkdtempSync(join(tmpdir(), 'sb-webgpu-data-'))
@@ -36,5 +41,90 @@ describe.runIf(webgpuSkip === null)('webgpu agrees with cpu', () => {
     expect(r.maxDiff, `step ${worst}: cpu ${r.runs[0].loss[worst]} webgpu ${r.runs[1].loss[worst]}`).toBeLessThan(1e-4)
     // it trained: the loss moved (a frozen model would agree trivially)
     expect(r.runs[1].loss[0]! - r.runs[1].loss.at(-1)!).toBeGreaterThan(0.5)
+  })
+})
+
+const microModel = (dim: number, gated: boolean) =>
+  parseModelConfig({ dim, n_layers: 4, n_heads: 2, vocab_size: 257, max_seq_len: 16, zero_init_masks: !gated, gated_attention: 'key' })
+const optimizer = { lr: 1e-3, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: 0.1 }
+const batch = (B: number, T: number, k = 0): Batch => ({
+  batchSize: B,
+  seqLen: T,
+  inputs: Int32Array.from({ length: B * T }, (_, i) => (i * 7 + k) % 257),
+  targets: Int32Array.from({ length: B * T }, (_, i) => (i * 11 + k) % 257),
+})
+const linear: ControllerLoss = { kind: 'linear', meanCoefs: [0.1, 0.1, 0.1, 0.1], varCoefs: [0.01, 0.01, 0.01, 0.01] }
+
+describe.runIf(webgpuSkip === null)('webgpu placement and device-resident state', () => {
+  it.each([
+    ['dense', false, 1 << 24],
+    ['gated, linear controller', true, 1 << 24],
+    ['gated, chunked cross-entropy', true, 2000],
+  ] as const)('%s: every node of the training-step and evaluation graphs runs on webgpu, no copies inside', async (_name, gated, ceChunkElements) => {
+    const e = await createOrtEngine({ provider: 'webgpu', threads: 1, ceChunkElements })
+    try {
+      const config = microModel(32, gated)
+      await e.init({ config, weights: initWeights(config, 0), optimizer })
+      const placement = await e.placement(batch(2, 16), gated ? linear : { kind: 'none' })
+      expect(placement.map((p) => p.graph)).toEqual(['train step', 'eval'])
+      for (const p of placement) {
+        expect(Object.keys(p.byProvider), formatPlacement(p)).toEqual(['webgpu'])
+        expect(p.exceptions, formatPlacement(p)).toEqual([])
+        expect(p.copies, formatPlacement(p)).toEqual([])
+        const ops = p.byProvider.webgpu!
+        expect(ops.Gemm, 'the graph really ran (matmuls profiled)').toBeGreaterThan(10)
+      }
+      // the training graph includes the backward pass and AdamW, the evaluation graph does not
+      expect(placement[0]!.byProvider.webgpu!.ScatterElements).toBeGreaterThan(0)
+      expect(placement[1]!.byProvider.webgpu!.ScatterElements).toBeUndefined()
+    } finally {
+      await e.dispose()
+    }
+  })
+
+  it('parameters and Adam moments stay on the GPU: host↔device bytes per step do not grow with the model', async () => {
+    const perStep: Record<number, { hostToDevice: number; deviceToHost: number }[]> = {}
+    const params: Record<number, number> = {}
+    const final: Record<string, Map<string, Float32Array>> = {}
+    for (const dim of [32, 96]) {
+      for (const provider of ['webgpu', 'cpu'] as const) {
+        const e = await createOrtEngine({ provider, threads: 1 })
+        try {
+          const config = microModel(dim, true)
+          const w0 = initWeights(config, 0)
+          params[dim] = [...w0.values()].reduce((s, a) => s + a.length, 0)
+          await e.init({ config, weights: w0, optimizer })
+          for (let s = 0; s < 3; s++) {
+            await e.trainStep([batch(2, 16, s), batch(2, 16, s + 1)], 1e-3, linear) // two micro-batches: accumulated gradients too
+            if (provider === 'webgpu') (perStep[dim] ??= []).push(e.lastTransfer!)
+            else expect(e.lastTransfer).toBeNull()
+          }
+          final[`${provider}${dim}`] = await e.getWeights() // checkpoints come back to the host
+          const st = await e.getOptimizerState()
+          expect(st.step).toBe(3)
+          expect([...st.m.values()].some((m) => m.some((x) => x !== 0))).toBe(true)
+        } finally {
+          await e.dispose()
+        }
+      }
+    }
+    expect(params[96]! / params[32]!).toBeGreaterThan(4)
+    // the first step uploads the initial state; afterwards only tokens, targets, scalars and statistics move
+    for (const dim of [32, 96]) {
+      expect(perStep[dim]![0]!.hostToDevice).toBeGreaterThan(params[dim]! * 4 * 3) // p, m, v uploaded once
+      expect(perStep[dim]![2]!.hostToDevice).toBeLessThan(4096)
+      expect(perStep[dim]![2]!.deviceToHost).toBeLessThan(4096)
+    }
+    expect(perStep[96]![2]).toEqual(perStep[32]![2])
+    expect(perStep[96]![1]).toEqual(perStep[32]![1])
+    // and the downloaded weights are the CPU provider's, to float tolerance
+    for (const dim of [32, 96]) {
+      const [a, b] = [final[`webgpu${dim}`]!, final[`cpu${dim}`]!]
+      for (const [k, x] of b) {
+        const y = a.get(k)!
+        const worst = x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0)
+        expect(worst, k).toBeLessThan(1e-4) // 3 AdamW steps of lr 1e-3: at most a tenth of one step apart
+      }
+    }
   })
 })
