@@ -10,6 +10,7 @@ import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
 import { forkLauncher, type WorkerLauncher } from '../jobs/process.js'
 import { queueRerun } from '../jobs/rerun.js'
+import { getParallel } from './parallel.js'
 import { compileFilter } from '../store/filter.js'
 import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
@@ -17,12 +18,17 @@ import { StartupCalibration } from './calibration.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
 import { buildReport, previewReportHtml } from '../reporting/index.js'
+import { previewReportOffThread } from '../reporting/offthread.js'
+
+/** experiments with at least this many runs get their report preview built off the event loop (a worker thread) */
+export const OFF_THREAD_MIN_RUNS = 100
 import { Context } from './context.js'
 import { Imports } from './datasets.js'
 import { BadRequest, classify, conflict, notFound, ServiceError } from './errors.js'
 import { globBase, PathPolicy, resolveDataPaths } from './paths.js'
 import { listPresetSummaries } from './presets.js'
 import { cancelRun, deleteRun, diffRuns, getGates, getRun, getRunLogs, getSeries, listRuns, resumeRun, retryRun, runRow } from './runs.js'
+import { packageFile } from '../paths.js'
 
 export { BadRequest, classify, ServiceError } from './errors.js'
 
@@ -63,7 +69,7 @@ export interface Service {
 }
 
 export function appVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }
   return pkg.version
 }
 
@@ -204,6 +210,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return diffRuns(ctx, runIds)
     },
 
+    async getParallel(q) {
+      return getParallel(ctx, q)
+    },
     async listViews({ experimentId }) {
       return ctx.store.views.list(experimentId).map(viewOut)
     },
@@ -305,7 +314,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async previewReport({ experimentId, estimator, flopsKind }) {
       if (!ctx.store.experiments.get(experimentId)) throw notFound(`experiment ${experimentId}`)
-      return { html: previewReportHtml(ctx.store, { experiment: experimentId, estimator, flopsKind }) }
+      const options = { experiment: experimentId, estimator, flopsKind }
+      // a large experiment takes seconds of CPU: build it on a worker thread so other requests are answered meanwhile
+      const runs = ctx.store.runs.list({ experimentId, limit: 1 }).total
+      const off = runs >= OFF_THREAD_MIN_RUNS ? previewReportOffThread(ctx.dbPath, options, opts.nativeBinding) : null
+      return { html: off ? await off : previewReportHtml(ctx.store, options) }
     },
     async exportReport({ experimentId, estimator, flopsKind, formats, outDir, overwrite }) {
       const e = ctx.store.experiments.get(experimentId)
