@@ -3,12 +3,14 @@
 // `N passed, N failed` counting every check (each lint/typecheck/build step counts as one test).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { countFaults, formatFaults } from './fault-suite.mjs'
 
 mkdirSync('reports', { recursive: true })
 let passed = 0
 let failed = 0
 let skipped = 0
 const failures = []
+let faultLine = null
 
 function step(name, cmd, args, env = {}) {
   const t0 = Date.now()
@@ -35,7 +37,10 @@ if (want('typecheck')) {
   check('typecheck:node', step('typecheck:node', 'npx', ['tsc', '-p', 'tsconfig.node.json', '--noEmit']))
   check('typecheck:web', step('typecheck:web', 'npx', ['vue-tsc', '-p', 'tsconfig.web.json', '--noEmit']))
 }
-if (want('build')) check('build', step('build', 'npx', ['electron-vite', 'build']))
+if (want('build')) {
+  check('build', step('build', 'npx', ['electron-vite', 'build']))
+  check('build:cli', step('build:cli', 'node', ['scripts/build-cli.mjs']))
+}
 
 function countVitest(file) {
   if (!existsSync(file)) return false
@@ -46,6 +51,7 @@ function countVitest(file) {
   for (const f of j.testResults ?? []) for (const a of f.assertionResults ?? []) if (a.status === 'failed') failures.push(a.fullName)
   // a file that failed to load has no assertions but status failed
   for (const f of j.testResults ?? []) if (f.status === 'failed' && (f.assertionResults ?? []).length === 0) { failed++; failures.push(f.name) }
+  faultLine = formatFaults(countFaults(j))
   return true
 }
 if (want('unit')) {
@@ -78,5 +84,7 @@ if (want('e2e')) {
 }
 
 if (failures.length) console.log(`\nFailed:\n  ${failures.join('\n  ')}`)
+// the fault suite's record by class (scripts/fault-suite.mjs), on its own line before the summary
+if (faultLine) console.log(`\n${faultLine}`)
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
 process.exit(failed === 0 ? 0 : 1)
