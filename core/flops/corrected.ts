@@ -22,6 +22,13 @@
  * A scalar sparsity is taken as the zero fraction of every layer. Because the key-side attention term is
  * quadratic in the live count, passing per-layer zero fractions gives the exact expectation under independence;
  * a scalar s is exact for all linear terms.
+ *
+ * Approximation (issue 13), "key" gating only: the zero fractions are means over sequences, and the attention term
+ * is evaluated at the mean live count n̄ = (1 − s_ℓ)·T. Per sequence the term is n(n+1)/2 entries, whose mean over
+ * sequences is n̄(n̄+1)/2 + Var(n)/2, so this estimate is LOW by perAttentionEntry·Var(n_ℓ)/2 FLOPs per layer and
+ * sequence (`keyAttentionUnderestimate`), never high: relative to the term, Var(n)/(n̄(n̄+1)). Var(n) ≤ T²/4, so the
+ * worst case is perAttentionEntry·T²/8 per layer (`keyAttentionWorstCase`); flopsReport states it as a share of the
+ * total. Exact per-sequence counts would need the live count of every (sequence, layer), which runs do not log.
  */
 import { dims, type ModelConfig } from '../model/config.js'
 import { FLOPS_SILU, FLOPS_SOFTMAX, FLOPS_SQRT } from './paper.js'
@@ -88,6 +95,23 @@ export function correctedBlockFlops(c: ModelConfig, s: number): number {
   }
   // "query"/"none": every token's K/V is computed; live queries attend over (1 − s) of the triangle.
   return live * queryTokenCost(u) + T * keyValueTokenCost(u) + u.perAttentionEntry * (1 - s) * triangle
+}
+
+/**
+ * "key" gating: how much correctedForwardFlops underestimates the mean over sequences, given the variance over
+ * sequences of each layer's live-token count (tokens², one per layer; 0 for dense or non-key layers).
+ */
+export function keyAttentionUnderestimate(c: ModelConfig, liveCountVariance: readonly number[]): number {
+  const { gated } = dims(c)
+  if (!gated || c.gated_attention !== 'key') return 0
+  const u = correctedUnitCosts(c)
+  return liveCountVariance.reduce((sum, v) => sum + (u.perAttentionEntry * Math.max(0, v)) / 2, 0)
+}
+
+/** The largest possible underestimate per sequence: Var(n) ≤ T²/4 in every layer (half the sequences skip all). */
+export function keyAttentionWorstCase(c: ModelConfig): number {
+  const T = c.max_seq_len
+  return keyAttentionUnderestimate(c, new Array<number>(c.n_layers).fill((T * T) / 4))
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { ConfigError, dims, modelConfigProblems, type ModelConfig } from '../model/config.js'
 import { paramCount } from '../model/params.js'
-import { correctedForwardFlops } from './corrected.js'
+import { correctedForwardFlops, correctedUnitCosts, keyAttentionWorstCase } from './corrected.js'
 import { paperComponents, paperFlopsFromComponents, pySparsity } from './paper.js'
 
 export { paramCount }
@@ -32,7 +32,7 @@ export {
   type PaperComponents,
   type PyNumber,
 } from './paper.js'
-export { correctedBlockFlops, correctedForwardFlops, correctedUnitCosts, type CorrectedUnitCosts } from './corrected.js'
+export { correctedBlockFlops, correctedForwardFlops, correctedUnitCosts, keyAttentionUnderestimate, keyAttentionWorstCase, type CorrectedUnitCosts } from './corrected.js'
 
 export const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
 export type FlopsEstimator = (typeof FLOPS_ESTIMATORS)[number]
@@ -249,6 +249,14 @@ export function flopsReport(config: ModelConfig, opts: FlopsReportOptions): Flop
       notes.push(`gated_attention "${config.gated_attention}": skipped tokens still pay their pre-attention norm, K/V projections and RoPE on k`)
     if (gated && config.gated_attention === 'key' && typeof opts.sparsity === 'number' && opts.sparsity > 0)
       notes.push('scalar sparsity taken as uniform over layers; the key-side attention term is quadratic in the live fraction')
+    if (gated && config.gated_attention === 'key') {
+      const worst = keyAttentionWorstCase(config)
+      notes.push(
+        `approximation: the key-gated attention term is taken at the mean live count (1 − s)·T; per sequence it is higher by ` +
+          `${(correctedUnitCosts(config).perAttentionEntry / 2).toPrecision(4)} FLOPs × Var(live tokens) per layer, at most ` +
+          `${worst.toExponential(3)} FLOPs per sequence (${((100 * worst) / inf.perSequence).toFixed(2)}% of this estimate, when half the sequences skip a layer entirely)`,
+      )
+    }
   }
   const r: FlopsReport = {
     estimator: opts.estimator,

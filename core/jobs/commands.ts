@@ -13,6 +13,7 @@
  * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
  * $SKIPBENCH_RUNS_DIR says otherwise.
  */
+import { deviceLabel } from '../report/device.js'
 import { dirname, join, resolve } from 'node:path'
 import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
@@ -129,6 +130,7 @@ export function formatRunDetails(d: RunDetails): string {
     `  uid        ${r.uid}`,
     `  folder     ${r.runDir ?? '-'}`,
     `  engine     ${r.engine ?? '-'} / ${r.backend ?? '-'}`,
+    `  device     ${deviceLabel(r.backend, r.versions)}`,
     `  dataset    ${r.dataset ?? '-'}    seed ${r.seed ?? '-'}`,
     `  started    ${r.startedAt ?? '-'}    ended ${r.endedAt ?? '-'}`,
     `  steps      ${r.lastStep}    tokens/s ${r.tokensPerSec === null ? '-' : Math.round(r.tokensPerSec)}`,

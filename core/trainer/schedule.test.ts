@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { lrAt, warmupSteps } from './schedule.js'
 
@@ -22,6 +25,21 @@ describe('lr schedule (spec B.2)', () => {
   })
   it('handles tiny runs (W = 0 or 1) without dividing by zero', () => {
     for (const t of [1, 2, 5, 10, 11]) for (let s = 0; s < t; s++) expect(Number.isFinite(lrAt(s, t, 1e-3))).toBe(true)
-    expect(lrAt(9, 10, 1)).toBeCloseTo(0, 15)
+    // W = 1: torch keeps start_factor·base and anneals from it: 0.1·½(1 + cos(8π/9)) at the last step
+    expect(lrAt(9, 10, 1)).toBeCloseTo(0.1 * 0.5 * (1 + Math.cos((8 * Math.PI) / 9)), 15)
+  })
+  it('equals torch SequentialLR(LinearLR, CosineAnnealingLR) step by step, fewer than two warm-up steps included', () => {
+    const cases = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../tests/fixtures/golden/lr_schedule.json'), 'utf8')) as {
+      total_steps: number
+      warmup_fraction: number
+      start_factor: number
+      warmup_steps: number
+      lr: number[]
+    }[]
+    expect(cases.filter((c) => c.warmup_steps <= 1).length).toBeGreaterThanOrEqual(8)
+    for (const c of cases) {
+      expect(warmupSteps(c.total_steps, c.warmup_fraction)).toBe(c.warmup_steps)
+      c.lr.forEach((want, s) => expect(Math.abs(lrAt(s, c.total_steps, 1, { warmup_fraction: c.warmup_fraction, start_factor: c.start_factor }) - want), `T ${c.total_steps} W ${c.warmup_steps} f ${c.start_factor} step ${s}`).toBeLessThan(1e-15))
+    }
   })
 })

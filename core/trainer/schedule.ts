@@ -8,6 +8,16 @@
  *   lr(s) = base·½·(1 + cos(π·(s − W + 1)/(T − W)))     for s ≥ W − 1
  *
  * (reference: lab/train/schedulers.py:13-35; the off-by-one is reproduced on purpose, spec H.7).
+ *
+ * Fewer than two warm-up steps (W = 0 or 1, e.g. T < 20 at warmup_fraction 0.1, or warmup_fraction 0): torch's
+ * LinearLR(total_iters = W ≤ 1) leaves the lr at start_factor·base, and the chained CosineAnnealingLR then anneals
+ * from THAT value, so the whole run uses start_factor times the base lr:
+ *
+ *   lr(0) = base·f,   lr(s) = base·f·½·(1 + cos(π·(s − 1)/(T − W)))   for s ≥ 1
+ *
+ * (checked against torch's SequentialLR for T = 1..59, warmup 0..1, f ∈ {0.1, 0.5, 1}; fixture
+ * tests/fixtures/golden/lr_schedule.json from tests/reference/torch_reference.py). With start_factor 1 that is a
+ * plain cosine schedule shifted by one step; with the default 0.1 it is ten times lower, as the reference trains.
  */
 
 export interface ScheduleConfig {
@@ -28,6 +38,10 @@ export function warmupSteps(totalSteps: number, warmupFraction: number): number 
 export function lrAt(step: number, totalSteps: number, baseLr: number, cfg: ScheduleConfig = REFERENCE_SCHEDULE): number {
   const W = warmupSteps(totalSteps, cfg.warmup_fraction)
   const f = cfg.start_factor
+  if (W <= 1) {
+    if (step === 0) return baseLr * f
+    return baseLr * f * 0.5 * (1 + Math.cos((Math.PI * (step - 1)) / (totalSteps - W)))
+  }
   if (step <= W - 2) return baseLr * (f + ((1 - f) * step) / W)
   const span = totalSteps - W
   if (span <= 0) return 0

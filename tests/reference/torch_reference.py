@@ -455,6 +455,51 @@ def self_test():
     assert torch.equal(out['hidden'][1, b, t], out['hidden'][0, b, t])
 
 
+def same_json(a, b, rel=1e-12):
+    """Equal JSON up to the last bits of unquantised doubles (BLAS and CPU change those; quantised arrays agree)."""
+    def eq(x, y):
+        if isinstance(x, dict) and isinstance(y, dict):
+            return x.keys() == y.keys() and all(eq(x[k], y[k]) for k in x)
+        if isinstance(x, list) and isinstance(y, list):
+            return len(x) == len(y) and all(eq(u, v) for u, v in zip(x, y))
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool) and not isinstance(y, bool):
+            return x == y or abs(x - y) <= rel * max(1.0, abs(x), abs(y))
+        return x == y
+    return eq(json.loads(a), json.loads(b))
+
+
+def to_plain_json(obj):
+    return json.dumps(obj, indent=0, separators=(',', ': '))
+
+
+# (T, warmup_fraction, start_factor): W = int(warmup_fraction * T) from 0 (fewer than one warm-up step) up
+LR_CASES = [(1, 0.1, 0.1), (2, 0.1, 0.1), (5, 0.1, 0.1), (9, 0.1, 0.1), (10, 0.1, 0.1), (15, 0.1, 0.1), (19, 0.1, 0.1),
+            (20, 0.1, 0.1), (30, 0.1, 0.1), (60, 0.1, 0.1), (10, 0.0, 0.1), (10, 0.0, 1.0), (12, 0.05, 0.5),
+            (7, 0.2, 0.25), (4, 0.5, 0.1), (25, 0.3, 1.0), (40, 0.9, 0.1)]
+
+
+def lr_schedule_cases():
+    """torch's SequentialLR(LinearLR, CosineAnnealingLR, milestones=[W], last_epoch=0), base lr 1 (spec B.2)."""
+    import warnings
+    out = []
+    for T, wf, sf in LR_CASES:
+        W = int(wf * T)
+        p = torch.nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([p], lr=1.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            sch = torch.optim.lr_scheduler.SequentialLR(
+                opt, [torch.optim.lr_scheduler.LinearLR(opt, start_factor=sf, total_iters=W),
+                      torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=T - W)], milestones=[W], last_epoch=0)
+            lrs = []
+            for _ in range(T):
+                lrs.append(opt.param_groups[0]['lr'])
+                opt.step()
+                sch.step()
+        out.append(dict(total_steps=T, warmup_fraction=wf, start_factor=sf, warmup_steps=W, lr=lrs))
+    return out
+
+
 def main():
     self_test()
     ap = argparse.ArgumentParser()
@@ -477,7 +522,7 @@ def main():
         for fn, text in files.items():
             path = os.path.join(folder, fn)
             if args.check:
-                same = os.path.exists(path) and open(path).read() == text
+                same = os.path.exists(path) and same_json(open(path).read(), text)
                 if not same:
                     bad += 1
                     print(f'DIFFERS: {path}')
@@ -487,6 +532,16 @@ def main():
                     f.write(text)
         print(f'{name}: loss {float(expected["loss"].text):.6f} gates zero/one/frac {st["zero"]}/{st["one"]}/{st["frac"]} '
               f'margin {st["margin"] or 0:.2e} traj {[round(float(x.text), 6) for x in expected["trajectory"]["losses"]]}')
+    # the LR schedule (spec B.2) as torch computes it, including runs with fewer than two warm-up steps
+    sched_path = os.path.join(ROOT, 'lr_schedule.json')
+    sched_text = to_plain_json(lr_schedule_cases()) + '\n'
+    if args.check:
+        if not (os.path.exists(sched_path) and same_json(open(sched_path).read(), sched_text)):
+            bad += 1
+            print(f'DIFFERS: {sched_path}')
+    else:
+        with open(sched_path, 'w') as f:
+            f.write(sched_text)
     if args.check and bad:
         sys.exit(1)
 

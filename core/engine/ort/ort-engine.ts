@@ -21,6 +21,7 @@ import type {
   OptimizerState,
   TrainStepResult,
 } from '../engine.js'
+import { formatAdapter, type AdapterInfo } from './adapter.js'
 import { adamScalarValues, ADAM_SCALARS } from './adamw.js'
 import { averageMoments, controllerFeeds, controllerLossAtOnes, unpackMoments } from './gate-stats.js'
 import { buildEvalGraph, buildTrainGraph, graphParams, type EvalSpec, type TrainSpec } from './graphs.js'
@@ -80,12 +81,19 @@ export class OrtEngine implements Engine {
     private readonly settings: SessionSettings,
     private readonly opts: OrtEngineOptions,
     notes: string[],
+    /** the WebGPU adapter (provider webgpu) */
+    readonly adapter?: AdapterInfo,
   ) {
     this.info = {
       engine: 'ort',
       backend: `ort-${settings.provider}`,
       dtype: 'float32',
-      versions: { 'onnxruntime-node': ortVersion(), threads: String(settings.threads), ...(notes.length ? { notes: notes.join('; ') } : {}) },
+      versions: {
+        'onnxruntime-node': ortVersion(),
+        threads: String(settings.threads),
+        ...(adapter ? { adapter: formatAdapter(adapter), 'adapter.type': adapter.type, 'adapter.evidence': adapter.evidence } : {}),
+        ...(notes.length ? { notes: notes.join('; ') } : {}),
+      },
     }
   }
 
@@ -455,7 +463,7 @@ export class OrtEngine implements Engine {
 }
 
 export async function createOrtEngine(opts: OrtEngineOptions = {}): Promise<OrtEngine> {
-  const { provider, notes } = await resolveProvider(opts.provider ?? 'auto')
+  const { provider, notes, adapter } = await resolveProvider(opts.provider ?? 'auto')
   const settings: SessionSettings = {
     provider,
     threads: opts.threads ?? defaultThreads(),
@@ -463,5 +471,5 @@ export async function createOrtEngine(opts: OrtEngineOptions = {}): Promise<OrtE
     cpuArena: opts.cpuArena ?? true,
     ...(opts.profilePrefix ? { profilePrefix: opts.profilePrefix } : {}),
   }
-  return new OrtEngine(settings, opts, notes)
+  return new OrtEngine(settings, opts, notes, adapter)
 }

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { describeWebgpuAdapter, displayDevices, formatAdapter, type AdapterInfo } from './adapter.js'
 import { Graph } from './ir.js'
 import { serializeGraph } from './onnx-writer.js'
 
@@ -143,22 +144,118 @@ export function probeProvider(provider: ResolvedProvider): Promise<string | null
 /** null when onnxruntime's WebGPU provider works on this machine, else why not. */
 export const probeWebgpu = () => probeProvider('webgpu')
 
-/** Resolve 'auto' (CUDA when it loads, else CPU) and check an explicit provider, failing with a clear message. */
-export async function resolveProvider(want: OrtProvider): Promise<{ provider: ResolvedProvider; notes: string[] }> {
-  const notes: string[] = []
-  if (want === 'auto') {
-    if (!cudaLibraryPresent()) {
-      notes.push('cuda not used: onnxruntime-node CUDA provider libraries are not installed')
-      return { provider: 'cpu', notes }
+/** A calibration: the same matmul chain timed on the CPU provider and on a GPU candidate. */
+export interface Calibration {
+  provider: ResolvedProvider
+  gflop: number
+  /** median milliseconds per run */
+  gpuMs: number
+  cpuMs: number
+  /** cpuMs / gpuMs */
+  speedup: number
+}
+
+/** auto takes a GPU provider only when it ran the calibration at least this much faster than the CPU provider */
+export const AUTO_MIN_SPEEDUP = 1.5
+
+/**
+ * x (256 × 1024) through four 1024 × 1024 Gemms (2.1 GFLOP, weights stored in the model so nothing but x and
+ * the result cross the bus), one warm-up run and three timed ones per provider; medians.
+ */
+export async function calibrate(provider: ResolvedProvider, threads = defaultThreads()): Promise<Calibration> {
+  const M = 256
+  const K = 1024
+  const g = new Graph('float32')
+  let h = g.input('x', [M, K])
+  let seed = 1
+  const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.06
+  for (let i = 0; i < 4; i++) h = g.gemm(h, g.constant(Float32Array.from({ length: K * K }, rnd), [K, K]))
+  g.output(h, 'y')
+  const model = serializeGraph(g)
+  const x = new ort.Tensor('float32', Float32Array.from({ length: M * K }, rnd), [M, K])
+  const time = async (p: ResolvedProvider) => {
+    const s = await createSession(model, { provider: p, threads, allowSpinning: false, cpuArena: true })
+    try {
+      const ms: number[] = []
+      for (let i = 0; i < 4; i++) {
+        const t0 = performance.now()
+        await s.run({ x })
+        if (i > 0) ms.push(performance.now() - t0)
+      }
+      return ms.sort((a, b) => a - b)[1]!
+    } finally {
+      await s.release()
     }
-    const why = await probeProvider('cuda')
-    if (why === null) return { provider: 'cuda', notes }
-    notes.push(`cuda not used: ${why}`)
-    return { provider: 'cpu', notes }
   }
-  const why = await probeProvider(want)
-  if (why !== null) throw new OrtProviderError(why)
-  return { provider: want, notes }
+  const gpuMs = await time(provider)
+  const cpuMs = await time('cpu')
+  return { provider, gflop: (2 * M * K * K * 4) / 1e9, gpuMs, cpuMs, speedup: cpuMs / gpuMs }
+}
+
+export interface ResolvedChoice {
+  provider: ResolvedProvider
+  /** why auto chose what it chose (recorded with the run) */
+  notes: string[]
+  /** the WebGPU adapter, when the provider is webgpu */
+  adapter?: AdapterInfo
+  calibration?: Calibration
+}
+
+/**
+ * Resolve 'auto' and check an explicit provider, failing with a clear message.
+ * auto: a GPU candidate (CUDA when its libraries load, else WebGPU on an adapter that is not a CPU, such as
+ * lavapipe) is taken only after a short measured calibration shows it at least AUTO_MIN_SPEEDUP× faster than the
+ * CPU provider; otherwise the CPU. The notes say why.
+ */
+export async function resolveProvider(
+  want: OrtProvider,
+  o: {
+    calibrate?: typeof calibrate
+    /** probe WebGPU even on a Linux machine without a display-class PCI device (tests) */
+    probeWithoutGpu?: boolean
+  } = {},
+): Promise<ResolvedChoice> {
+  const notes: string[] = []
+  if (want !== 'auto') {
+    const why = await probeProvider(want)
+    if (why !== null) throw new OrtProviderError(why)
+    return want === 'webgpu' ? { provider: want, notes, adapter: describeWebgpuAdapter() } : { provider: want, notes }
+  }
+  let candidate: ResolvedProvider | null = null
+  let adapter: AdapterInfo | undefined
+  if (!cudaLibraryPresent()) notes.push('cuda not used: onnxruntime-node CUDA provider libraries are not installed')
+  else {
+    const why = await probeProvider('cuda')
+    if (why === null) candidate = 'cuda'
+    else notes.push(`cuda not used: ${why}`)
+  }
+  if (!candidate) {
+    // Without a GPU in the machine, WebGPU could only be a software adapter: not worth initialising Vulkan for
+    const why =
+      process.platform === 'linux' && !o.probeWithoutGpu && displayDevices().length === 0
+        ? 'no GPU in this machine (no display-class PCI device; a software Vulkan device such as lavapipe runs on the CPU)'
+        : await probeProvider('webgpu')
+    if (why !== null) notes.push(`webgpu not used: ${why}`)
+    else {
+      adapter = describeWebgpuAdapter()
+      if (adapter.type === 'cpu') notes.push(`webgpu not used: its adapter is a CPU device, ${formatAdapter(adapter)}`)
+      else candidate = 'webgpu'
+    }
+  }
+  if (!candidate) return { provider: 'cpu', notes }
+  const c = await (o.calibrate ?? calibrate)(candidate)
+  const d = decideAuto(c, adapter)
+  notes.push(d.note)
+  return d.provider === 'cpu' ? { provider: 'cpu', notes, calibration: c } : { provider: d.provider, notes, calibration: c, ...(adapter ? { adapter } : {}) }
+}
+
+/** auto's rule once a GPU candidate has been calibrated: faster by AUTO_MIN_SPEEDUP×, or the CPU. */
+export function decideAuto(c: Calibration, adapter?: AdapterInfo): { provider: ResolvedProvider; note: string } {
+  const measured = `calibration (${c.gflop.toFixed(1)} GFLOP matmul chain): ${c.provider} ${c.gpuMs.toFixed(1)} ms, cpu ${c.cpuMs.toFixed(1)} ms (${c.speedup.toFixed(2)}×)`
+  const on = adapter ? ` on ${formatAdapter(adapter)}` : ''
+  if (adapter?.type === 'cpu') return { provider: 'cpu', note: `${c.provider} not used${on}: a CPU device` }
+  if (c.speedup >= AUTO_MIN_SPEEDUP) return { provider: c.provider, note: `auto chose ${c.provider}${on}: ${measured}` }
+  return { provider: 'cpu', note: `${c.provider} not used${on}: ${measured}, below the ${AUTO_MIN_SPEEDUP}× auto needs` }
 }
 
 export const ortVersion = (): string => ort.env.versions.node ?? ort.env.versions.common ?? 'unknown'

@@ -15,7 +15,16 @@ import type { Batch, ControllerLoss } from '../engine.js'
 import { parseModelConfig } from '../../model/config.js'
 import { initWeights } from '../../model/init.js'
 import { compareBackends } from '../../trainer/backend-agreement.js'
-import { createOrtEngine } from './ort-engine.js'
+import { getPreset } from '../../presets/index.js'
+import { deviceLabel } from '../../report/device.js'
+import { formatRunDetails, showRun } from '../../jobs/commands.js'
+import { ingestRunFolder } from '../../store/ingest.js'
+import { openStore } from '../../store/store.js'
+import { mergeConfig, parseRunConfig } from '../../trainer/run-config.js'
+import { prepareRun } from '../../trainer/run.js'
+import { displayDevices, formatAdapter, type AdapterInfo } from './adapter.js'
+import { createOrtEngine, type OrtEngine } from './ort-engine.js'
+import { calibrate, decideAuto, resolveProvider } from './session.js'
 import { formatPlacement } from './placement.js'
 
 const webgpuSkip = await webgpuSkipReason()
@@ -125,6 +134,84 @@ describe.runIf(webgpuSkip === null)('webgpu placement and device-resident state'
         const worst = x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0)
         expect(worst, k).toBeLessThan(1e-4) // 3 AdamW steps of lr 1e-3: at most a tenth of one step apart
       }
+    }
+  })
+})
+
+describe.runIf(webgpuSkip === null)('webgpu adapter and --backend auto', () => {
+  it('names the adapter a WebGPU engine runs on (lavapipe here: a CPU device) and records it with the engine info', async () => {
+    const e = await createOrtEngine({ provider: 'webgpu', threads: 1 })
+    try {
+      expect(e.adapter).toBeDefined()
+      expect(e.info.versions.adapter).toBe(formatAdapter(e.adapter!))
+      expect(e.info.versions['adapter.type']).toBe(e.adapter!.type)
+      if (displayDevices().length === 0) {
+        // no GPU in this machine, so the adapter Dawn found is Mesa's software rasteriser
+        expect(e.adapter).toMatchObject({ vendor: 'Mesa', architecture: 'llvmpipe (CPU)', type: 'cpu' })
+        expect(e.adapter!.evidence).toMatch(/libvulkan_lvp/)
+      }
+    } finally {
+      await e.dispose()
+    }
+  })
+
+  it('auto never chooses a CPU-type adapter such as lavapipe, and says why', async () => {
+    const calibrations: string[] = []
+    const spy: typeof calibrate = async (p) => {
+      calibrations.push(p)
+      return { provider: p, gflop: 1, gpuMs: 1, cpuMs: 1000, speedup: 1000 } // would win any race
+    }
+    const probed = await resolveProvider('auto', { calibrate: spy, probeWithoutGpu: true })
+    if (displayDevices().length === 0) {
+      expect(probed.provider).toBe('cpu')
+      expect(probed.notes.join('; ')).toMatch(/webgpu not used: its adapter is a CPU device, Mesa llvmpipe \(CPU\)/)
+      expect(calibrations).toEqual([]) // refused before any calibration
+      // the default path does not even initialise Vulkan without a GPU in the machine
+      const plain = await resolveProvider('auto', { calibrate: spy })
+      expect(plain.provider).toBe('cpu')
+      expect(plain.notes.join('; ')).toMatch(/webgpu not used: no GPU in this machine/)
+      const engine = await createOrtEngine({ provider: 'auto', threads: 1 })
+      expect(engine.info.backend).toBe('ort-cpu')
+      expect(engine.info.versions.notes).toMatch(/webgpu not used/)
+      await engine.dispose()
+    }
+  })
+
+  it('auto takes a GPU candidate only when the measured calibration shows it faster; lavapipe loses it anyway', async () => {
+    const gpu: AdapterInfo = { vendor: 'NVIDIA', architecture: 'Hopper', name: 'H100', type: 'gpu', evidence: 'test' }
+    const cal = (speedup: number) => ({ provider: 'webgpu' as const, gflop: 2.1, gpuMs: 10, cpuMs: 10 * speedup, speedup })
+    expect(decideAuto(cal(3), gpu)).toMatchObject({ provider: 'webgpu', note: expect.stringMatching(/auto chose webgpu on NVIDIA Hopper \(H100\): calibration/) })
+    expect(decideAuto(cal(1.2), gpu)).toMatchObject({ provider: 'cpu', note: expect.stringMatching(/below the 1.5× auto needs/) })
+    expect(decideAuto(cal(100), { ...gpu, type: 'cpu' }).provider).toBe('cpu')
+    // the real calibration on this machine's adapter
+    const c = await calibrate('webgpu', 1)
+    expect(c.speedup).toBeCloseTo(c.cpuMs / c.gpuMs, 10)
+    if (displayDevices().length === 0) expect(decideAuto(c).provider, `lavapipe ${c.gpuMs} ms vs cpu ${c.cpuMs} ms`).toBe('cpu')
+  })
+})
+
+describe.runIf(webgpuSkip === null)('a webgpu run records its adapter', () => {
+  it('run.json → store → `runs show` names the adapter (vendor, architecture)', async () => {
+    const runDir = mkdtempSync(join(tmpdir(), 'sb-webgpu-run-'))
+    const base = getPreset('tiny-dense')!.config
+    const config = parseRunConfig(
+      mergeConfig(structuredClone(base), { ...micro, training: { ...micro.training, train_steps: 2, val_every: 2, checkpoint_every: 0 } }),
+    )
+    const run = await prepareRun({ config, runDir, dataDir, engine: { engine: 'ort', backend: 'webgpu', threads: 1 } })
+    try {
+      await run.trainer.run()
+    } finally {
+      await run.close()
+    }
+    const store = openStore(join(runDir, 'db.sqlite'))
+    try {
+      const { runId } = ingestRunFolder(store, runDir)
+      const text = formatRunDetails(showRun(store, runId))
+      const adapter = (run.engine as OrtEngine).adapter!
+      expect(text).toContain(`device     ${deviceLabel('ort-webgpu', { adapter: formatAdapter(adapter), 'adapter.type': adapter.type })}`)
+      if (adapter.type === 'cpu') expect(text).toMatch(/device {5}Mesa llvmpipe \(CPU\) .* a CPU device, not a GPU/)
+    } finally {
+      store.close()
     }
   })
 })
