@@ -26,6 +26,8 @@ export const USER_ERROR_NAMES: ReadonlySet<string> = new Set([
   // store and jobs
   'StoreError',
   'FilterError',
+  // Slurm clusters (core/cluster)
+  'ClusterError',
   'SchemaTooNewError',
   'MigrationHashMismatchError',
   'NotASkipbenchDatabaseError',

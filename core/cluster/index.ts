@@ -3,3 +3,4 @@ export { ClusterShell, shq, describeFailure, type ShellResult, type RunOptions }
 export * from './slurm.js'
 export * from './manager.js'
 export type { ClusterJob, ClusterJobState } from '../store/clusters.js'
+export type { SlurmInfo } from '../contract/cluster.js'

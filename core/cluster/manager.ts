@@ -22,6 +22,7 @@ import type { Store } from '../store/store.js'
 import { nowIso, type JsonObject, type Run, type RunStatus } from '../store/types.js'
 import { resolveRunConfigInput } from '../trainer/run.js'
 import { parseRunConfig, runConfigToJson, type RunConfig } from '../trainer/run-config.js'
+import type { ClusterCheckLine as CheckLine, SlurmInfo } from '../contract/cluster.js'
 import { ClusterError, parseClusterProfile, type ClusterProfile, type ClusterProfileInput } from './profile.js'
 import { ClusterShell, shq } from './shell.js'
 import {
@@ -69,11 +70,7 @@ export interface SubmitItem {
   notes?: string
 }
 
-export interface CheckLine {
-  check: string
-  ok: boolean
-  detail: string
-}
+export type { ClusterCheckLine as CheckLine } from '../contract/cluster.js'
 
 export interface ClusterManagerOptions {
   store: Store
@@ -642,22 +639,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
   }
 }
 
-/** The `slurm` object of a run (run list rows and `runs show`). */
-export interface SlurmInfo {
-  cluster: string
-  job_id: string | null
-  array_job_id: string | null
-  array_index: number | null
-  state: string
-  slurm_state: string | null
-  node: string | null
-  elapsed: string | null
-  exit_code: string | null
-  reason: string | null
-  attempt: number
-  output_tail: string | null
-}
-
+/** The `slurm` object of a run (run list rows, `runs show`, the run page): core/contract/cluster.ts SlurmInfo. */
 export function slurmInfo(j: ClusterJob): SlurmInfo {
   return {
     cluster: j.cluster,

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { Comparison } from './analysis.js'
+import { ClusterCheckLine, ClusterName, ClusterProfileSchema, SlurmInfo } from './cluster.js'
 
 // ------------------------------------------------------------------------------------------------ building blocks
 
@@ -202,6 +203,8 @@ export const RunDetail = z.object({
       summary: z.string(),
     })
     .nullable(),
+  /** a run handed to a Slurm cluster: its current job (id, node, state, elapsed, output tail); else null */
+  slurm: SlurmInfo.nullable().default(null),
 })
 export type RunDetail = z.infer<typeof RunDetail>
 
@@ -503,8 +506,11 @@ export const API = {
 
   validateConfig: { input: z.object({ config: RunConfigDoc }).strict(), output: ConfigCheck },
   planSweep: { input: SweepSpec, output: SweepPlan },
+  /** `on`: a cluster's name (listClusters) to submit the run there; the reply's jobId is then its cluster job's id */
   startRun: {
-    input: z.object({ config: RunConfigDoc, experimentId: Id.nullable().default(null), name: z.string().max(120).optional(), tags: z.array(Tag).max(32).default([]) }).strict(),
+    input: z
+      .object({ config: RunConfigDoc, experimentId: Id.nullable().default(null), name: z.string().max(120).optional(), tags: z.array(Tag).max(32).default([]), on: ClusterName.optional() })
+      .strict(),
     output: Started,
   },
   startSweep: { input: z.object({ experimentId: Id, spec: SweepSpec }).strict(), output: z.object({ runIds: z.array(Id), jobIds: z.array(Id) }) },
@@ -585,6 +591,12 @@ export const API = {
   importDataset: { input: ImportRequest, output: ImportState },
   cancelImport: { input: z.object({ importId: z.string().min(1) }).strict(), output: ImportState },
 
+  listClusters: { input: Empty, output: z.array(ClusterProfileSchema) },
+  /** add or replace a Slurm cluster profile (Settings → "Add cluster") */
+  saveCluster: { input: ClusterProfileSchema, output: ClusterProfileSchema },
+  removeCluster: { input: z.object({ name: ClusterName }).strict(), output: z.object({ removed: z.boolean() }) },
+  /** "Test connection": connectivity, sbatch/squeue/sacct/scancel, controller, workdir, Node and skipbench versions */
+  checkCluster: { input: z.object({ name: ClusterName }).strict(), output: z.array(ClusterCheckLine) },
   getSettings: { input: Empty, output: Settings },
   updateSettings: { input: SettingsUpdate, output: Settings },
 

@@ -15,7 +15,8 @@
  */
 import { deviceLabel } from '../report/device.js'
 import { dirname, join, resolve } from 'node:path'
-import { ClusterManager, slurmInfo, type SlurmInfo } from '../cluster/manager.js'
+import { ClusterManager, slurmInfo } from '../cluster/manager.js'
+import type { SlurmInfo } from '../contract/cluster.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
 import type { RunListQuery, RunListResult, RunListRow } from '../store/runs.js'

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { ClusterManager } from '../cluster/manager.js'
 import type { ServerEvent } from '../contract/api.js'
 import { JobQueue, type ProgressEvent } from '../jobs/queue.js'
 import type { WorkerLauncher } from '../jobs/process.js'
@@ -66,6 +67,9 @@ export class Context {
   readonly runsDir: string
   readonly store: Store
   queue: JobQueue
+  /** runs handed to Slurm clusters: polled every `clusterPollMs` while any cluster job is active */
+  readonly clusters: ClusterManager
+  private clusterTimer: NodeJS.Timeout | null = null
   readonly hub: EventHub
   settings: StoredSettings
   private readonly derivedCache = new Map<number, Derived>()
@@ -91,7 +95,41 @@ export class Context {
     this.settings = loadSettings(this.homeDir)
     this.queue = this.makeQueue(this.settings.concurrency)
     for (const j of store.jobs.list({ limit: 10_000_000 }).reverse()) this.trackJob(j)
+    this.clusters = new ClusterManager({ store, runsDir: this.runsDir, dataDir: this.dataDir })
+    this.clusters.on('progress', (p) =>
+      this.onProgress({ jobId: p.clusterJobId, runId: p.runId, event: p.event, step: p.step, totalSteps: p.totalSteps, values: p.values, tokensPerSec: p.values['train/tokens_per_sec'] ?? null, etaSeconds: null }),
+    )
+    this.clusters.on('run', (r) => {
+      const run = this.store.runs.get(r.runId)
+      if (!run) return
+      this.derivedCache.delete(r.runId)
+      this.hub.flushPrefix(`run:${r.runId}:`)
+      if (TERMINAL_OR_IDLE.has(run.status)) this.live.delete(r.runId)
+      this.emit({ type: 'run-status', runId: r.runId, experimentId: run.experimentId, status: run.status, error: run.error, jobId: null })
+    })
+    this.clusters.on('log', (l) => {
+      const j = l.runId !== null ? this.store.clusters.latestOfRun(l.runId) : null
+      if (j) this.emit({ type: 'log', runId: l.runId, jobId: j.id, level: l.level, message: l.message.slice(0, 4000) })
+    })
   }
+
+  /** Poll the clusters now and then every `ms` while jobs are active (re-attaches after a restart). */
+  watchClusters(ms = Number(process.env.SKIPBENCH_CLUSTER_POLL_MS) || 2000): void {
+    if (this.clusterTimer) return
+    const tick = async () => {
+      this.clusterTimer = null
+      try {
+        if (this.store.clusters.active().length) await this.clusters.poll()
+      } catch {
+        // a failed poll changes nothing; the next one retries (the manager reports per-cluster problems itself)
+      }
+      if (!this.closing) this.clusterTimer = setTimeout(() => void tick(), ms)
+      this.clusterTimer?.unref?.()
+    }
+    this.clusterTimer = setTimeout(() => void tick(), 0)
+    this.clusterTimer.unref?.()
+  }
+  private closing = false
 
   static async open(opts: ContextOptions): Promise<Context> {
     const dataDir = resolve(opts.dataDir)
@@ -100,6 +138,7 @@ export class Context {
     const ctx = new Context(opts, store)
     mkdirSync(ctx.runsDir, { recursive: true })
     await ctx.queue.start()
+    ctx.watchClusters()
     return ctx
   }
 
@@ -245,6 +284,9 @@ export class Context {
   }
 
   async close(): Promise<void> {
+    this.closing = true
+    if (this.clusterTimer) clearTimeout(this.clusterTimer)
+    await this.clusters.poll().catch(() => {})
     await this.queue.shutdown('pause')
     this.offs.forEach((off) => off())
     this.hub.close()

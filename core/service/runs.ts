@@ -1,4 +1,6 @@
 /** Run lists, details, series, gate heatmaps, diffs and run actions over the store and the job queue. */
+import { slurmInfo } from '../cluster/manager.js'
+import { cancelRun as cancelRunAnywhere, runPlace } from '../jobs/commands.js'
 import { existsSync, rmSync } from 'node:fs'
 import { relative, resolve, isAbsolute } from 'node:path'
 import type { z } from 'zod'
@@ -98,6 +100,10 @@ export function getRun(ctx: Context, runId: number): RunDetail {
     notes: run.notes,
     versions: run.versions,
     gated: ctx.derived(run).gated,
+    slurm: (() => {
+      const j = ctx.store.clusters.latestOfRun(runId)
+      return j ? slurmInfo(j) : null
+    })(),
     job: trainId !== null ? jobInfo(ctx.store.jobs.require(trainId)) : null,
     jobs: jobs.map(jobInfo),
     checkpoints,
@@ -215,8 +221,10 @@ function requireTrainJob(ctx: Context, runId: number): number {
   return j
 }
 
-export function cancelRun(ctx: Context, runId: number): RunRow {
-  ctx.queue.cancel(requireTrainJob(ctx, runId))
+/** Cancel wherever the run runs (core/jobs cancelRun: this runner's queue, or scancel on its Slurm cluster). */
+export async function cancelRun(ctx: Context, runId: number): Promise<RunRow> {
+  if (runPlace(ctx.store, runId) === 'local') requireTrainJob(ctx, runId)
+  await cancelRunAnywhere(ctx.store, runId, { queue: ctx.queue, cluster: ctx.clusters, runsDir: ctx.runsDir })
   return runRow(ctx, runId)
 }
 

@@ -201,11 +201,20 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     async planSweep(spec) {
       return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile).plan
     },
-    async startRun({ config: given, experimentId, name, tags }) {
+    async startRun({ config: given, experimentId, name, tags, on }) {
       requireExperiment(experimentId)
       const config = withPaths(given)
       const check = checkConfig(withDefaults(config), throughput)
       if (!check.ok) throw new BadRequest(`invalid run config: ${check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
+      if (on) {
+        // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
+        if (!ctx.store.clusters.get(on)) throw notFound(`cluster "${on}" (add it in Settings)`)
+        const { runs, jobs } = await ctx.clusters.submit(on, [{ config: withDefaults(config), experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) }])
+        ctx.emit({ type: 'runs-changed', change: 'created', runIds: [runs[0]!.id], experimentId })
+        if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
+        ctx.watchClusters()
+        return { runId: runs[0]!.id, jobId: jobs[0]!.id }
+      }
       const { job, run } = ctx.queue.addTrain(withDefaults(config), { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
       ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId })
       if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
@@ -322,6 +331,21 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
 
     // ------------------------------------------------------------------ settings
+    // ------------------------------------------------------------------ Slurm clusters
+    async listClusters() {
+      return ctx.clusters.profiles()
+    },
+    async saveCluster(profile) {
+      return ctx.clusters.saveProfile(profile)
+    },
+    async removeCluster({ name }) {
+      if (!ctx.store.clusters.get(name)) throw notFound(`cluster "${name}"`)
+      return { removed: ctx.clusters.removeProfile(name) }
+    },
+    async checkCluster({ name }) {
+      if (!ctx.store.clusters.get(name)) throw notFound(`cluster "${name}"`)
+      return ctx.clusters.check(name)
+    },
     async getSettings() {
       return settingsOut()
     },

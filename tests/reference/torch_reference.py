@@ -291,6 +291,9 @@ CASES = {
 }
 BATCH, SEQ = 2, 8
 OPT = dict(lr=1e-3, betas=(0.8, 0.95), eps=1e-10, weight_decay=0.0)
+# trajectory_wd: decoupled weight decay on all three parameter groups (spec B.1); large enough that each step shrinks
+# every parameter by lr·wd = 0.1 %, so an engine that skips a group (norms, masks) misses by far more than tolerance
+WEIGHT_DECAY_TEST = 1.0
 STEPS = 5
 
 
@@ -308,14 +311,14 @@ def params_from(wjson, cfg):
     return P
 
 
-def trajectory(wjson, cfg, inputs, targets, ctrl, n_micro):
+def trajectory(wjson, cfg, inputs, targets, ctrl, n_micro, weight_decay=OPT['weight_decay']):
     """STEPS AdamW steps on one batch split into n_micro equal micro-batches; returns per-step means."""
     P = params_from(wjson, cfg)
     groups = {'default': [], 'norms': [], 'masks': []}
     for name, _, group in param_specs(cfg):
         groups[group].append(P[name])
     opt = torch.optim.AdamW([{'params': groups[k]} for k in ('default', 'norms', 'masks')], lr=OPT['lr'],
-                            betas=OPT['betas'], eps=OPT['eps'], weight_decay=OPT['weight_decay'])
+                            betas=OPT['betas'], eps=OPT['eps'], weight_decay=weight_decay)
     losses, ces, ctrls, margins = [], [], [], []
     mb = inputs.shape[0] // n_micro
     for _ in range(STEPS):
@@ -383,16 +386,18 @@ def build_case(name, spec):
     ctrl = controller_for(cfg)
     traj, margin1 = trajectory(wjson, cfg, inputs, targets, ctrl, 1)
     traj2, margin2 = trajectory(wjson, cfg, inputs, targets, ctrl, 2)
+    traj_wd, margin3 = trajectory(wjson, cfg, inputs, targets, ctrl, 1, weight_decay=WEIGHT_DECAY_TEST)
     g = out['gates'].detach().numpy()
     stats = dict(zero=int((g == 0).sum()), one=int((g == 1).sum()), frac=int(((g > 0) & (g < 1)).sum()),
-                 margin=min(margin1, margin2) if not cfg['zero_init_masks'] else None)
+                 margin=min(margin1, margin2, margin3) if not cfg['zero_init_masks'] else None)
 
     common = dict(optimizer=dict(lr=OPT['lr'], beta1=OPT['betas'][0], beta2=OPT['betas'][1], eps=OPT['eps'],
                                  weight_decay=OPT['weight_decay']),
                   controller=ctrl if ctrl else dict(kind='none'), steps=STEPS)
 
-    def traj_json(t, n_micro):
-        return dict(common, micro_batches=n_micro, losses=quantise_list(t['losses']), ce=quantise_list(t['ce']),
+    def traj_json(t, n_micro, wd=None):
+        c = common if wd is None else dict(common, optimizer=dict(common['optimizer'], weight_decay=wd))
+        return dict(c, micro_batches=n_micro, losses=quantise_list(t['losses']), ce=quantise_list(t['ce']),
                     controller_loss=quantise_list(t['controller']), ce_after=Num(repr(t['ce_after'])),
                     final_params={k: quantise(v, 8) for k, v in t['final_params'].items()})
 
@@ -412,6 +417,7 @@ def build_case(name, spec):
         grads={n: quantise(grads[n], 5) for n, _, _ in param_specs(cfg)},
         trajectory=traj_json(traj, 1),
         trajectory_acc2=traj_json(traj2, 2),
+        trajectory_wd=traj_json(traj_wd, 1, WEIGHT_DECAY_TEST),
     )
     return cfg, wjson, expected, d
 

@@ -75,4 +75,8 @@ describe.each(cases)('golden %s on %s', (name, provider) => {
   }
   it('5 AdamW steps, one micro-batch', () => trajectory(c.expected.trajectory, 1))
   it('5 AdamW steps, two accumulated micro-batches', () => trajectory(c.expected.trajectory_acc2, c.expected.trajectory_acc2.micro_batches))
+  it('5 AdamW steps with weight decay 1.0 on every parameter group (torch.optim.AdamW)', () => {
+    expect(c.expected.trajectory_wd.optimizer.weight_decay).toBe(1)
+    return trajectory(c.expected.trajectory_wd, 1)
+  })
 })

@@ -100,6 +100,7 @@ export function goldenSuite(backend: BackendName) {
 
         it('5 AdamW steps on one batch (CE + controller loss)', trajectory(e.trajectory, (b) => [b]))
         it('5 AdamW steps with two accumulated micro-batches', trajectory(e.trajectory_acc2, (b) => [sliceBatch(b, 0, 1), sliceBatch(b, 1, 2)]))
+        it('5 AdamW steps with weight decay 1.0 on every parameter group (torch.optim.AdamW)', trajectory(e.trajectory_wd, (b) => [b]))
       })
     }
   })
