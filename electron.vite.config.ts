@@ -2,6 +2,18 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 
+/**
+ * `npm run web` builds before it prints the URL: keep that output to what matters. Third-party bundles' direct
+ * `eval` (playwright-core, used for PDF reports) and the bundler's plugin-timing report are noise there.
+ */
+const quiet = {
+  checks: { pluginTimings: false },
+  onwarn(w: { code?: string; id?: string; loc?: { file?: string } }, warn: (w: never) => void) {
+    if (w.code === 'EVAL' && /node_modules/.test(w.id ?? w.loc?.file ?? '')) return
+    warn(w as never)
+  },
+}
+
 // Top-level layout fixed by the product design: main/, preload/, renderer/ (not electron-vite's src/*).
 // core/ is bundled into main and (the contract only) into preload and renderer.
 export default defineConfig({
@@ -10,6 +22,7 @@ export default defineConfig({
       lib: { entry: resolve(__dirname, 'main/index.ts') },
       // native modules (better-sqlite3, onnxruntime-node) stay external: package.json dependencies
       externalizeDeps: true,
+      rolldownOptions: quiet,
     },
   },
   preload: {
@@ -21,7 +34,7 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, 'renderer'),
-    build: { rolldownOptions: { input: resolve(__dirname, 'renderer/index.html') } },
+    build: { rolldownOptions: { ...quiet, input: resolve(__dirname, 'renderer/index.html') } },
     resolve: { alias: { '@renderer': resolve(__dirname, 'renderer/src') } },
     plugins: [vue()],
   },

@@ -292,8 +292,13 @@ export const RunEstimate = z.object({
   trainingFlops: z.object({ paper: z.number(), corrected: z.number() }),
   /** estimated wall time, seconds (training + validation + process start) */
   seconds: z.number(),
-  /** where the throughput came from: runs measured on this machine, or a default guess */
-  throughput: z.object({ flopsPerSec: z.number(), source: z.enum(['measured', 'default']), runs: z.number().int() }),
+  /** the range the wall time is likely in (wider when the rate is a guess) */
+  secondsRange: z.tuple([z.number(), z.number()]),
+  /**
+   * where the rate came from: this machine's calibration (timed training steps, as `skipbench sweep` does), runs
+   * finished here, or a default guess; `calibrating`: the first-start calibration is still running
+   */
+  throughput: z.object({ flopsPerSec: z.number(), source: z.enum(['calibrated', 'measured', 'default']), runs: z.number().int(), calibrating: z.boolean() }),
 })
 export type RunEstimate = z.infer<typeof RunEstimate>
 

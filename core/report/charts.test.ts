@@ -33,6 +33,19 @@ describe('chart option builders', () => {
     const gatedColors = (series.find((s) => s.name === 'gated')!.data as { itemStyle: { color: string } }[]).map((d) => d.itemStyle.color)
     expect(new Set(gatedColors).size).toBe(2) // two target ends → two colours
   })
+  it('pareto: the FLOPs unit follows the kind (whole-run training totals), the legend lists only present kinds and keys E', () => {
+    const inf = paretoChartOption(comparison, { targetOf: (id) => targets.get(id) })
+    expect((inf.xAxis as { name: string }).name).toContain('inference FLOPs per sequence')
+    const trainRuns = compareRuns(runs, { estimator: 'paper', flopsKind: 'training' })
+    const tr = paretoChartOption(Comparison.parse(JSON.parse(JSON.stringify(trainRuns))), { targetOf: (id) => targets.get(id) })
+    expect((tr.xAxis as { name: string }).name).toContain('training FLOPs (whole run)')
+    expect((tr.title as { subtext: string }).subtext).not.toContain('per sequence')
+    const noDominated = Comparison.parse(JSON.parse(JSON.stringify(compareRuns(runs.filter((r) => r.id !== 'd8' && r.id !== 'd6s1'), { estimator: 'paper', flopsKind: 'inference' }))))
+    expect(noDominated.frontier.dominated).toHaveLength(0)
+    const legend = paretoChartOption(noDominated, { targetOf: (id) => targets.get(id) }).legend as { data: string[]; formatter: (n: string) => string }
+    expect(legend.data).toEqual(['dense frontier', 'gated'])
+    expect(legend.formatter('gated')).toBe('gated: target end E 0.2 (orange) … 0.8 (yellow)')
+  })
   it('renders to SVG server-side with one marker per point', () => {
     const svg = renderSvg(paretoChartOption(comparison, { targetOf: (id) => targets.get(id) }))
     expect(svg.startsWith('<svg')).toBe(true)

@@ -57,6 +57,11 @@ interface GatedDatum {
  * Log-FLOPs vs validation CE: dense frontier as a line (with its points), dominated dense runs hollow, gated runs
  * coloured by target end, seed-group error bars. The axis names say which estimator and which FLOPs.
  */
+/** The FLOPs axis' unit: inference FLOPs are per sequence, training FLOPs are the whole run's total. */
+export function flopsUnit(kind: 'inference' | 'training' | 'measured'): string {
+  return kind === 'training' ? 'training FLOPs (whole run)' : kind === 'measured' ? 'measured evaluation time per token' : 'inference FLOPs per sequence'
+}
+
 /** seconds per token, e.g. "412 µs" (the x of a measured-cost comparison) */
 export const fmtSecondsPerToken = (x: number): string => (x >= 1e-3 ? `${+(x * 1e3).toPrecision(3)} ms` : `${+(x * 1e6).toPrecision(3)} µs`)
 
@@ -169,8 +174,17 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
     animation: o.animation ?? true,
     title: measured
       ? { text: o.title ?? 'Validation cross-entropy vs measured evaluation time', subtext: `hard-skip evaluation time per token, measured on ${c.measuredOn ?? 'one machine'}`, left: 'center' }
-      : { text: o.title ?? 'Validation cross-entropy vs FLOPs', subtext: `${c.flopsKind} FLOPs per sequence, ${c.estimator} estimator`, left: 'center' },
-    legend: { bottom: 0, data: ['dense frontier', 'dense (dominated)', 'gated'] },
+      : { text: o.title ?? 'Validation cross-entropy vs FLOPs', subtext: `${flopsUnit(c.flopsKind)}, ${c.estimator} estimator`, left: 'center' },
+    // only the kinds of point this chart has (no empty "dense (dominated)" entry); gated points name their E range
+    legend: {
+      bottom: 0,
+      data: [
+        ...(frontier.length ? ['dense frontier'] : []),
+        ...(dominated.length ? ['dense (dominated)'] : []),
+        ...(gated.length ? ['gated'] : []),
+      ],
+      formatter: (n: string) => (n === 'gated' && targets.length ? `gated: target end E ${tMin === tMax ? tMin : `${tMin} (orange) … ${tMax} (yellow)`}` : n),
+    },
     grid: { left: 70, right: 30, top: 70, bottom: 70 },
     tooltip: {
       trigger: 'item',
@@ -183,7 +197,7 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
     },
     xAxis: {
       type: 'value',
-      name: measured ? 'measured evaluation time / token (hard skipping for key-gated runs), log scale' : `${c.flopsKind} FLOPs / sequence (${c.estimator}), log scale`,
+      name: measured ? 'measured evaluation time / token (hard skipping for key-gated runs), log scale' : `${flopsUnit(c.flopsKind)} (${c.estimator}), log scale`,
       nameLocation: 'middle',
       nameGap: 32,
       axisLabel: { formatter: (v: number) => fmtX(10 ** v) },

@@ -11,7 +11,8 @@ import type { Store } from '../store/store.js'
 import { resolveRunConfigInput } from '../trainer/run.js'
 import { parseRunConfigWithWarnings, tokensPerStep, type RunConfig } from '../trainer/run-config.js'
 import type { z } from 'zod'
-import { CalibrationCache, calibrationShape, estimateFromCalibrations, expandSweep as expandGrid, pointFlops, type ExpandedSweep, type SweepSpec as GridSpec } from '../sweeps/index.js'
+import { CalibrationCache, calibrationShape, estimateFromCalibrations, expandSweep as expandGrid, pointFlops, pointSeconds, type Calibration, type ExpandedSweep, type SweepSpec as GridSpec } from '../sweeps/index.js'
+import { secondsRange } from './calibration.js'
 import type { SweepSpec as SweepSpecSchema } from '../contract/api.js'
 
 const MODEL_KEYS = ['n_kv_heads', 'n_layers', 'n_heads', 'vocab_size', 'max_seq_len', 'zero_init_masks', 'gated_attention', 'dim']
@@ -36,8 +37,14 @@ export function issueFromMessage(m: string): ConfigIssue {
 
 export interface Throughput {
   flopsPerSec: number
-  source: 'measured' | 'default'
+  source: 'calibrated' | 'measured' | 'default'
   runs: number
+  /** the first-start calibration is still running */
+  calibrating?: boolean
+  /** this machine's calibrations (core/sweeps): when any, times come from them (source 'calibrated') */
+  calibrations?: readonly Calibration[]
+  /** measured seconds to start a training worker (default: core/sweeps' WORKER_START_SECONDS) */
+  workerStartSeconds?: number | null
 }
 
 /** A deliberately modest default for a CPU (onnxruntime, 2 cores): better to over- than under-estimate. */
@@ -60,9 +67,9 @@ export function measuredThroughput(store: Store): Throughput {
       // a run from an older skipbench whose config no longer parses: skip it
     }
   }
-  if (!rates.length) return { flopsPerSec: DEFAULT_FLOPS_PER_SEC, source: 'default', runs: 0 }
+  if (!rates.length) return { flopsPerSec: DEFAULT_FLOPS_PER_SEC, source: 'default', runs: 0, calibrating: false }
   rates.sort((a, b) => a - b)
-  return { flopsPerSec: rates[Math.floor(rates.length / 2)]!, source: 'measured', runs: rates.length }
+  return { flopsPerSec: rates[Math.floor(rates.length / 2)]!, source: 'measured', runs: rates.length, calibrating: false }
 }
 
 /** Validations a run performs: step 0, every val_every steps, and the last step. */
@@ -85,6 +92,11 @@ export function estimateRun(cfg: RunConfig, tp: Throughput): RunEstimate {
   const corrected = train('corrected')
   const valTokens = Math.max(m.max_seq_len, Math.floor(t.val_tokens / m.max_seq_len) * m.max_seq_len)
   const valFlops = validationCount(steps, t.val_every) * valTokens * inf('corrected')
+  // this machine's calibrations for the run's own engine and backend
+  const cals = (tp.calibrations ?? []).filter((c) => c.shape.engine === (cfg.engine.engine ?? 'ort') && c.shape.backend === (cfg.engine.backend ?? 'auto') && c.shape.threads === (cfg.engine.threads ?? null))
+  const fromCal = cals.length ? pointSeconds(cfg, cals, tp.workerStartSeconds ?? undefined) : null
+  const seconds = fromCal ? fromCal.seconds.total : (corrected + valFlops) / tp.flopsPerSec + RUN_OVERHEAD_SECONDS
+  const source = fromCal ? 'calibrated' : tp.source
   return {
     params: paramCount(m),
     gated,
@@ -92,8 +104,14 @@ export function estimateRun(cfg: RunConfig, tp: Throughput): RunEstimate {
     totalTokens: tokensPerStep(cfg) * steps,
     inferenceFlopsPerToken: { paper: inf('paper'), corrected: inf('corrected') },
     trainingFlops: { paper: train('paper'), corrected },
-    seconds: (corrected + valFlops) / tp.flopsPerSec + RUN_OVERHEAD_SECONDS,
-    throughput: tp,
+    seconds,
+    secondsRange: secondsRange(seconds, source),
+    throughput: {
+      flopsPerSec: fromCal ? corrected / fromCal.seconds.train : tp.flopsPerSec,
+      source,
+      runs: fromCal ? cals.length : tp.runs,
+      calibrating: tp.calibrating ?? false,
+    },
   }
 }
 

@@ -10,11 +10,12 @@ import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Settings } from '../contract/api.js'
 import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
-import type { WorkerLauncher } from '../jobs/process.js'
+import { forkLauncher, type WorkerLauncher } from '../jobs/process.js'
 import { queueRerun } from '../jobs/rerun.js'
 import { compileFilter } from '../store/filter.js'
 import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
+import { StartupCalibration } from './calibration.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
 import { buildReport, previewReportHtml } from '../reporting/index.js'
@@ -44,6 +45,11 @@ export interface ServiceOptions {
   nativeBinding?: string
   /** coalescing window of per-step events, ms (default 250) */
   throttleMs?: number
+  /**
+   * calibrate this machine in the background when the database folder's calibration cache has nothing for it
+   * (core/service/calibration.ts); default true, except under vitest (unit tests opt in)
+   */
+  calibrateOnStart?: boolean
   /** transport-specific methods (Electron's native file dialog) */
   overrides?: Partial<Pick<ApiHandlers, 'pickPath'>>
 }
@@ -53,6 +59,8 @@ export interface Service {
   /** every ServerEvent; returns the unsubscribe function */
   on(cb: (e: ServerEvent) => void): () => void
   readonly dataDir: string
+  /** the first-start calibration of the current data folder (settled at once when none was needed or enabled) */
+  calibration(): Promise<void>
   close(): Promise<void>
 }
 
@@ -86,9 +94,25 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const withPaths = (doc: RunConfigDoc): RunConfigDoc => (doc.data === undefined ? doc : { ...doc, data: resolveDataPaths(doc.data, paths) })
   let note: string | null = null
   let tp: { at: number; value: Throughput } | null = null
+  const calibrateOnStart = opts.calibrateOnStart ?? !process.env['VITEST']
+  let cal: StartupCalibration | null = null
+  const calibration = (): StartupCalibration => {
+    if (!cal || cal.cacheFile !== ctx.calibrationFile) {
+      cal = new StartupCalibration(
+        ctx.calibrationFile,
+        { ...(ctx.settings.engine ? { engine: ctx.settings.engine } : {}), ...(ctx.settings.backend ? { backend: ctx.settings.backend } : {}) },
+        ctx.dataDir,
+        opts.launcher ?? forkLauncher(),
+      )
+      if (calibrateOnStart) void cal.start()
+    }
+    return cal
+  }
+  calibration()
   const throughput = (): Throughput => {
     if (!tp || Date.now() - tp.at > THROUGHPUT_TTL_MS) tp = { at: Date.now(), value: measuredThroughput(ctx.store) }
-    return tp.value
+    const c = calibration()
+    return { ...tp.value, calibrating: c.state === 'running', calibrations: c.calibrations(), workerStartSeconds: c.workerStartSeconds }
   }
 
   const experimentOut = (id: number): Experiment => {
@@ -399,7 +423,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     get dataDir() {
       return ctx.dataDir
     },
+    calibration: () => calibration().done,
     async close() {
+      await cal?.done
       imports.abortAll()
       offHub()
       listeners.clear()

@@ -8,6 +8,7 @@ export type Route =
   | { name: 'experiments' }
   | { name: 'experiment'; id: number; tab: string }
   | { name: 'new'; experimentId: number | null; fromRun: number | null }
+  | { name: 'compare'; demo: boolean }
   | { name: 'run'; id: number }
   | { name: 'datasets' }
   | { name: 'settings' }
@@ -22,6 +23,7 @@ export function parseRoute(hash: string): Route {
   const parts = (pathPart ?? '').split('/').filter(Boolean)
   if (parts.length === 0 || (parts[0] === 'experiments' && parts.length === 1)) return { name: 'experiments' }
   if (parts[0] === 'new' && parts.length === 1) return { name: 'new', experimentId: posInt(q.get('experiment') ?? undefined), fromRun: posInt(q.get('from') ?? undefined) }
+  if (parts[0] === 'compare' && parts.length === 1) return { name: 'compare', demo: q.get('demo') === '1' }
   if (parts[0] === 'experiments') {
     const id = posInt(parts[1])
     if (id && parts.length <= 3) return { name: 'experiment', id, tab: parts[2] ?? 'runs' }
@@ -39,6 +41,7 @@ export const href = {
   experiments: () => '#/experiments',
   experiment: (id: number, tab?: string) => `#/experiments/${id}${tab && tab !== 'runs' ? `/${tab}` : ''}`,
   newExperiment: () => '#/new',
+  compare: (demo = false) => (demo ? '#/compare?demo=1' : '#/compare'),
   newRuns: (experimentId: number) => `#/new?experiment=${experimentId}`,
   cloneRun: (runId: number) => `#/new?from=${runId}`,
   run: (id: number) => `#/runs/${id}`,

@@ -62,13 +62,13 @@ export function progressOf(r: { status: string; lastStep: number; totalSteps: nu
 }
 
 export const STATUS_COLORS: Record<string, string> = {
-  queued: '#868e96',
-  running: '#1c7ed6',
-  paused: '#f59f00',
-  completed: '#2b8a3e',
+  queued: '#6c737c',
+  running: '#1971c2',
+  paused: '#9c5d00',
+  completed: '#2b7a38',
   failed: '#c92a2a',
   cancelled: '#862e9c',
-  interrupted: '#e8590c',
+  interrupted: '#c2410c',
   cancelling: '#862e9c',
-  pausing: '#f59f00',
+  pausing: '#9c5d00',
 }
