@@ -3,12 +3,14 @@
 // `N passed, N failed` counting every check (each lint/typecheck/build step counts as one test).
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { countFaults, formatFaults } from './fault-suite.mjs'
 
 mkdirSync('reports', { recursive: true })
 let passed = 0
 let failed = 0
 let skipped = 0
 const failures = []
+let faultLine = null
 
 function step(name, cmd, args, env = {}) {
   const t0 = Date.now()
@@ -46,6 +48,7 @@ function countVitest(file) {
   for (const f of j.testResults ?? []) for (const a of f.assertionResults ?? []) if (a.status === 'failed') failures.push(a.fullName)
   // a file that failed to load has no assertions but status failed
   for (const f of j.testResults ?? []) if (f.status === 'failed' && (f.assertionResults ?? []).length === 0) { failed++; failures.push(f.name) }
+  faultLine = formatFaults(countFaults(j))
   return true
 }
 if (want('unit')) {
@@ -78,5 +81,7 @@ if (want('e2e')) {
 }
 
 if (failures.length) console.log(`\nFailed:\n  ${failures.join('\n  ')}`)
+// the fault suite's record by class (scripts/fault-suite.mjs), on its own line before the summary
+if (faultLine) console.log(`\n${faultLine}`)
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
 process.exit(failed === 0 ? 0 : 1)

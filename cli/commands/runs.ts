@@ -58,6 +58,9 @@ exit when the queue is empty (or keep waiting with --keep-running). Ctrl-C check
 ${DB_HELP}`
 
 const openDb = (db: unknown) => openStoreAt(typeof db === 'string' ? { db: resolve(db) } : {})
+/** for commands that only read: a read-only database folder still works (a snapshot; core/jobs openStoreAt) */
+const openDbToRead = (db: unknown) =>
+  openStoreAt({ ...(typeof db === 'string' ? { db: resolve(db) } : {}), readOnlyFallback: true, onNote: (m) => process.stderr.write(m + '\n') })
 
 async function list(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'status', 'kind', 'search', 'sort', 'limit', 'db', 'where', 'group-by'] })
@@ -82,7 +85,7 @@ async function list(argv: string[]): Promise<number> {
     }),
     { ...options, json: undefined, db: undefined },
   )
-  const store = openDb(options.db)
+  const store = openDbToRead(options.db)
   try {
     let experimentId: number | undefined
     if (a.experiment) {
@@ -113,7 +116,7 @@ async function list(argv: string[]): Promise<number> {
 async function show(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['db'] })
   if (positionals.length !== 1) throw new UsageError('runs show needs one run id')
-  const store = openDb(options.db)
+  const store = openDbToRead(options.db)
   try {
     const id = /^\d+$/.test(positionals[0]!) ? Number(positionals[0]) : positionals[0]!
     const run = showRun(store, id).run

@@ -13,8 +13,10 @@
  * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
  * $SKIPBENCH_RUNS_DIR says otherwise.
  */
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, dirname, join, resolve } from 'node:path'
 import { deviceLabel } from '../report/device.js'
-import { dirname, join, resolve } from 'node:path'
 import { ClusterManager, slurmInfo } from '../cluster/manager.js'
 import type { SlurmInfo } from '../contract/cluster.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
@@ -42,10 +44,25 @@ export function resolveStorePaths(o: { db?: string; runsDir?: string; env?: Node
   return { db, runsDir }
 }
 
-/** Open (creating and migrating if needed) the database at --db or the default. Close it when done. */
-export function openStoreAt(o: { db?: string } & OpenStoreOptions = {}): Store {
+/**
+ * Open (creating and migrating if needed) the database at --db or the default. Close it when done.
+ * `readOnlyFallback` (commands that only read: runs list/show): when the database's folder is read-only, SQLite
+ * cannot open it at all (WAL needs its -shm file beside it), so a snapshot copy in a temporary folder is opened
+ * instead and `onNote` says so.
+ */
+export function openStoreAt(o: { db?: string; readOnlyFallback?: boolean; onNote?: (m: string) => void } & OpenStoreOptions = {}): Store {
   const { db } = resolveStorePaths(o.db ? { db: o.db } : {})
-  return openStore(db, o)
+  const { readOnlyFallback, onNote, ...so } = o
+  try {
+    return openStore(db, so)
+  } catch (e) {
+    if (!readOnlyFallback || !(e instanceof Error && /folder .* is read-only/.test(e.message)) || !existsSync(db)) throw e
+    const snap = mkdtempSync(join(tmpdir(), 'skipbench-snapshot-'))
+    for (const suffix of ['', '-wal']) if (existsSync(db + suffix)) copyFileSync(db + suffix, join(snap, basename(db) + suffix))
+    process.once('exit', () => rmSync(snap, { recursive: true, force: true }))
+    onNote?.(`note: ${dirname(db)} is read-only; showing a snapshot of ${db} (copied to ${snap})`)
+    return openStore(join(snap, basename(db)), so)
+  }
 }
 
 // ---------------------------------------------------------------- runs list

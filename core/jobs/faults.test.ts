@@ -2,7 +2,8 @@
  * Fault tests with real processes: the real trainer in forked workers, a real parent process killed with SIGKILL,
  * a real full filesystem (a small tmpfs when we may mount one; an injected SQLITE_FULL otherwise), and corrupted
  * checkpoint files. After each: the database is consistent, nothing committed is lost, and the run either resumes
- * to the same result as an uninterrupted run or is marked failed with the reason.
+ * to the same result as an uninterrupted run or is marked failed with the reason. Part of the fault suite (with
+ * tests/faults-*.test.ts): each title starts with its class tag, counted by `npm test` (scripts/fault-suite.mjs).
  */
 import { execFileSync, spawn } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs'
@@ -84,7 +85,7 @@ const committed = (s: Store, runId: number) => {
 }
 
 describe('a training worker killed with SIGKILL mid-step', () => {
-  it('is retried from its last valid checkpoint while attempts remain, ending equal to an uninterrupted run', async () => {
+  it('[process] is retried from its last valid checkpoint while attempts remain, ending equal to an uninterrupted run', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const { job, run } = queue.addTrain(CFG, { maxAttempts: 2 })
     const pid = workerPid(queue, job.id)
@@ -109,7 +110,7 @@ describe('a training worker killed with SIGKILL mid-step', () => {
     expectConsistentDb(store)
   })
 
-  it('is marked failed with the reason when no attempts remain, keeps every committed row, and resumes later', async () => {
+  it('[process] is marked failed with the reason when no attempts remain, keeps every committed row, and resumes later', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const { job, run } = queue.addTrain(CFG)
     const pid = workerPid(queue, job.id)
@@ -141,7 +142,7 @@ describe('a training worker killed with SIGKILL mid-step', () => {
 })
 
 describe('the parent (job runner) killed with SIGKILL', () => {
-  it('next start marks the job interrupted, recovers what the worker wrote, and resume completes it', async () => {
+  it('[process] next start marks the job interrupted, recovers what the worker wrote, and resume completes it', async () => {
     const runsDir = join(tmp.path, 'runs')
     const entry = fileURLToPath(new URL('./testing/parent-process.ts', import.meta.url))
     const parent = spawn(process.execPath, ['--import', 'tsx', entry, store.path, runsDir, JSON.stringify(CFG)], { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -198,7 +199,7 @@ describe('the parent (job runner) killed with SIGKILL', () => {
 })
 
 describe('a full disk', () => {
-  it.skipIf(!canMount)('run folder on a full filesystem: the job fails with ENOSPC, the DB stays consistent, and it resumes once there is room', async () => {
+  it.skipIf(!canMount)('[storage] run folder on a full filesystem: the job fails with ENOSPC, the DB stays consistent, and it resumes once there is room', async () => {
     const runsDir = mountTmpfs(join(tmp.path, 'small'), 400)!
     queue = new JobQueue({ store, runsDir })
     const cfg = tinyRunConfig({ steps: 40, checkpointEvery: 4, valEvery: 8 })
@@ -218,7 +219,7 @@ describe('a full disk', () => {
     expectCompleteRun(store, run.id, 40, VAL_STEPS)
   })
 
-  it.skipIf(!canMount)('database on a full filesystem: rows wait in memory, commits resume when space returns, nothing is lost', async () => {
+  it.skipIf(!canMount)('[storage] database on a full filesystem: rows wait in memory, commits resume when space returns, nothing is lost', async () => {
     const dbDir = mountTmpfs(join(tmp.path, 'dbfs'), 4096)!
     const small = openStore(join(dbDir, 'full.db'))
     try {
@@ -261,7 +262,7 @@ describe('a full disk', () => {
     }
   })
 
-  it('an injected SQLITE_FULL on the write path: the parent keeps the rows and commits them when writes work again', async () => {
+  it('[storage] an injected SQLITE_FULL on the write path: the parent keeps the rows and commits them when writes work again', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const real = store.transaction.bind(store)
     let full = false
@@ -302,7 +303,7 @@ describe('a corrupt last checkpoint', () => {
     return { job, run, cks, cfg }
   }
 
-  it('a truncated file: the checkpoint is marked invalid with the reason and the previous one is used', async () => {
+  it('[storage] a truncated file: the checkpoint is marked invalid with the reason and the previous one is used', async () => {
     const { job, run, cks, cfg } = await pausedRun()
     const last = cks.at(-1)!
     truncateSync(join(last.path, 'model.safetensors'), 64)
@@ -315,7 +316,7 @@ describe('a corrupt last checkpoint', () => {
     expectClose(store.metrics.series(run.id, 'train/loss', { maxPoints: 0 }).values, ref.train)
   })
 
-  it('a checkpoint that looks fine but does not load: the worker reports it, the parent falls back', async () => {
+  it('[storage] a checkpoint that looks fine but does not load: the worker reports it, the parent falls back', async () => {
     const { job, run, cks } = await pausedRun()
     const last = cks.at(-1)!
     const cfgPath = join(last.path, 'config.json')
@@ -332,7 +333,7 @@ describe('a corrupt last checkpoint', () => {
     expectCompleteRun(store, run.id, 40, VAL_STEPS)
   })
 
-  it('no usable checkpoint left: resume refuses with the reasons', async () => {
+  it('[storage] no usable checkpoint left: resume refuses with the reasons', async () => {
     const { job, cks } = await pausedRun()
     for (const c of cks) rmSync(join(c.path, 'trainer_state.json'))
     expect(() => queue!.resume(job.id)).toThrow(/no usable checkpoint/)

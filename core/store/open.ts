@@ -8,9 +8,10 @@
  *   (`.electron-native/…/better_sqlite3.node`); plain Node uses node_modules' build. The env var
  *   SKIPBENCH_SQLITE_BINDING overrides the default for either.
  */
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
+import { StoreError } from './errors.js'
 
 export type SqliteDatabase = Database.Database
 
@@ -28,14 +29,19 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 5000
 /** Create the connection and apply the pragmas. Does not migrate (see openStore / migrate). */
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): SqliteDatabase {
   const memory = path === ':memory:' || path === ''
-  if (!memory && !opts.readonly) mkdirSync(dirname(path), { recursive: true })
+  if (!memory) preflight(path, !opts.readonly)
   const nativeBinding = opts.nativeBinding ?? (process.env.SKIPBENCH_SQLITE_BINDING || undefined)
-  const db = new Database(path, {
-    readonly: opts.readonly ?? false,
-    fileMustExist: opts.readonly ?? false,
-    timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
-    ...(nativeBinding ? { nativeBinding } : {}),
-  })
+  let db: SqliteDatabase
+  try {
+    db = new Database(path, {
+      readonly: opts.readonly ?? false,
+      fileMustExist: opts.readonly ?? false,
+      timeout: opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+      ...(nativeBinding ? { nativeBinding } : {}),
+    })
+  } catch (e) {
+    throw memory ? e : explainOpenError(path, e)
+  }
   try {
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS))}`)
     if (!opts.readonly && !memory) db.pragma('journal_mode = WAL')
@@ -46,7 +52,79 @@ export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): Sqli
     db.pragma('temp_store = MEMORY')
   } catch (e) {
     db.close()
-    throw e
+    throw memory ? e : explainOpenError(path, e)
   }
   return db
+}
+
+/** The wrong kind of path, found before SQLite gives a vaguer "unable to open database file". */
+function preflight(path: string, create: boolean): void {
+  let st: ReturnType<typeof statSync> | null = null
+  try {
+    st = statSync(path)
+  } catch {
+    /* does not exist yet */
+  }
+  if (st?.isDirectory()) throw new DatabaseOpenError(path, `is a folder, not a database file: pass the file inside it, e.g. --db ${join(path, 'skipbench.db')}`)
+  if (!create) return
+  const dir = dirname(path)
+  try {
+    mkdirSync(dir, { recursive: true })
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new DatabaseOpenError(path, `cannot be created: ${dir} (or a folder above it) is a file, not a folder; choose another --db PATH`)
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') throw new DatabaseOpenError(path, `cannot be created: its folder ${dir} is not writable (${code}); make it writable or choose another --db PATH`)
+    throw e
+  }
+}
+
+/** What SQLite's error means for this path, with the fix; anything unexpected is returned as it was. */
+export function explainOpenError(path: string, e: unknown): Error {
+  const err = e as Error & { code?: string }
+  const code = String(err.code ?? '')
+  const dir = dirname(path)
+  if (code === 'SQLITE_NOTADB') return new DatabaseOpenError(path, 'is not an SQLite database (garbage, or another kind of file): choose another --db PATH; skipbench left the file as it was')
+  if (code === 'SQLITE_CORRUPT') return new DatabaseOpenError(path, "is damaged (SQLite reports it malformed): restore a backup, or recover it with `sqlite3 FILE .recover`; skipbench left it as it was")
+  if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR_SHMOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') {
+    let writable = true
+    try {
+      accessSync(dir, constants.W_OK)
+      if (existsSync(path)) accessSync(path, constants.W_OK)
+    } catch {
+      writable = false
+    }
+    const ro = !writable || isReadOnlyMount(dir)
+    if (ro)
+      return new DatabaseOpenError(path, `cannot be opened for writing: its folder ${dir} is read-only (SQLite keeps ${basename(path)}-wal and -shm beside the database); make the folder writable, or copy the database to a writable folder`)
+    return new DatabaseOpenError(path, `cannot be opened (${err.message}): check that ${dir} exists and can be written`)
+  }
+  return err
+}
+
+/** Whether `dir` is on a file system mounted read-only (root can write anywhere else, so access() cannot tell). */
+function isReadOnlyMount(dir: string): boolean {
+  try {
+    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' '))
+    let best: { at: string; ro: boolean } | null = null
+    const real = realpathSync(dir)
+    for (const m of mounts) {
+      const at = (m[1] ?? '').replace(/\\040/g, ' ')
+      if (!at || !(real === at || real.startsWith(at.endsWith('/') ? at : `${at}/`))) continue
+      if (!best || at.length >= best.at.length) best = { at, ro: (m[3] ?? '').split(',').includes('ro') }
+    }
+    return best?.ro ?? false
+  } catch {
+    return false
+  }
+}
+
+/** The database path is the wrong kind of thing, unreadable, not SQLite, damaged or in a read-only folder. */
+export class DatabaseOpenError extends StoreError {
+  constructor(
+    readonly path: string,
+    problem: string,
+  ) {
+    super(`database ${path} ${problem}`)
+    this.name = 'StoreError'
+  }
 }

@@ -11,7 +11,7 @@ import { JobsRepository } from './jobs.js'
 import { LogsRepository } from './logs.js'
 import { MetricsRepository } from './metrics.js'
 import { migrate, type MigrateOptions, type MigrateResult } from './migrate.js'
-import { openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './open.js'
+import { explainOpenError, openDatabase, type OpenDatabaseOptions, type SqliteDatabase } from './open.js'
 import { RunsRepository } from './runs.js'
 import { ViewsRepository } from './views.js'
 
@@ -86,6 +86,6 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): Store {
     return new Store(db, result)
   } catch (e) {
     db.close()
-    throw e
+    throw path === ':memory:' || path === '' ? e : explainOpenError(path, e)
   }
 }

@@ -15,7 +15,7 @@
  * object per step/validation event), checkpoints/step-XXXXXX/ and final/ (model.safetensors + config.json +
  * optimizer.safetensors + trainer_state.json).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   CHECKPOINTS_DIR,
@@ -154,6 +154,7 @@ export class Trainer {
   private runJson: Record<string, unknown> = {}
   private _step = 0
   private lastSaved = -1
+  private lastSavedDir: string | null = null
   private started = false
   /** set once this trainer has written run.json: only then may a failure be recorded there */
   private ownsRun = false
@@ -244,6 +245,7 @@ export class Trainer {
     saveTrainingCheckpoint(dir, { config: this.config.model, weights, extras: this.checkpointExtras(), optimizer, state })
     const pruned = final ? [] : pruneCheckpoints(this.runDir, this.config.training.keep_checkpoints)
     this.lastSaved = step
+    this.lastSavedDir = dir
     this.writeRunJson({ last_checkpoint: { step, dir, at: state.saved_at } })
     this.emit('checkpoint', { step, dir, final, reason, pruned })
   }
@@ -278,7 +280,7 @@ export class Trainer {
     try {
       return await this.loop()
     } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e))
+      const error = this.explainStorageError(e instanceof Error ? e : new Error(String(e)))
       if (this.ownsRun)
         try {
           this.writeRunJson({ status: 'failed' satisfies RunStatus, ended_at: new Date().toISOString(), error: error.message })
@@ -290,10 +292,25 @@ export class Trainer {
     }
   }
 
+  /**
+   * A full disk (ENOSPC, EDQUOT) while writing metrics or a checkpoint: one message naming the run folder, the step,
+   * and the last good checkpoint to resume from once there is room (checkpoints are written atomically, so a failed
+   * one never replaces a good one; the steps after it are lost).
+   */
+  private explainStorageError(error: Error): Error {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code !== 'ENOSPC' && code !== 'EDQUOT') return error
+    const kept = this.lastSavedDir
+      ? `the last good checkpoint is step ${this.lastSaved} at ${this.lastSavedDir} (steps after it are lost): free space, then resume from it`
+      : 'no checkpoint was written yet: free space, then start the run again'
+    return new TrainingError(`no space left on the device of ${this.runDir} (${code}) at step ${this._step}; ${kept}`)
+  }
+
   private async loop(): Promise<DoneEvent> {
     const cfg = this.config
     const T = cfg.training.train_steps
     const runDir = this.runDir
+    if (existsSync(runDir) && !statSync(runDir).isDirectory()) throw new TrainingError(`${runDir} is a file, not a folder: give the run a folder (--out DIR)`)
     mkdirSync(runDir, { recursive: true })
 
     // ---- initial state: fresh or from a checkpoint
@@ -313,6 +330,7 @@ export class Trainer {
       this.metricsSoFar = structuredClone(ck.state.metrics)
       resumedFrom = this.opts.resumeFrom
       this.lastSaved = start
+      this.lastSavedDir = this.opts.resumeFrom
       this.truncateMetrics(start)
       const prev = existsSync(join(runDir, RUN_FILE)) ? (JSON.parse(readFileSync(join(runDir, RUN_FILE), 'utf8')) as Record<string, unknown>) : {}
       this.runJson = prev
