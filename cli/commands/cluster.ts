@@ -2,12 +2,13 @@
  * `skipbench cluster add|list|check|remove|watch` and the `--on CLUSTER` paths of `train`, `queue add` and `sweep`:
  * thin wrappers over core/cluster.
  */
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ClusterError, ClusterManager, slurmInfo, type ClusterJob, type ClusterProfileInput, type SubmitItem } from '../../core/cluster/index.js'
 import { openStoreAt, resolveStorePaths } from '../../core/jobs/index.js'
 import { getPreset, presetNames } from '../../core/presets/index.js'
-import type { Store } from '../../core/store/index.js'
+import { openStore, type Store } from '../../core/store/index.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -238,11 +239,34 @@ export async function waitWithProgress(m: ClusterManager, runIds: number[], json
   }
 }
 
+/**
+ * Profiles are per user: a database given with --db that has no profile called `name` takes it from the default
+ * database (where `skipbench cluster add` without --db saved it), and says so.
+ */
+function adoptDefaultProfile(store: Store, name: string): void {
+  if (store.clusters.get(name)) return
+  const def = resolveStorePaths().db
+  if (resolve(def) === resolve(store.path) || !existsSync(def)) return
+  let other: Store | null = null
+  try {
+    other = openStore(def, { readonly: true })
+    const c = other.clusters.get(name)
+    if (!c) return
+    store.clusters.save(name, c.profile)
+    process.stderr.write(`using cluster "${name}" from ${def} (saved into ${store.path} too)\n`)
+  } catch {
+    // an old or unreadable default database: the submission below names the missing profile
+  } finally {
+    other?.close()
+  }
+}
+
 /** Submit items to a cluster, print what was submitted, and wait when asked. */
 export async function submitToCluster(o: { cluster: string; items: SubmitItem[]; db?: string; runsDir?: string; dataDir?: string; wait: boolean; json: boolean; store?: Store }): Promise<number> {
   const store = o.store ?? openDb(o.db)
   try {
     const m = clusterManager(store, { ...(o.runsDir ? { runsDir: o.runsDir } : {}), ...(o.dataDir ? { dataDir: o.dataDir } : {}) })
+    adoptDefaultProfile(store, o.cluster)
     const { runs, jobs } = await asUser(() => m.submit(o.cluster, o.items))
     const say = (s: string) => (o.json ? process.stderr : process.stdout).write(s + '\n')
     for (const [i, r] of runs.entries()) say(`run ${r.id} ${r.name}: ${fmtJob(jobs[i]!)} submitted (run folder on the cluster: ${jobs[i]!.remoteRunDir})`)

@@ -15,8 +15,13 @@ export const COMPARE_HELP = `usage: skipbench compare --experiment NAME [options
 
 Compare an experiment's gated runs with its dense baselines on validation cross-entropy per FLOP: the dense
 frontier (non-dominated dense seed-group means), every gated run's CE gap at equal FLOPs and FLOPs saving at equal
-CE (interpolated in log FLOPs; beyond the frontier flagged, never extrapolated), seed groups (mean ± 95% CI),
-exclusions with reasons (unfinished runs, other datasets/tokenizers/validation tokens), and the verdict.
+CE (interpolated in log FLOPs; beyond the frontier flagged, never extrapolated; savings only where the frontier
+falls beyond seed noise), seed groups (mean ± 95% CI), fairness checks (training tokens, LR schedule, dataset and
+tokenizer, evaluation set), exclusions with reasons, and the verdict: conclusive only when the dense frontier falls
+with FLOPs beyond the pooled seed noise, the noise is measured (≥ 2 seeds somewhere), the runs match, and a gated
+configuration's 95% bootstrap interval (dense and gated seed noise, frontier rebuilt each draw) excludes 0; else
+its reasons say what to do next. --json: verdict { conclusive, direction, text, reasons, nextSteps, points },
+frontier { monotone, noise, steps }, fairness, flopsNote (ADR 0012).
 
 options:
   --experiment NAME      the experiment (name or id), e.g. the one a sweep queued its runs in

@@ -4,7 +4,7 @@
  * training (tiny configs on synthetic data), a real SQLite store.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -130,7 +130,9 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
       const run = runs[0]!
       const first = store.clusters.latestOfRun(run.id)!
       // wait for a checkpoint on the cluster, then SIGKILL the trainer (found by its --run-id)
-      for (let i = 0; i < 3000 && !existsSync(join(first.remoteRunDir, 'checkpoints')); i++) await sleep(50)
+      // (the trainer prints its checkpoint event once the checkpoint is complete on disk)
+      const out = () => (first.outputPath && existsSync(first.outputPath) ? readFileSync(first.outputPath, 'utf8') : '')
+      for (let i = 0; i < 3000 && !out().includes('"event":"checkpoint"'); i++) await sleep(50)
       const pids = pidsWith(run.uid)
       expect(pids.length).toBeGreaterThan(0)
       for (const pid of pids) process.kill(pid, 'SIGKILL')
@@ -152,6 +154,40 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
       // no step lost, none twice
       expect(store.metrics.summaries(run.id).find((s) => s.key === 'train/loss')!.count).toBe(steps)
       expect(store.runs.require(run.id)).toMatchObject({ status: 'completed', error: null })
+    })
+
+    it(`a restart of skipbench${path === 'ssh' ? ' and an ssh drop-out' : ''} while a job runs loses no metric`, async () => {
+      const steps = 3000
+      const { runs } = await m.submit(name, [{ config: tinyConfig('restart', { steps }) }])
+      const runId = runs[0]!.id
+      for (let i = 0; i < 900 && !(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')?.count ?? 0); i++) {
+        await m.poll()
+        await sleep(100)
+      }
+      // the job is still running, with part of its metrics stored
+      expect(store.clusters.latestOfRun(runId)!.state).toBe('running')
+      expect(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')!.count).toBeLessThan(steps)
+      // "restart": a new store connection and a new manager, which know only what the database holds
+      store.close()
+      store = openStore(join(dir, 'db.sqlite'))
+      m = new ClusterManager({ store, runsDir: join(dir, 'runs'), dataDir: join(dir, 'data') })
+      const warnings: string[] = []
+      m.on('log', (l) => void (l.level === 'warn' && warnings.push(l.message)))
+      if (path === 'ssh') {
+        // the connection drops: polls fail and change nothing, then it comes back
+        const good = m.profile(name)
+        m.saveProfile({ ...good, sshConfig: join(dir, 'no-such-ssh-config') })
+        const before = store.clusters.latestOfRun(runId)!
+        await m.poll()
+        await m.poll()
+        expect(warnings.join('\n')).toMatch(new RegExp(`cluster ${name}: .*retrying`))
+        expect(store.clusters.latestOfRun(runId)).toMatchObject({ state: before.state, metricsOffset: before.metricsOffset })
+        m.saveProfile(good)
+      }
+      const [job] = await m.waitFor([runId], { intervalMs: 200 })
+      expect(job!.state).toBe('completed')
+      expect(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')!.count).toBe(steps)
+      expect(store.runs.require(runId).status).toBe('completed')
     })
 
     it('completed runs are ingested like local runs: same config, same metrics as the same run trained here', async () => {
