@@ -9,7 +9,7 @@ import { Comparison } from './analysis.js'
 import { ConfigIssueSchema } from '../config/issues.js'
 import { ClusterCheckLine, ClusterName, ClusterProfileSchema } from './cluster.js'
 import { AppInfo, Empty, Id, Num, PresetSummary, RunConfigDoc, Tag } from './blocks.js'
-import { EvaluationInfo, Experiment, ExperimentCreate, ExperimentUpdate, FlopsEstimator, FlopsKind, GatesData, GatesQuery, LogLine, RunDetail, RunDiff, RunKind, RunList, RunListQuery, RunRow, RunStatus, SavedView, SeriesData, SeriesQuery, ViewState } from './runs.js'
+import { EvaluationInfo, Experiment, ExperimentCreate, ExperimentUpdate, FlopsEstimator, FlopsKind, GatesData, GatesQuery, LogLine, RunDetail, RunDiff, RunKind, RunList, RunListQuery, ParallelData, RunRow, RunStatus, SavedView, SeriesData, SeriesQuery, ViewState } from './runs.js'
 
 export * from './blocks.js'
 export * from './runs.js'
@@ -240,6 +240,8 @@ export const API = {
   getGates: { input: GatesQuery, output: GatesData },
   diffRuns: { input: z.object({ runIds: z.array(Id).min(2, { error: 'select at least two runs' }).max(50) }).strict(), output: RunDiff },
 
+  /** parallel coordinates data of an experiment's runs (optionally filtered with the filter language) */
+  getParallel: { input: z.object({ experimentId: Id, where: z.string().max(2000).optional(), maxConfigAxes: z.number().int().min(1).max(40).default(12) }).strict(), output: ParallelData },
   listViews: { input: z.object({ experimentId: Id.nullable() }).strict(), output: z.array(SavedView) },
   /** create or replace (by name, per experiment) a saved view of the runs table */
   saveView: {
@@ -284,8 +286,31 @@ export const API = {
     output: z.object({ jobId: Id }),
   },
 
+  /** export the run's final checkpoint: ONNX (input_ids → logits [+ gates], dynamic axes) or safetensors + config.json */
+  exportModel: {
+    input: z
+      .object({
+        runId: Id,
+        format: z.enum(['onnx', 'safetensors'], { error: 'must be onnx or safetensors' }),
+        dtype: z.enum(['f32', 'bf16'], { error: 'must be f32 or bf16' }).default('f32'),
+        /** relative: against the data folder; must lie in the data folder, its exports/ or an allowed folder (default: exports/<run>-<time>) */
+        outDir: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    output: z.object({ path: z.string(), bytes: z.number(), format: z.string(), dtype: z.string(), configPath: z.string().nullable() }),
+  },
+
   compareExperiment: {
-    input: z.object({ experimentId: Id, estimator: FlopsEstimator.default('paper'), flopsKind: FlopsKind.default('inference'), level: z.number().gt(0).lt(1).default(0.95) }).strict(),
+    input: z
+      .object({
+        experimentId: Id,
+        estimator: FlopsEstimator.default('paper'),
+        flopsKind: FlopsKind.default('inference'),
+        level: z.number().gt(0).lt(1).default(0.95),
+        /** compare only these runs of the experiment (e.g. the ones brushed in parallel coordinates) */
+        runIds: z.array(Id).max(10_000).optional(),
+      })
+      .strict(),
     output: ComparisonResult,
   },
 

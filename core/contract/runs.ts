@@ -212,6 +212,28 @@ export const RunDiff = z.object({
 })
 export type RunDiff = z.infer<typeof RunDiff>
 
+/** Parallel coordinates over an experiment's runs: varying config fields and metrics, one line per run. */
+export const ParallelAxis = z.object({
+  /** config path (model.n_layers) or metric key (val/loss) */
+  path: z.string(),
+  source: z.enum(['config', 'metric']),
+  type: z.enum(['value', 'category']),
+  /** category axes: their values in order */
+  categories: z.array(z.string()).optional(),
+})
+export type ParallelAxis = z.infer<typeof ParallelAxis>
+export const ParallelData = z.object({
+  runs: z.array(z.object({ id: Id, name: z.string(), kind: RunKind })),
+  axes: z.array(ParallelAxis),
+  /** values[run][axis]: numbers (value axes) or category strings; null where the run has none */
+  values: z.array(z.array(z.union([z.number(), z.string(), z.null()]))),
+  /** each config field's association with validation CE (last val/loss): Spearman's rank correlation */
+  association: z.array(z.object({ path: z.string(), rho: Num, n: z.number().int() })),
+  /** the metric the association is with */
+  target: z.string(),
+})
+export type ParallelData = z.infer<typeof ParallelData>
+
 /** What a saved view restores in a runs table. */
 export const ViewState = z
   .object({
