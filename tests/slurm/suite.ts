@@ -105,6 +105,19 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
       expect(new Set(rows.map((r) => r.summaries['val/loss']!.last)).size).toBe(3)
     })
 
+    it('submission is idempotent: a row left "submitting" after sbatch got through adopts that job, never a second one', async () => {
+      const { runs, jobs } = await m.submit(name, [{ config: tinyConfig('idempotent', { steps: 40 }) }])
+      const runId = runs[0]!.id
+      const jobId = jobs[0]!.jobId
+      // as if skipbench died between sbatch's answer and the commit: the row says submitting, with no job id
+      store.db.prepare(`UPDATE cluster_jobs SET state = 'submitting', job_id = NULL, array_job_id = NULL, updated_at = '2000-01-01T00:00:00.000Z' WHERE id = ?`).run(jobs[0]!.id)
+      const [job] = await m.waitFor([runId], { intervalMs: 200 })
+      expect(job!.state).toBe('completed')
+      expect(job!.jobId).toBe(jobId)
+      expect(store.clusters.jobsOfRun(runId)).toHaveLength(1)
+      expect(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')!.count).toBe(40)
+    })
+
     it('a cancelled job is marked cancelled (skipbench runs cancel)', async () => {
       const { runs } = await m.submit(name, [{ config: tinyConfig('to-cancel', { steps: 100_000 }) }])
       const runId = runs[0]!.id
