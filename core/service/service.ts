@@ -17,6 +17,10 @@ import { StartupCalibration } from './calibration.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
 import { buildReport, previewReportHtml } from '../reporting/index.js'
+import { previewReportOffThread } from '../reporting/offthread.js'
+
+/** experiments with at least this many runs get their report preview built off the event loop (a worker thread) */
+export const OFF_THREAD_MIN_RUNS = 100
 import { Context } from './context.js'
 import { Imports } from './datasets.js'
 import { BadRequest, classify, conflict, notFound, ServiceError } from './errors.js'
@@ -305,7 +309,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async previewReport({ experimentId, estimator, flopsKind }) {
       if (!ctx.store.experiments.get(experimentId)) throw notFound(`experiment ${experimentId}`)
-      return { html: previewReportHtml(ctx.store, { experiment: experimentId, estimator, flopsKind }) }
+      const options = { experiment: experimentId, estimator, flopsKind }
+      // a large experiment takes seconds of CPU: build it on a worker thread so other requests are answered meanwhile
+      const runs = ctx.store.runs.list({ experimentId, limit: 1 }).total
+      const off = runs >= OFF_THREAD_MIN_RUNS ? previewReportOffThread(ctx.dbPath, options, opts.nativeBinding) : null
+      return { html: off ? await off : previewReportHtml(ctx.store, options) }
     },
     async exportReport({ experimentId, estimator, flopsKind, formats, outDir, overwrite }) {
       const e = ctx.store.experiments.get(experimentId)
