@@ -5,37 +5,34 @@
  */
 import { USER_ERROR_NAMES } from '../core/user-errors.js'
 import { readFileSync } from 'node:fs'
-import { clusterCommand, CLUSTER_HELP } from './commands/cluster.js'
-import { compareCommand, COMPARE_HELP } from './commands/compare.js'
-import { dataCommand, DATA_HELP } from './commands/data.js'
-import { demoCommand, DEMO_HELP } from './commands/demo.js'
-import { queueCommand, QUEUE_HELP, runsCommand, RUNS_HELP, workerCommand, WORKER_HELP } from './commands/runs.js'
-import { evalCommand, EVAL_HELP } from './commands/eval.js'
-import { exportCommand, EXPORT_HELP } from './commands/export.js'
-import { flopsCommand, FLOPS_HELP } from './commands/flops.js'
-import { presetsCommand, PRESETS_HELP } from './commands/presets.js'
-import { reportCommand, REPORT_HELP } from './commands/report.js'
-import { serveCommand, SERVE_HELP } from './commands/serve.js'
-import { sweepCommand, SWEEP_HELP } from './commands/sweep.js'
-import { trainCommand, TRAIN_HELP } from './commands/train.js'
+import { packageFile } from '../core/paths.js'
 import { UsageError } from './args.js'
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
-  train: { run: trainCommand, help: TRAIN_HELP, summary: 'train a model from a config file or preset (or resume a run)' },
-  eval: { run: evalCommand, help: EVAL_HELP, summary: 'evaluate a checkpoint folder on a .bin token shard' },
-  export: { run: exportCommand, help: EXPORT_HELP, summary: 'export a checkpoint as ONNX (input_ids → logits) or safetensors' },
-  data: { run: dataCommand, help: DATA_HELP, summary: 'prepare, list and inspect datasets (token shards)' },
-  runs: { run: runsCommand, help: RUNS_HELP, summary: 'list, show, ingest and cancel stored runs (local or on a cluster)' },
-  queue: { run: queueCommand, help: QUEUE_HELP, summary: 'queue a training run (run it with skipbench worker)' },
-  worker: { run: workerCommand, help: WORKER_HELP, summary: 'drain the job queue headless (each job in its own process)' },
-  presets: { run: presetsCommand, help: PRESETS_HELP, summary: 'list the built-in presets' },
-  flops: { run: flopsCommand, help: FLOPS_HELP, summary: 'parameter count and FLOPs of a config (paper and corrected estimators)' },
-  sweep: { run: sweepCommand, help: SWEEP_HELP, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
-  compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
-  report: { run: reportCommand, help: REPORT_HELP, summary: 'write a comparison report (HTML, PDF, CSV, JSON, Markdown, LaTeX) of an experiment or runs' },
-  demo: { run: demoCommand, help: DEMO_HELP, summary: 'train a reduced paper grid on the shipped corpus (~10 min; --quick ~1 min), compare, write HTML + PDF reports' },
-  cluster: { run: clusterCommand, help: CLUSTER_HELP, summary: 'Slurm cluster profiles (add, list, check, remove) and re-attaching to cluster jobs (watch)' },
-  serve: { run: serveCommand, help: SERVE_HELP, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
+interface Command {
+  run: (argv: string[]) => Promise<number>
+  help: string
+}
+
+/**
+ * Commands load on use (each its own chunk in the bundle), so `skipbench presets` does not load the engines, the
+ * database or the server.
+ */
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  train: { load: async () => { const m = await import('./commands/train.js'); return { run: m.trainCommand, help: m.TRAIN_HELP } }, summary: 'train a model from a config file or preset (or resume a run)' },
+  eval: { load: async () => { const m = await import('./commands/eval.js'); return { run: m.evalCommand, help: m.EVAL_HELP } }, summary: 'evaluate a checkpoint folder on a .bin token shard' },
+  export: { load: async () => { const m = await import('./commands/export.js'); return { run: m.exportCommand, help: m.EXPORT_HELP } }, summary: 'export a checkpoint as ONNX (input_ids → logits) or safetensors' },
+  data: { load: async () => { const m = await import('./commands/data.js'); return { run: m.dataCommand, help: m.DATA_HELP } }, summary: 'prepare, list and inspect datasets (token shards)' },
+  runs: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.runsCommand, help: m.RUNS_HELP } }, summary: 'list, show, ingest and cancel stored runs (local or on a cluster)' },
+  queue: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.queueCommand, help: m.QUEUE_HELP } }, summary: 'queue a training run (run it with skipbench worker)' },
+  worker: { load: async () => { const m = await import('./commands/runs.js'); return { run: m.workerCommand, help: m.WORKER_HELP } }, summary: 'drain the job queue headless (each job in its own process)' },
+  presets: { load: async () => { const m = await import('./commands/presets.js'); return { run: m.presetsCommand, help: m.PRESETS_HELP } }, summary: 'list the built-in presets' },
+  flops: { load: async () => { const m = await import('./commands/flops.js'); return { run: m.flopsCommand, help: m.FLOPS_HELP } }, summary: 'parameter count and FLOPs of a config (paper and corrected estimators)' },
+  sweep: { load: async () => { const m = await import('./commands/sweep.js'); return { run: m.sweepCommand, help: m.SWEEP_HELP } }, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
+  compare: { load: async () => { const m = await import('./commands/compare.js'); return { run: m.compareCommand, help: m.COMPARE_HELP } }, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
+  report: { load: async () => { const m = await import('./commands/report.js'); return { run: m.reportCommand, help: m.REPORT_HELP } }, summary: 'write a comparison report (HTML, PDF, CSV, JSON, Markdown, LaTeX) of an experiment or runs' },
+  demo: { load: async () => { const m = await import('./commands/demo.js'); return { run: m.demoCommand, help: m.DEMO_HELP } }, summary: 'train a reduced paper grid on the shipped corpus (~10 min; --quick ~1 min), compare, write HTML + PDF reports' },
+  cluster: { load: async () => { const m = await import('./commands/cluster.js'); return { run: m.clusterCommand, help: m.CLUSTER_HELP } }, summary: 'Slurm cluster profiles (add, list, check, remove) and re-attaching to cluster jobs (watch)' },
+  serve: { load: async () => { const m = await import('./commands/serve.js'); return { run: m.serveCommand, help: m.SERVE_HELP } }, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
 }
 
 function usage(): string {
@@ -53,7 +50,7 @@ function usage(): string {
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
+    return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version
   } catch {
     return 'unknown'
   }
@@ -63,15 +60,16 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
     const sub = cmd === 'help' ? rest[0] : undefined
-    process.stdout.write((sub && COMMANDS[sub] ? COMMANDS[sub].help : usage()) + '\n')
+    process.stdout.write((sub && COMMANDS[sub] ? (await COMMANDS[sub].load()).help : usage()) + '\n')
     return 0
   }
   if (cmd === '--version' || cmd === '-v') {
     process.stdout.write(`skipbench ${version()}\n`)
     return 0
   }
-  const c = COMMANDS[cmd]
-  if (!c) throw new UsageError(`unknown command "${cmd}"\n${usage()}`)
+  const entry = COMMANDS[cmd]
+  if (!entry) throw new UsageError(`unknown command "${cmd}"\n${usage()}`)
+  const c = await entry.load()
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(c.help + '\n')
     return 0

@@ -37,7 +37,10 @@ if (want('typecheck')) {
   check('typecheck:node', step('typecheck:node', 'npx', ['tsc', '-p', 'tsconfig.node.json', '--noEmit']))
   check('typecheck:web', step('typecheck:web', 'npx', ['vue-tsc', '-p', 'tsconfig.web.json', '--noEmit']))
 }
-if (want('build')) check('build', step('build', 'npx', ['electron-vite', 'build']))
+if (want('build')) {
+  check('build', step('build', 'npx', ['electron-vite', 'build']))
+  check('build:cli', step('build:cli', 'node', ['scripts/build-cli.mjs']))
+}
 
 function countVitest(file) {
   if (!existsSync(file)) return false

@@ -9,8 +9,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { getPreset } from '../core/presets/index.js'
-import { parseRunConfig } from '../core/trainer/run-config.js'
+import { getPreset } from '../core/config/index.js'
+import { parseRunConfig } from '../core/config/index.js'
 import { prepareRun } from '../core/trainer/run.js'
 
 const STEPS = 50

@@ -10,7 +10,7 @@ import { loadModelCheckpoint } from '../core/checkpoint/index.js'
 import { readShardHeader } from '../core/data/shard.js'
 import { importDataset } from '../core/data/import/index.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../core/store/test-helpers.js'
-import { parseRunConfig } from '../core/trainer/run-config.js'
+import { parseRunConfig } from '../core/config/index.js'
 import { readConfigFile } from '../core/trainer/run.js'
 import { closest } from '../core/util/suggest.js'
 
@@ -78,9 +78,9 @@ describe('errors name the file and the problem, never its content (item 4)', () 
 describe('invalid configs are refused before training (item 8)', () => {
   const cfg = tinyRunConfig()
   it('[input] an unknown model key is refused with a "did you mean"', () => {
-    expect(() => parseRunConfig({ ...cfg, model: { ...cfg.model, nlayers: 2 } })).toThrow(/model: unknown key "nlayers" \(did you mean "n_layers"\?\)/)
+    expect(() => parseRunConfig({ ...cfg, model: { ...cfg.model, nlayers: 2 } })).toThrow(/model\.nlayers: unknown key "nlayers" \(did you mean "n_layers"\?\)/)
     expect(() => parseRunConfig({ ...cfg, model: { ...cfg.model, n_head: 2 } })).toThrow(/did you mean "n_heads"/)
-    expect(() => parseRunConfig({ ...cfg, model: { ...cfg.model, frobnicate: 1 } })).toThrow(/model: unknown key "frobnicate"/)
+    expect(() => parseRunConfig({ ...cfg, model: { ...cfg.model, frobnicate: 1 } })).toThrow(/model\.frobnicate: unknown key "frobnicate"/)
   })
 
   it.each([

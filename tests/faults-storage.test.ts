@@ -11,7 +11,7 @@ import { loadTrainingCheckpoint } from '../core/checkpoint/index.js'
 import { openStoreAt } from '../core/jobs/commands.js'
 import { openStore } from '../core/store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../core/store/test-helpers.js'
-import { parseRunConfig } from '../core/trainer/run-config.js'
+import { parseRunConfig } from '../core/config/index.js'
 import { prepareRun } from '../core/trainer/run.js'
 
 let tmp: TempDir

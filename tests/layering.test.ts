@@ -19,6 +19,12 @@ describe('layering lint rules', () => {
     expect(bad[0]).toMatch(/renderer\/ may import only core\/contract/)
     expect(await layeringErrors('renderer/src/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)
     expect(await layeringErrors('renderer/src/x.ts', "import { API } from '../../core/contract/api'\nexport const a = API\n")).toHaveLength(0)
+    expect(await layeringErrors('renderer/src/x.ts', "import { RunConfigSchema } from '../../core/config/index'\nexport const a = RunConfigSchema\n")).toHaveLength(0)
+  })
+  it('keeps core/config pure: zod and its own files only', async () => {
+    expect(await layeringErrors('core/config/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)
+    expect(await layeringErrors('core/config/x.ts', "import { createEngine } from '../engine/index.js'\nexport const a = createEngine\n")).toHaveLength(1)
+    expect(await layeringErrors('core/config/x.ts', "import { z } from 'zod'\nimport { issue } from './issues.js'\nexport const a = [z, issue]\n")).toHaveLength(0)
   })
   it('keeps the contract free of node and engines, and main free of the renderer', async () => {
     expect(await layeringErrors('core/contract/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)

@@ -1,10 +1,9 @@
 /** `skipbench flops --config CONFIG.json | --preset NAME [--estimator paper|corrected] [--sparsity S] [--json]` */
 import { z } from 'zod'
 import { FLOPS_ESTIMATORS, flopsReport, type FlopsEstimator, type FlopsReport } from '../../core/flops/index.js'
-import { ConfigError, parseModelConfig, type ModelConfig } from '../../core/model/config.js'
-import { getPreset, presetNames } from '../../core/presets/index.js'
+import { ConfigError, getPreset, parseModelConfig, parseRunConfig, presetNames, resolveRunConfigInput, type ModelConfig, type RunConfig } from '../../core/config/index.js'
 import { fmtFlops, table } from '../../core/sweeps/format.js'
-import { parseRunConfig, readConfigFile, resolveRunConfigInput, type RunConfig } from '../../core/trainer/index.js'
+import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
 export const FLOPS_HELP = `usage: skipbench flops --config CONFIG.json | --preset NAME [options]

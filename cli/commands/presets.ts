@@ -1,7 +1,7 @@
 /** `skipbench presets [--json]` */
 import { paramCount } from '../../core/model/params.js'
-import { PRESETS } from '../../core/presets/index.js'
-import { parseRunConfig, tokensPerStep } from '../../core/trainer/run-config.js'
+import { PRESETS } from '../../core/config/index.js'
+import { parseRunConfig, tokensPerStep } from '../../core/config/index.js'
 import { parseArgv, UsageError } from '../args.js'
 
 export const PRESETS_HELP = `usage: skipbench presets [--json]

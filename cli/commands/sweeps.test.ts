@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { openStore } from '../../core/store/store.js'
 import { tempDir } from '../../core/store/test-helpers.js'
 import type { JsonObject } from '../../core/store/types.js'
-import { parseRunConfig, runConfigToJson } from '../../core/trainer/run-config.js'
+import { parseRunConfig, runConfigToJson } from '../../core/config/index.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(root, 'bin', 'skipbench.mjs')

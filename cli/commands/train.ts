@@ -2,16 +2,8 @@
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ENGINE_NAMES } from '../../core/engine/index.js'
-import { getPreset, presetNames } from '../../core/presets/index.js'
-import {
-  loadResumeTarget,
-  parseRunConfigWithWarnings,
-  prepareRun,
-  readConfigFile,
-  resolveRunConfigInput,
-  type DoneEvent,
-  type RunConfig,
-} from '../../core/trainer/index.js'
+import { getPreset, parseRunConfigWithWarnings, presetNames, resolveRunConfigInput, type RunConfig } from '../../core/config/index.js'
+import { loadResumeTarget, prepareRun, readConfigFile, type DoneEvent } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { formatDuration, formatRate, ProgressBar, progressLine } from '../progress.js'
 import { trainOnCluster } from './cluster.js'

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { Comparison } from './analysis.js'
+import { ConfigIssueSchema } from '../config/issues.js'
 import { ClusterCheckLine, ClusterName, ClusterProfileSchema, SlurmInfo } from './cluster.js'
 
 // ------------------------------------------------------------------------------------------------ building blocks
@@ -274,11 +275,8 @@ export type SavedView = z.infer<typeof SavedView>
 
 // ------------------------------------------------------------------------------------------------ configs, estimates, sweeps
 
-export const ConfigIssue = z.object({
-  /** dotted path of the field ("training.train_steps"); "" for the whole config */
-  path: z.string(),
-  message: z.string(),
-})
+/** a config problem at a field: core/config's one definition */
+export const ConfigIssue = ConfigIssueSchema
 export type ConfigIssue = z.infer<typeof ConfigIssue>
 
 export const RunEstimate = z.object({

@@ -16,7 +16,7 @@ import {
   type ControllerName,
   type L2ControllerConfig,
   type TargetControllerConfig,
-} from './config.js'
+} from '../config/controller.js'
 import { Ema, makeMeanTargets, makeVarTargets, type EmaState } from './targets.js'
 
 export interface ControllerState {

@@ -10,8 +10,9 @@
 import type { Engine } from './engine.js'
 
 export type { Engine } from './engine.js'
-export const ENGINE_NAMES = ['ort', 'tfjs'] as const
-export type EngineName = (typeof ENGINE_NAMES)[number]
+import { ENGINE_NAMES, type EngineName } from '../config/run.js'
+
+export { ENGINE_NAMES, type EngineName }
 export const TFJS_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const
 export const ORT_BACKENDS = ['auto', 'cpu', 'cuda', 'webgpu'] as const
 

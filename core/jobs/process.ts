@@ -29,10 +29,15 @@ export interface WorkerLauncher {
   launch(opts?: LaunchOptions): WorkerHandle
 }
 
-/** The worker entry next to this file: worker-entry.ts when running from sources (tsx), .js when built. */
+/**
+ * The worker entry beside this code: worker-entry.ts when running from sources (tsx); in the CLI bundle (out/cli,
+ * scripts/build-cli.mjs) this code sits in a chunk beside the bundled worker-entry.js. An absolute path either way,
+ * so workers start from any working directory.
+ */
 export function defaultWorkerEntry(): string {
   const self = fileURLToPath(import.meta.url)
-  return self.replace(/process\.(ts|js|mjs)$/, (_m, ext: string) => `worker-entry.${ext}`)
+  if (/process\.ts$/.test(self)) return self.replace(/process\.ts$/, 'worker-entry.ts')
+  return fileURLToPath(new URL('./worker-entry.js', import.meta.url))
 }
 
 /**

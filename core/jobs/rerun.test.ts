@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ingestRunFolder } from '../store/ingest.js'
 import { openStore, type Store } from '../store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../store/test-helpers.js'
-import { parseRunConfig } from '../trainer/run-config.js'
+import { parseRunConfig } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 import { compareRunMetrics, formatRerunComparison, queueRerun } from './rerun.js'
 

@@ -1,7 +1,7 @@
 /** Shared by the job runner's tests: series checks and an uninterrupted reference run. */
 import { expect } from 'vitest'
 import type { Store } from '../store/store.js'
-import { parseRunConfig } from '../trainer/run-config.js'
+import { parseRunConfig } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 
 /** Every training step 0..T−1 exactly once for every training key, validations at `valSteps`, nothing else. */

@@ -15,7 +15,7 @@ import { inferenceFlops } from '../flops/index.js'
 import { stepEventValues } from '../store/run-folder.js'
 import { openTrainData } from '../trainer/data.js'
 import { GateMetricsAccumulator } from '../trainer/gate-metrics.js'
-import { mergeConfig, parseRunConfig, RunConfigError } from '../trainer/run-config.js'
+import { mergeConfig, parseRunConfig, RunConfigError } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 import { parseToWorker, type FromWorker, type StartMessage } from './protocol.js'
 

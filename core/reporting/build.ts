@@ -25,9 +25,11 @@ import {
 import { flatten } from '../store/diff.js'
 import type { Store } from '../store/store.js'
 import type { Run } from '../store/types.js'
+import { targetEnd } from '../config/index.js'
 import type { Provenance } from '../provenance/index.js'
-import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, targetEnd, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
+import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
+import { packageFile } from '../paths.js'
 
 export class ReportError extends Error {
   constructor(message: string) {
@@ -66,7 +68,7 @@ const GATES_KEY = 'train/gates/mean'
 
 function skipbenchVersion(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+    return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version
   } catch {
     return 'unknown'
   }

@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js'
 import type { JsonObject, MetricPoint } from '../store/types.js'
 import { expandSweep, paperGrid } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
-import { runConfigToJson } from '../trainer/run-config.js'
+import { runConfigToJson } from '../config/index.js'
 
 export interface SyntheticExperimentOptions {
   experiment: string

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { EVENTS_PATH, isApiMethod, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX, type ServerEvent } from '../contract/api.js'
 import { classify, createService, dispatch, type Service } from '../service/service.js'
+import { packageFile } from '../paths.js'
 
 export interface ServeOptions {
   host?: string
@@ -169,7 +170,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     void reply.code(404).send({ error: `no such route: ${req.method} ${req.url.split('?')[0]}`, code: 'not_found' })
   })
 
-  const rendererDir = opts.rendererDir ?? resolve(new URL('../../out/renderer', import.meta.url).pathname)
+  const rendererDir = opts.rendererDir ?? packageFile('out/renderer')
   if (existsSync(resolve(rendererDir, 'index.html'))) {
     await app.register(fastifyStatic, { root: rendererDir, index: ['index.html'] })
   } else {

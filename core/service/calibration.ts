@@ -12,9 +12,8 @@
  */
 import type { CreateEngineOptions } from '../engine/index.js'
 import type { WorkerLauncher } from '../jobs/process.js'
-import { getPreset } from '../presets/index.js'
 import { calibrate, CalibrationCache, calibrationKey, calibrationShape, type Calibration } from '../sweeps/calibrate.js'
-import { parseRunConfig, type RunConfig } from '../trainer/run-config.js'
+import { getPreset, parseRunConfig, type RunConfig } from '../config/index.js'
 
 export type CalibrationState = 'idle' | 'running' | 'done' | 'failed'
 

@@ -6,7 +6,8 @@
  */
 import type { ComparisonResult } from '../contract/api.js'
 import { compareRuns, notCostedReason, type RunRecord } from '../analysis/index.js'
-import { costRun, recordId, targetEnd, toRunRecord, type CostResult } from '../sweeps/index.js'
+import { targetEnd } from '../config/index.js'
+import { costRun, recordId, toRunRecord, type CostResult } from '../sweeps/index.js'
 import type { Context } from './context.js'
 import { notFound } from './errors.js'
 

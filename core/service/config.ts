@@ -2,38 +2,16 @@
  * Run configs for the form: validation with the trainer's own zod schema (messages mapped to field paths), FLOPs
  * and time estimates, and sweep plans (a grid of axes plus extra runs, each a patch over a base config).
  */
-import type { ConfigCheck, ConfigIssue, RunConfigDoc, RunEstimate, SweepPlan, SweepSpec } from '../contract/api.js'
+import type { ConfigCheck, RunConfigDoc, RunEstimate, SweepPlan, SweepSpec } from '../contract/api.js'
 import { MAX_SWEEP_RUNS } from '../contract/api.js'
 import { inferenceFlops, trainingFlops } from '../flops/index.js'
-import { ConfigError } from '../model/config.js'
 import { paramCount } from '../model/params.js'
 import type { Store } from '../store/store.js'
-import { resolveRunConfigInput } from '../trainer/run.js'
-import { parseRunConfigWithWarnings, tokensPerStep, type RunConfig } from '../trainer/run-config.js'
+import { checkRunConfig, ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, tokensPerStep, type RunConfig } from '../config/index.js'
 import type { z } from 'zod'
 import { CalibrationCache, calibrationShape, estimateFromCalibrations, expandSweep as expandGrid, pointFlops, pointSeconds, type Calibration, type ExpandedSweep, type SweepSpec as GridSpec } from '../sweeps/index.js'
 import { secondsRange } from './calibration.js'
 import type { SweepSpec as SweepSpecSchema } from '../contract/api.js'
-
-const MODEL_KEYS = ['n_kv_heads', 'n_layers', 'n_heads', 'vocab_size', 'max_seq_len', 'zero_init_masks', 'gated_attention', 'dim']
-
-/** "training.train_steps: must be ..." → { path, message }; model problems point at the first model field named. */
-export function issueFromMessage(m: string): ConfigIssue {
-  const parts = m.split(': ')
-  const path: string[] = []
-  while (parts.length > 1 && /^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/.test(parts[0]!)) path.push(parts.shift()!)
-  let p = path.join('.')
-  const message = parts.join(': ')
-  if (p === 'model') {
-    const named = MODEL_KEYS.map((k) => ({ k, i: message.search(new RegExp(`\\b${k}\\b`)) }))
-      .filter((x) => x.i >= 0)
-      .sort((a, b) => a.i - b.i)[0]
-    if (named) p = `model.${named.k}`
-  }
-  const unknown = /^unknown keys? "([^"]+)"/.exec(message)
-  if (unknown) p = p ? `${p}.${unknown[1]}` : unknown[1]!
-  return { path: p, message }
-}
 
 export interface Throughput {
   flopsPerSec: number
@@ -116,16 +94,17 @@ export function estimateRun(cfg: RunConfig, tp: Throughput): RunEstimate {
 }
 
 export function checkConfig(doc: RunConfigDoc, tp: () => Throughput): ConfigCheck {
-  let cfg: RunConfig
-  let warnings: string[]
+  let input: unknown
   try {
-    const r = parseRunConfigWithWarnings(resolveRunConfigInput(doc))
-    cfg = r.config
-    warnings = r.warnings
+    input = resolveRunConfigInput(doc)
   } catch (e) {
-    if (e instanceof ConfigError) return { ok: false, issues: e.issues.map(issueFromMessage), warnings: [], resolved: null, estimate: null }
+    if (e instanceof ConfigError) return { ok: false, issues: e.configIssues, warnings: [], resolved: null, estimate: null }
     throw e
   }
+  const r = checkRunConfig(input)
+  if (!r.ok) return { ok: false, issues: r.issues, warnings: [], resolved: null, estimate: null }
+  const cfg = r.config
+  const warnings = [...r.warnings]
   let estimate: RunEstimate | null = null
   try {
     estimate = estimateRun(cfg, tp())
@@ -173,7 +152,7 @@ export function planSweep(spec: ParsedSweep, tp: Throughput, concurrency: number
     totalSeconds += seconds
     rows.push({ index: p.index, name: p.name, group: p.group, assignment: p.assignment, ok: true, issues: [], trainingFlops: flops, seconds })
   }
-  for (const x of sweep.invalid) rows.push({ index: x.index, name: x.name, group: x.group, assignment: x.assignment, ok: false, issues: x.problems.map(issueFromMessage), trainingFlops: null, seconds: null })
+  for (const x of sweep.invalid) rows.push({ index: x.index, name: x.name, group: x.group, assignment: x.assignment, ok: false, issues: x.issues, trainingFlops: null, seconds: null })
   rows.sort((a, b) => a.index - b.index)
   return {
     plan: {

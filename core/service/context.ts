@@ -13,7 +13,7 @@ import type { ModelConfig } from '../model/config.js'
 import { paramCount } from '../model/params.js'
 import { openStore, type Store } from '../store/store.js'
 import type { Job, Run } from '../store/types.js'
-import { parseRunConfigWithWarnings, tokensPerStep, type RunConfig } from '../trainer/run-config.js'
+import { parseRunConfigWithWarnings, runKind, sequencesPerStep, targetEnd, tokensPerStep, type RunConfig } from '../config/index.js'
 import { EventHub } from './events.js'
 import { loadSettings, saveSettings, type StoredSettings } from './settings.js'
 
@@ -312,12 +312,10 @@ export function deriveRun(run: Run): Derived {
     d.nLayers = cfg.model.n_layers
     d.dim = cfg.model.dim
     d.params = paramCount(cfg.model)
-    d.gated = !cfg.model.zero_init_masks
-    d.batch = cfg.training.batch_size * cfg.training.grad_acc_steps
+    d.gated = runKind(cfg) === 'gated'
+    d.batch = sequencesPerStep(cfg)
     d.tokensPerStep = tokensPerStep(cfg)
-    const ctl = cfg.controller as { mean_target_end?: unknown; mean_targets?: unknown }
-    if (d.gated && typeof ctl.mean_target_end === 'number' && (ctl.mean_targets === undefined || ctl.mean_targets === 'auto')) d.targetEnd = ctl.mean_target_end
-    else if (d.gated && Array.isArray(ctl.mean_targets) && typeof ctl.mean_targets.at(-1) === 'number') d.targetEnd = ctl.mean_targets.at(-1) as number
+    d.targetEnd = targetEnd(cfg)
   } catch {
     // an ingested run from another version: show what the row itself knows
     const t = (run.config.training ?? {}) as { train_steps?: unknown }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ApiHandlers, ServerEvent } from '../contract/api.js'
-import { getPreset } from '../presets/index.js'
+import { getPreset } from '../config/index.js'
 import { secondsRange } from './calibration.js'
 import { createService, type Service } from './service.js'
 

@@ -3,7 +3,7 @@ import type { PresetSummary, RunConfigDoc } from '../contract/api.js'
 import { inferenceFlops } from '../flops/index.js'
 import { parseModelConfig } from '../model/config.js'
 import { paramCount } from '../model/params.js'
-import { PRESETS } from '../presets/index.js'
+import { PRESETS } from '../config/index.js'
 
 export async function listPresetSummaries(): Promise<PresetSummary[]> {
   return PRESETS.map((p) => {

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { API, API_METHODS, ServerEvent, type ApiHandlers } from '../contract/api.js'
-import { issueFromMessage, planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
+import { planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
+import { checkRunConfig } from '../config/index.js'
 import { createService, dispatch, BadRequest, type Service } from './service.js'
 import { SweepSpec } from '../contract/api.js'
 
@@ -56,11 +57,14 @@ describe('service contract', () => {
     await expect(dispatch(h, 'getRun', { runId: 'x' })).rejects.toThrow(/runId/)
     await expect(dispatch(h, 'listRuns', [1, 2])).rejects.toThrow(BadRequest)
   })
-  it('maps trainer config messages to field paths', () => {
-    expect(issueFromMessage('training.train_steps: train_steps must be at least 1')).toEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1' })
-    expect(issueFromMessage('model: dim (30) must be divisible by n_heads (4); e.g. use dim 32').path).toBe('model.dim')
-    expect(issueFromMessage('model: gated (skip-middle) models need an even n_layers ≥ 2, got 3').path).toBe('model.n_layers')
-    expect(issueFromMessage('training: unknown key "foo"').path).toBe('training.foo')
+  it('reports structured config issues at field paths, with labels (no text parsing)', () => {
+    const r = checkRunConfig({ model: { dim: 30, n_heads: 4, n_layers: 3, zero_init_masks: false }, training: { train_steps: 0, foo: 1 } })
+    expect(r.ok).toBe(false)
+    const issues = r.ok ? [] : r.issues
+    expect(issues).toContainEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1', label: 'steps' })
+    expect(issues.find((i) => i.path === 'model.dim')?.message).toMatch(/dim \(30\) must be divisible by n_heads \(4\)/)
+    expect(issues.find((i) => i.path === 'model.n_layers')?.message).toMatch(/even n_layers/)
+    expect(issues.find((i) => i.path === 'training.foo')?.message).toBe('unknown key "foo"')
   })
   it('validates a config with field issues, and estimates FLOPs and time for a valid one', async () => {
     const bad = await call('validateConfig', { config: { ...tiny(), training: { ...tiny().training, train_steps: 0 }, model: { ...tiny().model, dim: 15 } } })

@@ -27,6 +27,7 @@ import { BadRequest, classify, conflict, notFound, ServiceError } from './errors
 import { globBase, PathPolicy, resolveDataPaths } from './paths.js'
 import { listPresetSummaries } from './presets.js'
 import { cancelRun, deleteRun, diffRuns, getGates, getRun, getRunLogs, getSeries, listRuns, resumeRun, retryRun, runRow } from './runs.js'
+import { packageFile } from '../paths.js'
 
 export { BadRequest, classify, ServiceError } from './errors.js'
 
@@ -67,7 +68,7 @@ export interface Service {
 }
 
 export function appVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const pkg = JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }
   return pkg.version
 }
 

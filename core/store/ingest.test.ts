@@ -1,7 +1,7 @@
 import { appendFileSync, cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseRunConfig } from '../trainer/run-config.js'
+import { parseRunConfig } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 import { IngestError } from './errors.js'
 import { ingestRunFolder, readMetricsFile } from './ingest.js'

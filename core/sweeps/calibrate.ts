@@ -17,7 +17,7 @@ import { createEngine, type CreateEngineOptions } from '../engine/index.js'
 import { inferenceFlops, trainingFlops } from '../flops/index.js'
 import { initWeights } from '../model/init.js'
 import { openTrainData } from '../trainer/data.js'
-import type { RunConfig } from '../trainer/run-config.js'
+import type { RunConfig } from '../config/index.js'
 
 /** What a calibration is keyed by: everything that changes the speed of one micro-batch. */
 export interface CalibrationShape {

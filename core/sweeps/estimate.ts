@@ -16,7 +16,7 @@
 import { makeMeanTargets } from '../controllers/index.js'
 import type { CreateEngineOptions } from '../engine/index.js'
 import { FLOPS_ESTIMATORS, inferenceFlops, paramCount, trainingFlops, type FlopsEstimator } from '../flops/index.js'
-import type { RunConfig } from '../trainer/run-config.js'
+import type { RunConfig } from '../config/index.js'
 import { calibrate, CalibrationCache, calibrationKey, calibrationShape, hostInfo, microStepFlops, type Calibration } from './calibrate.js'
 import type { ExpandedSweep, SweepPoint } from './grid.js'
 

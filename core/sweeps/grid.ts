@@ -9,9 +9,7 @@
  * the same resolved config are reported as duplicates (the later one is invalid).
  */
 import { canonicalJson } from '../analysis/records.js'
-import { resolveRunConfigInput } from '../trainer/run.js'
-import { ConfigError } from '../model/config.js'
-import { parseRunConfigWithWarnings, runConfigToJson, type RunConfig } from '../trainer/run-config.js'
+import { ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, runConfigToJson, type ConfigIssue, type RunConfig } from '../config/index.js'
 
 export class SweepError extends Error {
   constructor(message: string) {
@@ -60,7 +58,10 @@ export interface InvalidPoint {
   group: string
   name: string
   assignment: Record<string, unknown>
+  /** one line each ("path: message") */
   problems: string[]
+  /** the same, structured */
+  issues: ConfigIssue[]
 }
 
 export interface ExpandedSweep {
@@ -222,14 +223,14 @@ export function expandSweep(spec: SweepSpec): ExpandedSweep {
           const key = canonicalJson({ ...runConfigToJson(config), name: null, description: null })
           const dup = seen.get(key)
           if (dup) {
-            invalid.push({ index: i, group: g.name, name, assignment, problems: [`the same run config as ${dup}: a duplicate point`] })
+            invalid.push({ index: i, group: g.name, name, assignment, problems: [`the same run config as ${dup}: a duplicate point`], issues: [{ path: '', message: `the same run config as ${dup}: a duplicate point` }] })
             continue
           }
           seen.set(key, name)
           points.push({ index: i, group: g.name, name, assignment, seed: config.training.seed, config, warnings })
         } catch (e) {
           if (!(e instanceof ConfigError)) throw e
-          invalid.push({ index: i, group: g.name, name, assignment, problems: e.issues })
+          invalid.push({ index: i, group: g.name, name, assignment, problems: e.issues, issues: e.configIssues })
         }
       }
     }

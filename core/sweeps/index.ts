@@ -70,7 +70,6 @@ export {
   findExperiment,
   recordId,
   runRecordsFromStore,
-  targetEnd,
   toRunRecord,
   type CostedRun,
   type CostOptions,

@@ -9,7 +9,7 @@ import { canonicalJson } from '../analysis/records.js'
 import type { JobQueue, ProgressEvent } from '../jobs/queue.js'
 import { TERMINAL_JOB_STATUSES } from '../jobs/queue.js'
 import type { Job, JobStatus, Run } from '../store/types.js'
-import { runConfigToJson } from '../trainer/run-config.js'
+import { runConfigToJson } from '../config/index.js'
 import type { ExpandedSweep, SweepPoint } from './grid.js'
 
 export interface QueuedPoint {

@@ -5,7 +5,7 @@ import { inferenceFlops, paperFlopsTransformer } from '../flops/index.js'
 import { openStore, type Store } from '../store/store.js'
 import type { JsonObject, MetricPoint } from '../store/types.js'
 import { tempDir, type TempDir } from '../store/test-helpers.js'
-import { parseRunConfig, runConfigToJson } from '../trainer/run-config.js'
+import { parseRunConfig, runConfigToJson } from '../config/index.js'
 import { compareExperiment, costRun, runRecordsFromStore, toRunRecord } from './records.js'
 
 let tmp: TempDir

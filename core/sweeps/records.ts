@@ -22,7 +22,7 @@ import type { Store } from '../store/store.js'
 import type { Evaluation, Experiment, Run } from '../store/types.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { ConfigError } from '../model/config.js'
-import { parseRunConfig, type RunConfig } from '../trainer/run-config.js'
+import { parseRunConfig, runKind, targetEnd, type RunConfig } from '../config/index.js'
 import { latestMeasuredCost, type MeasuredCost } from '../trainer/measured-cost.js'
 import { FINAL_DIR } from '../checkpoint/index.js'
 import { SweepError } from './grid.js'
@@ -223,12 +223,6 @@ export function costRun(store: Store, runOrId: Run | number, o: CostOptions = {}
   }
 }
 
-/** Mean target end E of a target controller with "auto" targets; null otherwise. */
-export function targetEnd(c: RunConfig): number | null {
-  const ctl = c.controller as { mean_targets?: unknown; mean_target_end?: unknown }
-  return ctl.mean_targets === 'auto' && typeof ctl.mean_target_end === 'number' ? ctl.mean_target_end : null
-}
-
 /** Where a measured cost comes from, as compared for fairness: machine, engine, threads, data and tokens. */
 export function measuredOnLabel(m: MeasuredCost): string {
   const data = m.data
@@ -250,7 +244,7 @@ export function toRunRecord(c: CostedRun, estimator: FlopsEstimator): RunRecord 
   const { checkpoint_every: _ce, keep_checkpoints: _kc, val_every: _ve, val_batch_size: _vb, ...training } = cfg.training
   return {
     id: recordId(c.run),
-    kind: cfg.model.zero_init_masks ? 'dense' : 'gated',
+    kind: runKind(cfg),
     config: { ...cfg.model },
     seed: cfg.training.seed,
     valLoss: c.validation.loss,

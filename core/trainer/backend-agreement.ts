@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { getPreset } from '../presets/index.js'
-import { mergeConfig, parseRunConfig, type RunConfigInput } from './run-config.js'
+import { getPreset, mergeConfig, parseRunConfig, type RunConfigInput } from '../config/index.js'
 import { prepareRun } from './run.js'
 
 export interface AgreementOptions {

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createController } from '../controllers/index.js'
 import { layerKey } from './gate-metrics.js'
-import { parseRunConfig } from './run-config.js'
+import { parseRunConfig } from '../config/index.js'
 import { prepareRun } from './run.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'skipbench-coupling-'))

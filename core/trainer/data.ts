@@ -11,7 +11,7 @@ import type { Batch } from '../engine/engine.js'
 import { resolveDataset } from '../data/dataset.js'
 import { evalWindows, planEval, TokenLoader, type LoaderState } from '../data/loader.js'
 import { ArrayTokenLoader, arrayEvalWindows, makeSynthetic, type ArrayLoaderState } from '../data/synthetic.js'
-import type { RunConfig } from './run-config.js'
+import type { RunConfig } from '../config/index.js'
 
 export interface DataInfo {
   dataset: string

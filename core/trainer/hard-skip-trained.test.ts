@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { writeShard } from '../data/shard.js'
 import { Rng } from '../util/rng.js'
 import { evaluateCheckpoint } from './evaluate.js'
-import { parseRunConfig } from './run-config.js'
+import { parseRunConfig } from '../config/index.js'
 import { prepareRun } from './run.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'skipbench-hardskip-trained-'))

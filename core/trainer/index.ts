@@ -1,7 +1,6 @@
 /** The trainer: run configs, LR schedule, gate metrics, the training loop, run wiring and checkpoint evaluation. */
 export * from './schedule.js'
 export * from './gate-metrics.js'
-export * from './run-config.js'
 export * from './data.js'
 export * from './trainer.js'
 export * from './run.js'

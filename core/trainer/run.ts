@@ -7,27 +7,11 @@ import { join } from 'node:path'
 import { resolveResume, CheckpointError } from '../checkpoint/index.js'
 import { createEngine, type CreateEngineOptions } from '../engine/index.js'
 import type { Engine } from '../engine/engine.js'
-import { getPreset } from '../presets/index.js'
 import { collectProvenance, type Provenance } from '../provenance/index.js'
 import { openTrainData, type TrainData } from './data.js'
-import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type RunConfig, type RunConfigInput } from './run-config.js'
+import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type RunConfig } from '../config/index.js'
 import { RUN_FILE, Trainer, type TrainerOptions } from './trainer.js'
 import { jsonProblem } from '../util/json-problem.js'
-
-/**
- * A config document may name a preset to start from: `{ "extends": "tiny-gated", "training": { ... } }`.
- * Overrides are merged last.
- */
-export function resolveRunConfigInput(doc: unknown, overrides: unknown = undefined): unknown {
-  let base: unknown = doc
-  if (doc && typeof doc === 'object' && !Array.isArray(doc) && typeof (doc as { extends?: unknown }).extends === 'string') {
-    const { extends: name, ...rest } = doc as { extends: string }
-    const preset = getPreset(name)
-    if (!preset) throw new RunConfigError([`extends: unknown preset "${name}"`])
-    base = mergeConfig<unknown>(structuredClone(preset.config), rest)
-  }
-  return mergeConfig(base, overrides)
-}
 
 export function readConfigFile(path: string): unknown {
   if (!existsSync(path)) throw new RunConfigError([`${path}: file not found`])
@@ -104,4 +88,3 @@ export async function prepareRun(o: PrepareOptions): Promise<PreparedRun> {
   }
 }
 
-export type { RunConfigInput }

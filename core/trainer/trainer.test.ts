@@ -11,7 +11,7 @@ import { writeShard } from '../data/shard.js'
 import { makeSynthetic } from '../data/synthetic.js'
 import type { EngineName } from '../engine/index.js'
 import { evaluateCheckpoint } from './evaluate.js'
-import { parseRunConfig, type RunConfigInput } from './run-config.js'
+import { parseRunConfig, type RunConfigInput } from '../config/index.js'
 import { prepareRun } from './run.js'
 import type { StepEvent, ValidationEvent } from './trainer.js'
 

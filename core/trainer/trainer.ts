@@ -36,7 +36,7 @@ import { paramCount } from '../model/params.js'
 import { Rng } from '../util/rng.js'
 import type { DataInfo, TrainData } from './data.js'
 import { GateMetricsAccumulator, computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-metrics.js'
-import { runConfigToJson, tokensPerStep, type RunConfig } from './run-config.js'
+import { runConfigToJson, tokensPerStep, type RunConfig } from '../config/index.js'
 import { lrAt } from './schedule.js'
 import { SystemSampler } from './system-metrics.js'
 

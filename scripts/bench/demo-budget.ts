@@ -20,7 +20,7 @@ import { createEngine } from '../../core/engine/index.js'
 import { initWeights } from '../../core/model/init.js'
 import { expandSweep, paperGrid, type SweepSpec } from '../../core/sweeps/index.js'
 import { openTrainData } from '../../core/trainer/data.js'
-import type { RunConfig } from '../../core/trainer/run-config.js'
+import type { RunConfig } from '../../core/config/index.js'
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '12' }, 'old-seconds': { type: 'string', default: '114' }, json: { type: 'string' } } })
 const ROUNDS = Number(args.rounds)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SweepSpec } from '../../../core/contract/api'
-import { applyField, defaultGroups, fieldValue, issuesByField, SECTIONS, sweepSize, sweepSpec, withKind } from './form'
+import { parseRunConfig, RUN_DEFAULTS } from '../../../core/config/index'
+import { applyField, defaultGroups, fieldDefault, fieldValue, issuesByField, SECTIONS, sweepSize, sweepSpec, withKind } from './form'
 
 const field = (path: string) => SECTIONS.flatMap((s) => s.fields).find((f) => f.path === path)!
 const tinyGated = { name: 'tiny', model: { dim: 32, n_layers: 2, n_heads: 2, zero_init_masks: false, gated_attention: 'key' }, controller: { name: 'proportional', mean_target_end: 0.5 }, training: { train_steps: 20 } }
@@ -49,5 +50,29 @@ describe('run-config form', () => {
     expect(sweepSize(groups, 1)).toBe(3)
     expect(sweepSize(groups, 3)).toBe(9)
     expect(SweepSpec.parse(sweepSpec('x', tinyGated, groups, 2)).seeds).toBe(2)
+  })
+  it("writes only the schema's defaults on its own: kind switch, controller choice, placeholders", () => {
+    // a bare document switched to gated by the form resolves exactly to core/config's gated defaults
+    const gated = withKind({ training: { train_steps: 1 } }, 'gated')
+    const resolved = JSON.parse(JSON.stringify(parseRunConfig(gated))) as { training: Record<string, unknown> }
+    delete resolved.training.train_steps
+    expect(resolved).toEqual(RUN_DEFAULTS.gated)
+    expect(gated).toMatchObject({ model: { gated_attention: RUN_DEFAULTS.gated.model && (RUN_DEFAULTS.gated.model as { gated_attention: string }).gated_attention } })
+    expect((RUN_DEFAULTS.gated.model as { gated_attention: string }).gated_attention).toBe('key')
+    // each controller the form offers starts from the schema's own values for the fields it shows
+    for (const name of field('controller.name').options!) {
+      const d = applyField(gated, field('controller.name'), name)
+      const full = parseRunConfig(d).controller as Record<string, unknown>
+      for (const [k, v] of Object.entries(d.controller as Record<string, unknown>)) expect(full[k], `${name}.${k}`).toEqual(v)
+      expect(parseRunConfig({ ...d, controller: { name } }).controller).toEqual(parseRunConfig(d).controller)
+    }
+    // every field's placeholder is the schema's default (train_steps has none)
+    for (const f of SECTIONS.flatMap((s) => s.fields)) {
+      if (f.path === 'kind') continue
+      const fromSchema = f.path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], RUN_DEFAULTS.gated)
+      expect(fieldDefault(gated, f.path), f.path).toEqual(fromSchema)
+    }
+    expect(fieldDefault(gated, 'training.train_steps')).toBeUndefined()
+    expect(fieldDefault({}, 'training.batch_size')).toBe(parseRunConfig({ training: { train_steps: 1 } }).training.batch_size)
   })
 })

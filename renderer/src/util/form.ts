@@ -1,9 +1,11 @@
 /**
  * The run-config form as data: fields grouped in sections (model, gating, controller, optimiser, data, budget,
  * engine), the kind switch (dense ↔ gated), and the sweep groups built from the form (pure; form.test.ts).
- * Validation itself is the trainer's zod schema, asked through validateConfig; here only the shape of the form.
+ * Labels, option lists and defaults come from core/config (the run config's one home); validation is its schema,
+ * asked through validateConfig; here only the shape of the form.
  */
 import type { ConfigIssue, RunConfigDoc, SweepGroup, SweepSpec } from '../../../core/contract/api'
+import { CONTROLLER_NAMES, controllerFormDefaults, DEFAULT_GATED_ATTENTION, ENGINE_NAMES, FIELD_LABELS, GATED_ATTENTION, RUN_DEFAULTS, TARGET_CONTROLLERS, TOKENIZER_NAMES, type ControllerName } from '../../../core/config/index'
 import { getPath, parseValueList, setPath } from './paths'
 
 export type FieldKind = 'int' | 'number' | 'bool' | 'enum' | 'text' | 'dataset'
@@ -26,78 +28,78 @@ export interface Section {
 }
 
 export const isGated = (doc: RunConfigDoc) => getPath(doc, 'model.zero_init_masks') === false
-const hasTargets = (doc: RunConfigDoc) => isGated(doc) && ['adaptive', 'proportional', 'proportional_derivative', 'sparsity_variance_l2'].includes(String(getPath(doc, 'controller.name')))
+const hasTargets = (doc: RunConfigDoc) => isGated(doc) && (TARGET_CONTROLLERS as readonly string[]).includes(String(getPath(doc, 'controller.name')))
 
-export const CONTROLLERS = ['dummy', 'sparsity', 'sparsity_variance', 'sparsity_variance_l2', 'adaptive', 'proportional', 'proportional_derivative'] as const
+const L = (path: string): string => FIELD_LABELS[path] ?? path
 
 export const SECTIONS: Section[] = [
   {
     id: 'model',
     title: 'Model',
     fields: [
-      { path: 'model.dim', label: 'width (dim)', kind: 'int', help: 'divisible by n_heads; head_dim even' },
-      { path: 'model.n_layers', label: 'layers', kind: 'int', help: 'even for gated models' },
-      { path: 'model.n_heads', label: 'heads', kind: 'int' },
-      { path: 'model.vocab_size', label: 'vocab size', kind: 'int', help: '257 for the byte tokenizer' },
-      { path: 'model.max_seq_len', label: 'context length', kind: 'int' },
+      { path: 'model.dim', label: L('model.dim'), kind: 'int', help: 'divisible by n_heads; head_dim even' },
+      { path: 'model.n_layers', label: L('model.n_layers'), kind: 'int', help: 'even for gated models' },
+      { path: 'model.n_heads', label: L('model.n_heads'), kind: 'int' },
+      { path: 'model.vocab_size', label: L('model.vocab_size'), kind: 'int', help: '257 for the byte tokenizer' },
+      { path: 'model.max_seq_len', label: L('model.max_seq_len'), kind: 'int' },
     ],
   },
   {
     id: 'gating',
     title: 'Gating',
     fields: [
-      { path: 'kind', label: 'kind', kind: 'enum', options: ['dense', 'gated'], help: 'dense = zero-initialised masks, g ≡ 1' },
-      { path: 'model.gated_attention', label: 'gated attention', kind: 'enum', options: ['key', 'query', 'none'], when: isGated, help: '"key": skipped tokens are hidden from later ones' },
+      { path: 'kind', label: L('model.zero_init_masks'), kind: 'enum', options: ['dense', 'gated'], help: 'dense = zero-initialised masks, g ≡ 1' },
+      { path: 'model.gated_attention', label: L('model.gated_attention'), kind: 'enum', options: GATED_ATTENTION, when: isGated, help: '"key": skipped tokens are hidden from later ones' },
     ],
   },
   {
     id: 'controller',
     title: 'Controller',
     fields: [
-      { path: 'controller.name', label: 'controller', kind: 'enum', options: CONTROLLERS, when: isGated },
-      { path: 'controller.mean_target_start', label: 'target start', kind: 'number', step: 0.05, when: hasTargets },
-      { path: 'controller.mean_target_end', label: 'target end (E)', kind: 'number', step: 0.05, when: hasTargets, help: 'gate-mean target of the middle layer' },
-      { path: 'controller.coef_update_multiplier', label: 'update multiplier (k)', kind: 'number', when: (d) => isGated(d) && String(getPath(d, 'controller.name')).startsWith('proportional') },
+      { path: 'controller.name', label: L('controller.name'), kind: 'enum', options: CONTROLLER_NAMES, when: isGated },
+      { path: 'controller.mean_target_start', label: L('controller.mean_target_start'), kind: 'number', step: 0.05, when: hasTargets },
+      { path: 'controller.mean_target_end', label: L('controller.mean_target_end'), kind: 'number', step: 0.05, when: hasTargets, help: 'gate-mean target of the middle layer' },
+      { path: 'controller.coef_update_multiplier', label: L('controller.coef_update_multiplier'), kind: 'number', when: (d) => isGated(d) && String(getPath(d, 'controller.name')).startsWith('proportional') },
     ],
   },
   {
     id: 'optimizer',
     title: 'Optimiser',
     fields: [
-      { path: 'optimizer.lr', label: 'learning rate', kind: 'number', step: 0.0001 },
-      { path: 'optimizer.beta1', label: 'β1', kind: 'number', step: 0.01 },
-      { path: 'optimizer.beta2', label: 'β2', kind: 'number', step: 0.01 },
-      { path: 'optimizer.weight_decay', label: 'weight decay', kind: 'number', step: 0.01 },
-      { path: 'schedule.warmup_fraction', label: 'warm-up fraction', kind: 'number', step: 0.05 },
+      { path: 'optimizer.lr', label: L('optimizer.lr'), kind: 'number', step: 0.0001 },
+      { path: 'optimizer.beta1', label: L('optimizer.beta1'), kind: 'number', step: 0.01 },
+      { path: 'optimizer.beta2', label: L('optimizer.beta2'), kind: 'number', step: 0.01 },
+      { path: 'optimizer.weight_decay', label: L('optimizer.weight_decay'), kind: 'number', step: 0.01 },
+      { path: 'schedule.warmup_fraction', label: L('schedule.warmup_fraction'), kind: 'number', step: 0.05 },
     ],
   },
   {
     id: 'data',
     title: 'Data',
     fields: [
-      { path: 'data.dataset', label: 'dataset', kind: 'dataset', help: '"default": the shipped corpus; "synthetic": a Markov chain' },
-      { path: 'data.tokenizer', label: 'tokenizer', kind: 'enum', options: ['byte', 'gpt2'], when: (d) => getPath(d, 'data.dataset') === 'default' },
+      { path: 'data.dataset', label: L('data.dataset'), kind: 'dataset', help: '"default": the shipped corpus; "synthetic": a Markov chain' },
+      { path: 'data.tokenizer', label: L('data.tokenizer'), kind: 'enum', options: TOKENIZER_NAMES, when: (d) => getPath(d, 'data.dataset') === 'default' },
     ],
   },
   {
     id: 'budget',
     title: 'Budget',
     fields: [
-      { path: 'training.train_steps', label: 'steps', kind: 'int' },
-      { path: 'training.batch_size', label: 'batch size', kind: 'int' },
-      { path: 'training.grad_acc_steps', label: 'grad. accumulation', kind: 'int' },
-      { path: 'training.val_every', label: 'validate every', kind: 'int' },
-      { path: 'training.val_tokens', label: 'validation tokens', kind: 'int' },
-      { path: 'training.checkpoint_every', label: 'checkpoint every', kind: 'int' },
-      { path: 'training.seed', label: 'seed', kind: 'int' },
+      { path: 'training.train_steps', label: L('training.train_steps'), kind: 'int' },
+      { path: 'training.batch_size', label: L('training.batch_size'), kind: 'int' },
+      { path: 'training.grad_acc_steps', label: L('training.grad_acc_steps'), kind: 'int' },
+      { path: 'training.val_every', label: L('training.val_every'), kind: 'int' },
+      { path: 'training.val_tokens', label: L('training.val_tokens'), kind: 'int' },
+      { path: 'training.checkpoint_every', label: L('training.checkpoint_every'), kind: 'int' },
+      { path: 'training.seed', label: L('training.seed'), kind: 'int' },
     ],
   },
   {
     id: 'engine',
     title: 'Engine',
     fields: [
-      { path: 'engine.engine', label: 'engine', kind: 'enum', options: ['', 'ort', 'tfjs'], help: 'empty: the default from Settings' },
-      { path: 'engine.backend', label: 'backend', kind: 'text', help: 'e.g. cpu, cuda, wasm (empty: auto)' },
+      { path: 'engine.engine', label: L('engine.engine'), kind: 'enum', options: ['', ...ENGINE_NAMES], help: 'empty: the default from Settings' },
+      { path: 'engine.backend', label: L('engine.backend'), kind: 'text', help: 'e.g. cpu, cuda, wasm (empty: auto)' },
     ],
   },
 ]
@@ -119,17 +121,18 @@ export function applyField(doc: RunConfigDoc, f: FieldDef, raw: string | boolean
     // keep what was typed if it is not a number: the schema's message says what is wrong
     return setPath(doc, f.path, Number.isFinite(n) ? n : text)
   }
-  if (f.path === 'controller.name') return setPath(doc, 'controller', controllerDefaults(text, doc))
+  if (f.path === 'controller.name') {
+    if (!(CONTROLLER_NAMES as readonly string[]).includes(text)) return setPath(doc, f.path, text)
+    return setPath(doc, 'controller', controllerFormDefaults(text as ControllerName, (getPath(doc, 'controller') ?? {}) as Record<string, unknown>))
+  }
   return setPath(doc, f.path, text)
 }
 
-function controllerDefaults(name: string, doc: RunConfigDoc): Record<string, unknown> {
-  const prev = (getPath(doc, 'controller') ?? {}) as Record<string, unknown>
-  if (name === 'dummy' || name === 'sparsity' || name === 'sparsity_variance') return { name }
-  const keep = (k: string, d: unknown) => (prev[k] !== undefined ? prev[k] : d)
-  const base: Record<string, unknown> = { name, mean_target_start: keep('mean_target_start', 1), mean_target_end: keep('mean_target_end', 0.5) }
-  if (name.startsWith('proportional')) base.coef_update_multiplier = name === 'proportional' ? 1e-3 : 1e-2
-  return base
+/** What an empty field means: the schema's default for it (shown as the input's placeholder). */
+export function fieldDefault(doc: RunConfigDoc, path: string): unknown {
+  if (path === 'kind') return undefined
+  const d = RUN_DEFAULTS[isGated(doc) ? 'gated' : 'dense'] as unknown as RunConfigDoc
+  return getPath(d, path)
 }
 
 /** Switch dense ↔ gated: masks, gated attention and a controller that makes sense for the kind. */
@@ -138,9 +141,8 @@ export function withKind(doc: RunConfigDoc, kind: 'dense' | 'gated'): RunConfigD
   if (kind === 'dense') {
     d = setPath(d, 'controller', { name: 'dummy' })
   } else {
-    if (!getPath(d, 'model.gated_attention')) d = setPath(d, 'model.gated_attention', 'key')
-    if (getPath(d, 'controller.name') === 'dummy' || getPath(d, 'controller.name') === undefined)
-      d = setPath(d, 'controller', { name: 'proportional', mean_target_start: 1, mean_target_end: 0.5, coef_update_multiplier: 1e-3 })
+    if (!getPath(d, 'model.gated_attention')) d = setPath(d, 'model.gated_attention', DEFAULT_GATED_ATTENTION)
+    if (getPath(d, 'controller.name') === 'dummy' || getPath(d, 'controller.name') === undefined) d = setPath(d, 'controller', controllerFormDefaults('proportional'))
   }
   return d
 }
@@ -179,7 +181,7 @@ export function defaultGroups(doc: RunConfigDoc): GroupDraft[] {
   const dense = [...new Set([Math.max(1, L / 2), L])].filter((x) => Number.isInteger(x))
   return [
     { name: 'dense', kind: 'dense', axes: [{ path: 'model.n_layers', values: dense.join(', ') }] },
-    { name: 'gated', kind: 'gated', axes: [{ path: 'controller.mean_target_end', values: String(getPath(doc, 'controller.mean_target_end') ?? 0.5) }] },
+    { name: 'gated', kind: 'gated', axes: [{ path: 'controller.mean_target_end', values: String(getPath(doc, 'controller.mean_target_end') ?? getPath(RUN_DEFAULTS.gated as unknown as RunConfigDoc, 'controller.mean_target_end')) }] },
   ]
 }
 

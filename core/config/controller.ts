@@ -93,3 +93,19 @@ export type L2ControllerConfig = Extract<ControllerConfig, { name: 'sparsity_var
 export function paperController(end = 0.5): ControllerConfig {
   return ControllerConfigSchema.parse({ name: 'proportional', mean_target_start: 1, mean_target_end: end, coef_update_multiplier: 1e-3 })
 }
+
+/** Controllers that steer the gate means towards targets (they have mean_target_start / mean_target_end). */
+export const TARGET_CONTROLLERS: readonly ControllerName[] = ['sparsity_variance_l2', 'adaptive', 'proportional', 'proportional_derivative']
+
+/**
+ * The controller the form switches to when the user picks `name`: the schema's own defaults for the fields the
+ * form shows (targets 1 → 0.5, k), keeping targets already chosen. The rest stays implicit (the schema fills it).
+ */
+export function controllerFormDefaults(name: ControllerName, prev: Record<string, unknown> = {}): Record<string, unknown> {
+  if (!TARGET_CONTROLLERS.includes(name)) return { name }
+  const full = ControllerConfigSchema.parse({ name }) as Record<string, unknown>
+  const keep = (k: string) => (prev[k] !== undefined ? prev[k] : full[k])
+  const out: Record<string, unknown> = { name, mean_target_start: keep('mean_target_start'), mean_target_end: keep('mean_target_end') }
+  if ('coef_update_multiplier' in full) out.coef_update_multiplier = full.coef_update_multiplier
+  return out
+}

@@ -1,7 +1,7 @@
 /**
  * RunConfig: everything that defines a training run, as one JSON document with reference key names where the
  * reference has them (model keys as config.py; optimizer/schedule as train_fineweb.py; controller as
- * gate_controller/*.py). Validated with zod; every problem is reported with its path and what to change.
+ * gate_controller/*.py). Validated with zod; every problem is reported as a ConfigIssue with its path.
  *
  *   {
  *     "model":      { dim, n_layers, n_heads, n_kv_heads, vocab_size, max_seq_len, zero_init_masks, gated_attention, ... },
@@ -13,11 +13,19 @@
  *     "data":       { dataset: "synthetic" | "default" | NAME | PATH, tokenizer, ... },
  *     "engine":     { engine: "ort" | "tfjs", backend }
  *   }
+ *
+ * Parse once (`parseRunConfig`, at the service / CLI boundary) and hand the resolved RunConfig on: a resolved config
+ * re-parses to itself, so run.json and the store keep the resolved document.
  */
 import { z } from 'zod'
-import { ControllerConfigSchema, type ControllerConfig } from '../controllers/config.js'
-import { ENGINE_NAMES } from '../engine/index.js'
-import { ConfigError, parseModelConfig, type ModelConfig } from '../model/config.js'
+import { CONTROLLER_NAMES, ControllerConfigSchema, type ControllerConfig } from './controller.js'
+import { ConfigError, fromZodIssues, issue, type ConfigIssue } from './issues.js'
+import { DEFAULT_GATED_ATTENTION, resolveModelConfig, type ModelConfig } from './model.js'
+import { getPreset } from './presets.js'
+
+export const ENGINE_NAMES = ['ort', 'tfjs'] as const
+export type EngineName = (typeof ENGINE_NAMES)[number]
+export const TOKENIZER_NAMES = ['byte', 'gpt2'] as const
 
 const int = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` })
 
@@ -61,7 +69,7 @@ export const ScheduleSchema = z
   })
   .strict()
 
-export const SyntheticDataSchema = z
+const SyntheticDataSchema = z
   .object({
     /** tokens 0..vocab_size−1 (default: min(model vocab_size, 64)) */
     vocab_size: int('data.synthetic.vocab_size').min(2).optional(),
@@ -78,7 +86,7 @@ export const DataSchema = z
     /** "synthetic" (built in), "default" (the shipped corpus), a dataset name under the data folder, or a path */
     dataset: z.string().min(1).default('synthetic'),
     /** tokenizer for the shipped corpus: byte (vocab 257) or gpt2 (vocab 50257) */
-    tokenizer: z.enum(['byte', 'gpt2']).optional(),
+    tokenizer: z.enum(TOKENIZER_NAMES).optional(),
     /** explicit shard lists instead of a dataset (paths to .bin files) */
     train_shards: z.array(z.string()).min(1).optional(),
     val_shards: z.array(z.string()).min(1).optional(),
@@ -86,7 +94,7 @@ export const DataSchema = z
   })
   .strict()
 
-export const EngineConfigSchema = z
+const EngineConfigSchema = z
   .object({
     engine: z.enum(ENGINE_NAMES).optional(),
     backend: z.string().optional(),
@@ -98,7 +106,7 @@ export const RunConfigSchema = z
   .object({
     name: z.string().optional(),
     description: z.string().optional(),
-    /** reference model keys (core/model/config.ts); validated by parseModelConfig */
+    /** reference model keys (./model.ts); validated by resolveModelConfig */
     model: z.record(z.string(), z.unknown()).default({}),
     training: TrainingSchema,
     optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
@@ -119,65 +127,58 @@ export interface RunConfig extends Omit<RawRunConfig, 'model' | 'controller'> {
 }
 
 export class RunConfigError extends ConfigError {
-  constructor(issues: string[]) {
-    super(`invalid run config:\n  - ${issues.join('\n  - ')}`, issues)
+  constructor(issues: readonly (ConfigIssue | string)[]) {
+    super('', issues)
+    this.message = `invalid run config:\n  - ${this.issues.join('\n  - ')}`
     this.name = 'RunConfigError'
   }
 }
 
-function fmtIssue(i: z.core.$ZodIssue): string {
-  const path = i.path.map(String).join('.') || '(root)'
-  if (i.code === 'unrecognized_keys') return `${path === '(root)' ? '' : path + ': '}unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}`
-  if (i.code === 'invalid_union' && path === 'controller') return `controller: unknown controller`
-  return `${path}: ${i.message}`
-}
+/** The result of validating a run config document: the resolved config or every issue, and warnings. */
+export type RunConfigCheck = { ok: true; config: RunConfig; warnings: string[] } | { ok: false; issues: ConfigIssue[] }
 
-/**
- * Parse and validate a run config. Throws RunConfigError listing every problem (paths included). Also returns
- * warnings: valid but probably unintended settings.
- */
-export function parseRunConfig(input: unknown): RunConfig {
-  return parseRunConfigWithWarnings(input).config
-}
-
-export function parseRunConfigWithWarnings(input: unknown): { config: RunConfig; warnings: string[] } {
+/** Validate a run config document without throwing. */
+export function checkRunConfig(input: unknown): RunConfigCheck {
   const r = RunConfigSchema.safeParse(input)
-  const issues: string[] = []
-  if (!r.success) issues.push(...r.error.issues.map(fmtIssue))
-  let model: ModelConfig | undefined
-  try {
-    model = parseModelConfig(r.success ? r.data.model : ((input as { model?: unknown } | null)?.model ?? {}), { strict: true })
-  } catch (e) {
-    if (e instanceof ConfigError) issues.push(...e.issues.map((m) => `model: ${m.replace(/^invalid model config: /, '')}`))
-    else throw e
-  }
-  let controller: ControllerConfig | undefined
-  const rawCtl = r.success ? r.data.controller : ((input as { controller?: unknown } | null)?.controller ?? { name: 'dummy' })
+  const issues: ConfigIssue[] = []
+  if (!r.success) issues.push(...fromZodIssues(r.error.issues).map((i) => (i.path === 'controller' ? issue('controller', 'unknown controller') : i)))
+  const raw = (key: 'model' | 'controller', dflt: unknown): unknown => (r.success ? r.data[key] : ((input as Record<string, unknown> | null)?.[key] ?? dflt))
+  const m = resolveModelConfig(raw('model', {}), { gatedAttention: DEFAULT_GATED_ATTENTION, prefix: 'model.', strict: true })
+  issues.push(...m.issues)
+  const rawCtl = raw('controller', { name: 'dummy' })
   const c = ControllerConfigSchema.safeParse(rawCtl)
-  if (c.success) controller = c.data
-  else
-    issues.push(
-      ...c.error.issues.map((i) => {
-        if ((i.code === 'invalid_union' && i.path.length === 0) || (i.path.length === 1 && i.path[0] === 'name'))
-          return `controller.name: expected one of dummy, sparsity, sparsity_variance, sparsity_variance_l2, adaptive, proportional, proportional_derivative, got ${JSON.stringify((rawCtl as { name?: unknown })?.name)}`
-        return fmtIssue({ ...i, path: ['controller', ...i.path] })
-      }),
-    )
-  if (issues.length || !r.success || !model || !controller) throw new RunConfigError(issues)
+  if (!c.success)
+    for (const i of c.error.issues) {
+      if ((i.code === 'invalid_union' && i.path.length === 0) || (i.path.length === 1 && i.path[0] === 'name'))
+        issues.push(issue('controller.name', `expected one of ${CONTROLLER_NAMES.join(', ')}, got ${JSON.stringify((rawCtl as { name?: unknown } | null)?.name)}`))
+      else issues.push(...fromZodIssues([i], ['controller']))
+    }
+  if (issues.length || !r.success || !m.config || !c.success) return { ok: false, issues }
 
+  const model = m.config
+  const controller = c.data
   const warnings: string[] = []
   const cfg: RunConfig = { ...r.data, model, controller }
   if (model.zero_init_masks && controller.name !== 'dummy')
     warnings.push(`controller "${controller.name}" has no effect on a dense model (model.zero_init_masks is true): dense runs have no gates to control`)
   if (!model.zero_init_masks && 'mean_targets' in controller && Array.isArray(controller.mean_targets) && controller.mean_targets.length !== model.n_layers / 2)
-    throw new RunConfigError([`controller.mean_targets: needs ${model.n_layers / 2} values (n_layers / 2), got ${controller.mean_targets.length}`])
+    return { ok: false, issues: [issue('controller.mean_targets', `needs ${model.n_layers / 2} values (n_layers / 2), got ${controller.mean_targets.length}`)] }
   const d = cfg.data
-  if ((d.train_shards && !d.val_shards) || (!d.train_shards && d.val_shards)) throw new RunConfigError(['data: give both train_shards and val_shards, or neither'])
+  if ((d.train_shards && !d.val_shards) || (!d.train_shards && d.val_shards)) return { ok: false, issues: [issue('data', 'give both train_shards and val_shards, or neither')] }
   if (d.synthetic && d.dataset !== 'synthetic') warnings.push('data.synthetic is ignored because data.dataset is not "synthetic"')
   if (cfg.training.val_tokens < model.max_seq_len)
     warnings.push(`training.val_tokens (${cfg.training.val_tokens}) is below one window (max_seq_len ${model.max_seq_len}); one window is evaluated`)
-  return { config: cfg, warnings }
+  return { ok: true, config: cfg, warnings }
 }
+
+/** Parse and validate a run config; throws RunConfigError listing every problem. Also returns warnings. */
+export function parseRunConfigWithWarnings(input: unknown): { config: RunConfig; warnings: string[] } {
+  const r = checkRunConfig(input)
+  if (!r.ok) throw new RunConfigError(r.issues)
+  return { config: r.config, warnings: r.warnings }
+}
+
+export const parseRunConfig = (input: unknown): RunConfig => parseRunConfigWithWarnings(input).config
 
 /** Plain JSON of a resolved config (what run.json stores and `--resume` re-parses). */
 export function runConfigToJson(c: RunConfig): Record<string, unknown> {
@@ -193,5 +194,17 @@ export function mergeConfig<T>(base: T, over: unknown): T {
   return out as T
 }
 
-/** tokens per optimizer step */
-export const tokensPerStep = (c: RunConfig) => c.training.batch_size * c.training.grad_acc_steps * c.model.max_seq_len
+/**
+ * Preset resolution: a config document may name a preset to start from, `{ "extends": "tiny-gated", "training":
+ * { ... } }`. Overrides are merged last.
+ */
+export function resolveRunConfigInput(doc: unknown, overrides: unknown = undefined): unknown {
+  let base: unknown = doc
+  if (doc && typeof doc === 'object' && !Array.isArray(doc) && typeof (doc as { extends?: unknown }).extends === 'string') {
+    const { extends: name, ...rest } = doc as { extends: string }
+    const preset = getPreset(name)
+    if (!preset) throw new RunConfigError([issue('extends', `unknown preset "${name}"`)])
+    base = mergeConfig<unknown>(structuredClone(preset.config), rest)
+  }
+  return mergeConfig(base, overrides)
+}

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { PRESETS, getPreset } from '../presets/index.js'
-import { mergeConfig, parseRunConfig, parseRunConfigWithWarnings, RunConfigError, tokensPerStep } from './run-config.js'
-import { resolveRunConfigInput } from './run.js'
+import { getPreset, mergeConfig, parseRunConfig, parseRunConfigWithWarnings, PRESETS, resolveRunConfigInput, RunConfigError, runKind, targetEnd, tokensPerStep } from './index.js'
 
 const minimal = { training: { train_steps: 10 } }
 const problems = (input: unknown): string[] => {
@@ -21,7 +19,9 @@ describe('RunConfig', () => {
     expect(c.schedule).toEqual({ warmup_fraction: 0.1, start_factor: 0.1 })
     expect(c.controller).toEqual({ name: 'dummy' })
     expect(c.training).toMatchObject({ batch_size: 8, grad_acc_steps: 1, val_every: 100, seed: 0 })
-    expect(c.model).toMatchObject({ dim: 768, n_layers: 12, zero_init_masks: true, gated_attention: 'query' })
+    // a new run config without gated_attention gets "key" (a model config.json read alone gets "query": model.test)
+    expect(c.model).toMatchObject({ dim: 768, n_layers: 12, zero_init_masks: true, gated_attention: 'key' })
+    expect(parseRunConfig({ ...minimal, model: { n_layers: 4, zero_init_masks: false } }).model.gated_attention).toBe('key')
     expect(c.data.dataset).toBe('synthetic')
     expect(tokensPerStep(c)).toBe(8 * 1024)
   })
@@ -37,14 +37,14 @@ describe('RunConfig', () => {
     expect(all).toMatch(/unknown key "extra"/)
     expect(all).toMatch(/training\.batch_size: batch_size must be at least 1/)
     expect(all).toMatch(/training\.train_steps: train_steps must be a whole number/)
-    expect(all).toMatch(/model: dim \(100\) must be divisible by n_heads \(3\)/)
-    expect(all).toMatch(/model: gated \(skip-middle\) models need an even n_layers/)
+    expect(all).toMatch(/model\.dim: dim \(100\) must be divisible by n_heads \(3\)/)
+    expect(all).toMatch(/model\.n_layers: gated \(skip-middle\) models need an even n_layers/)
   })
 
   it('requires train_steps, and names unknown controllers and controller options', () => {
     expect(problems({ training: {} }).join()).toMatch(/training\.train_steps/)
     expect(problems({ ...minimal, controller: { name: 'pid' } }).join()).toMatch(/controller\.name: expected one of dummy, sparsity, .*got "pid"/)
-    expect(problems({ ...minimal, controller: { name: 'sparsity', delta_min: 0.1 } }).join()).toMatch(/controller: unknown key "delta_min"/)
+    expect(problems({ ...minimal, controller: { name: 'sparsity', delta_min: 0.1 } }).join()).toMatch(/controller\.delta_min: unknown key "delta_min"/)
     expect(problems({ ...minimal, engine: { engine: 'torch' } }).join()).toMatch(/engine\.engine/)
     expect(problems({ ...minimal, model: { n_layers: 4, zero_init_masks: false }, controller: { name: 'proportional', mean_targets: [1, 0.5, 0.2] } }).join()).toMatch(/needs 2 values/)
   })
@@ -75,5 +75,18 @@ describe('RunConfig', () => {
     const b = parseRunConfig(getPreset('paper-baseline-12l')!.config)
     expect(b.model.zero_init_masks).toBe(true)
     expect(b.controller.name).toBe('dummy')
+  })
+})
+
+describe('derived facts', () => {
+  it('one target end for every view: auto targets, explicit lists and strings, dense runs', () => {
+    const gated = (controller: unknown) => parseRunConfig({ ...minimal, model: { n_layers: 4, zero_init_masks: false }, controller })
+    expect(targetEnd(gated({ name: 'proportional', mean_target_end: 0.3 }))).toBe(0.3)
+    expect(targetEnd(gated({ name: 'proportional', mean_targets: [1, 0.4] }))).toBe(0.4)
+    expect(targetEnd(gated({ name: 'proportional', mean_targets: '1 0.6' }))).toBe(0.6)
+    expect(targetEnd(gated({ name: 'dummy' }))).toBeNull()
+    expect(targetEnd(parseRunConfig(minimal))).toBeNull()
+    expect(runKind(gated({ name: 'dummy' }))).toBe('gated')
+    expect(runKind(parseRunConfig(minimal))).toBe('dense')
   })
 })

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { mergeConfig, parseRunConfig } from '../trainer/run-config.js'
-import { prepareRun } from '../trainer/run.js'
-import { getPreset, PRESETS } from './index.js'
+import { mergeConfig, parseRunConfig } from '../config/index.js'
+import { prepareRun } from './run.js'
+import { getPreset, PRESETS } from '../config/presets.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'skipbench-presets-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))

@@ -2,7 +2,7 @@
  * Built-in run presets: small commented RunConfig objects. A config file can start from one with
  * `{ "extends": "tiny-gated", ... }`; the CLI takes `--preset NAME`.
  */
-import type { RunConfigInput } from '../trainer/run-config.js'
+import type { RunConfigInput } from './run.js'
 
 export interface Preset {
   name: string
