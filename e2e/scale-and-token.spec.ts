@@ -4,7 +4,7 @@
  *   included (WebSocket subprotocol), with `?token=` in the URL, which it then keeps out of the address bar;
  * - thousands of runs: an experiment of 3,000 stored runs (real configs and metrics, seeded straight into the
  *   database) keeps the runs table virtualised (a few dozen rows in the DOM), sorts, scrolls to the end, and draws
- *   its Pareto chart.
+ *   its Pareto chart, then its parallel coordinates (timed side by side with the Pareto chart: a ratio).
  */
 import { expect, test } from '@playwright/test'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -114,6 +114,17 @@ test('3,000 runs: a virtualised, sortable table and a Pareto chart', async ({ pa
   await expect(page.getByTestId('pareto-summary')).toContainText(`${RUNS / 3} dense · ${(RUNS / 3) * 2} gated`)
   const paretoMs = Date.now() - t1
   await page.screenshot({ path: 'test-results/screens/16-3000-runs-pareto.png' })
+  // parallel coordinates over the same 3,000 runs (issue 18): tab click → data fetched → chart finished drawing,
+  // timed the same way as the Pareto chart just above, side by side in this one run
+  const t2 = Date.now()
+  await page.getByTestId('tab-parallel').click()
+  await expect(page.getByTestId('parallel-chart')).toHaveAttribute('data-drawn', 'true', { timeout: 60_000 })
+  await expect(page.getByTestId('parallel-summary')).toContainText(`${RUNS} runs`)
+  const parallelMs = Date.now() - t2
+  const drawOnlyMs = Number(await page.getByTestId('parallel-chart').getAttribute('data-draw-ms'))
+  await page.screenshot({ path: 'test-results/screens/17-3000-runs-parallel.png' })
+  console.log(`3,000 runs: parallel coordinates in ${parallelMs} ms (of which ECharts drawing ${drawOnlyMs} ms); parallel / Pareto = ${(parallelMs / paretoMs).toFixed(2)}`)
+  expect(parallelMs / paretoMs).toBeLessThan(5)
   console.log(`3,000 runs: table in ${loadMs} ms (${domRows} rows in the DOM), Pareto in ${paretoMs} ms`)
   expect(loadMs).toBeLessThan(10_000)
   expect(paretoMs).toBeLessThan(30_000)

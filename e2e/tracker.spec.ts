@@ -36,9 +36,14 @@ function seedGrid(dataDir: string): void {
           const run = store.runs.create({ name, experimentId: e.id, kind: gated ? 'gated' : 'dense', status: 'completed', config: config as unknown as JsonObject, seed, dataset: 'default', tags: gated ? [] : ['baseline'], notes: !gated && L === 8 && seed === 0 ? 'the widest run' : '' })
           const val = 3.2 - 0.1 * L + (gated ? 0.05 : 0) + seed * 0.01
           const points = [] as { step: number; key: string; value: number }[]
-          for (let s = 0; s < 20; s++) points.push({ step: s, key: 'train/loss', value: val + (20 - s) * 0.05 }, { step: s, key: 'train/tokens', value: (s + 1) * 128 })
-          for (const s of [0, 10, 20]) points.push({ step: s, key: 'val/loss', value: val + (20 - s) * 0.04 })
-          if (gated) for (const s of [0, 10, 20]) points.push({ step: s, key: 'val/zeros/mean', value: 0.02 * s })
+          for (let s = 0; s < 20; s++) {
+            points.push({ step: s, key: 'train/loss', value: val + (20 - s) * 0.05 })
+            if (gated) points.push({ step: s, key: 'train/zeros/mean', value: 0.01 * s })
+          }
+          for (const s of [0, 10, 20]) {
+            points.push({ step: s, key: 'val/loss', value: val + (20 - s) * 0.04 }, { step: s, key: 'val/tokens', value: 512 })
+            if (gated) points.push({ step: s, key: 'val/zeros/mean', value: 0.01 * s })
+          }
           store.metrics.insert(run.id, points)
         }
   })
@@ -147,4 +152,37 @@ test('filter language, group-by a config field, saved views', async ({ page }) =
   await expect(page.getByTestId('where')).toHaveValue('kind = gated')
   await expect(page.getByTestId('run-total')).toContainText('12 run(s)')
   await expect(page.getByTestId('group-label')).toHaveCount(4)
+})
+
+test('parallel coordinates: brushing an axis filters the runs table and the Pareto chart; association with val CE', async ({ page }) => {
+  await openGrid(page, 'parallel')
+  const chart = page.getByTestId('parallel-chart')
+  await expect(chart).toHaveAttribute('data-drawn', 'true', { timeout: 30_000 })
+  await expect(page.getByTestId('parallel-summary')).toContainText('24 runs')
+  // depth is the strongest association (val CE falls with n_layers: rho close to -1), listed first
+  await expect(page.getByTestId('association-row').first()).toContainText('n_layers')
+  await expect(page.getByTestId('association-row').first()).toContainText('-0.9')
+  // brush the first axis (n_layers, vertical, min at the bottom) over its upper part: the deeper runs
+  const box = (await chart.boundingBox())!
+  const x = box.x + 60 // parallel.left
+  await page.mouse.move(x, box.y + 45)
+  await page.mouse.down()
+  await page.mouse.move(x, box.y + 120, { steps: 5 })
+  await page.mouse.move(x, box.y + 200, { steps: 5 })
+  await page.mouse.up()
+  await expect(page.getByTestId('parallel-summary')).toContainText('brushed')
+  const brushed = Number(/(\d+) brushed/.exec((await page.getByTestId('parallel-summary').textContent())!)![1])
+  expect(brushed).toBeGreaterThan(0)
+  expect(brushed).toBeLessThan(24)
+  await shot(page, '33-parallel-brushed')
+  await page.getByTestId('tab-runs').click()
+  await expect(page.getByTestId('brushed-count')).toContainText(`${brushed} brushed`)
+  await expect(page.getByTestId('runs-row')).toHaveCount(brushed)
+  // every brushed run is one of the deep ones (n_layers 6 or 8)
+  for (const t of await page.getByTestId('runs-row').allTextContents()) expect(t).toMatch(/-L(6|8)-/)
+  await page.getByTestId('tab-pareto').click()
+  await expect(page.getByTestId('pareto-brushed')).toContainText(`${brushed} runs brushed`)
+  await expect(page.getByTestId('pareto-summary')).toContainText(/(\d+) dense · (\d+) gated/)
+  const [, d, g] = /(\d+) dense · (\d+) gated/.exec((await page.getByTestId('pareto-summary').textContent())!)!
+  expect(Number(d) + Number(g)).toBe(brushed)
 })

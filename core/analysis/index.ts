@@ -36,7 +36,7 @@ export {
   type ParseResult,
   type RunRecord,
 } from './records.js'
-export { incompleteBeta, logGamma, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
+export { averageRanks, incompleteBeta, logGamma, spearman, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
 export {
   assess,
   BOOTSTRAP_REPLICATES,

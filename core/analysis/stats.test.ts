@@ -75,3 +75,17 @@ describe('summarize (seed statistics)', () => {
     expect(() => summarize([1, 2], 1)).toThrow(/level/)
   })
 })
+
+describe('spearman', () => {
+  it('matches hand-computed values, with ties averaged', async () => {
+    const { spearman, averageRanks } = await import('./stats.js')
+    expect(averageRanks([5, 6, 7, 8, 7])).toEqual([1, 2, 3.5, 5, 3.5])
+    // scipy.stats.spearmanr([1,2,3,4,5],[5,6,7,8,7]) = 0.8207826816681233
+    expect(spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]).rho).toBeCloseTo(0.8207826816681233, 14)
+    expect(spearman([1, 2, 3], [3, 2, 1]).rho).toBeCloseTo(-1, 14)
+    expect(spearman([1, 2, 3, 4], [1, 4, 9, 16]).rho).toBeCloseTo(1, 14) // monotone, not linear
+    expect(spearman([1, 2, NaN, 4, 5], [2, 1, 0, 4, 3])).toEqual({ rho: 0.6, n: 4 })
+    expect(spearman([1, 1, 1], [1, 2, 3]).rho).toBeNull()
+    expect(spearman([1, 2], [1, 2])).toEqual({ rho: null, n: 2 })
+  })
+})

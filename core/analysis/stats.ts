@@ -179,3 +179,49 @@ export function summarize(values: ArrayLike<number>, level = 0.95): Summary {
   const half = studentTQuantile((1 + level) / 2, n - 1) * se
   return { n, mean, sd, se, level, ci: [mean - half, mean + half] }
 }
+
+/** Ranks 1..n with ties given their average rank (for Spearman's rho). */
+export function averageRanks(x: readonly number[]): number[] {
+  const idx = x.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0])
+  const r = new Array<number>(x.length)
+  for (let i = 0; i < idx.length; ) {
+    let j = i
+    while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++
+    const avg = (i + j) / 2 + 1
+    for (let k = i; k <= j; k++) r[idx[k]![1]] = avg
+    i = j + 1
+  }
+  return r
+}
+
+/**
+ * Spearman's rank correlation of paired finite values (pairs with a non-finite member are dropped): the Pearson
+ * correlation of their average ranks. null with fewer than 3 pairs or when either side is constant.
+ */
+export function spearman(xs: readonly number[], ys: readonly number[]): { rho: number | null; n: number } {
+  const x: number[] = []
+  const y: number[] = []
+  for (let i = 0; i < Math.min(xs.length, ys.length); i++)
+    if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) {
+      x.push(xs[i]!)
+      y.push(ys[i]!)
+    }
+  const n = x.length
+  if (n < 3) return { rho: null, n }
+  const rx = averageRanks(x)
+  const ry = averageRanks(y)
+  const mx = rx.reduce((a, b) => a + b, 0) / n
+  const my = ry.reduce((a, b) => a + b, 0) / n
+  let sxy = 0
+  let sxx = 0
+  let syy = 0
+  for (let i = 0; i < n; i++) {
+    const dx = rx[i]! - mx
+    const dy = ry[i]! - my
+    sxy += dx * dy
+    sxx += dx * dx
+    syy += dy * dy
+  }
+  if (sxx === 0 || syy === 0) return { rho: null, n }
+  return { rho: sxy / Math.sqrt(sxx * syy), n }
+}

@@ -261,6 +261,28 @@ export const RunDiff = z.object({
 })
 export type RunDiff = z.infer<typeof RunDiff>
 
+/** Parallel coordinates over an experiment's runs: varying config fields and metrics, one line per run. */
+export const ParallelAxis = z.object({
+  /** config path (model.n_layers) or metric key (val/loss) */
+  path: z.string(),
+  source: z.enum(['config', 'metric']),
+  type: z.enum(['value', 'category']),
+  /** category axes: their values in order */
+  categories: z.array(z.string()).optional(),
+})
+export type ParallelAxis = z.infer<typeof ParallelAxis>
+export const ParallelData = z.object({
+  runs: z.array(z.object({ id: Id, name: z.string(), kind: RunKind })),
+  axes: z.array(ParallelAxis),
+  /** values[run][axis]: numbers (value axes) or category strings; null where the run has none */
+  values: z.array(z.array(z.union([z.number(), z.string(), z.null()]))),
+  /** each config field's association with validation CE (last val/loss): Spearman's rank correlation */
+  association: z.array(z.object({ path: z.string(), rho: Num, n: z.number().int() })),
+  /** the metric the association is with */
+  target: z.string(),
+})
+export type ParallelData = z.infer<typeof ParallelData>
+
 /** What a saved view restores in a runs table. */
 export const ViewState = z
   .object({
@@ -499,6 +521,8 @@ export const API = {
   getGates: { input: GatesQuery, output: GatesData },
   diffRuns: { input: z.object({ runIds: z.array(Id).min(2, { error: 'select at least two runs' }).max(50) }).strict(), output: RunDiff },
 
+  /** parallel coordinates data of an experiment's runs (optionally filtered with the filter language) */
+  getParallel: { input: z.object({ experimentId: Id, where: z.string().max(2000).optional(), maxConfigAxes: z.number().int().min(1).max(40).default(12) }).strict(), output: ParallelData },
   listViews: { input: z.object({ experimentId: Id.nullable() }).strict(), output: z.array(SavedView) },
   /** create or replace (by name, per experiment) a saved view of the runs table */
   saveView: {
@@ -544,7 +568,16 @@ export const API = {
   },
 
   compareExperiment: {
-    input: z.object({ experimentId: Id, estimator: FlopsEstimator.default('paper'), flopsKind: FlopsKind.default('inference'), level: z.number().gt(0).lt(1).default(0.95) }).strict(),
+    input: z
+      .object({
+        experimentId: Id,
+        estimator: FlopsEstimator.default('paper'),
+        flopsKind: FlopsKind.default('inference'),
+        level: z.number().gt(0).lt(1).default(0.95),
+        /** compare only these runs of the experiment (e.g. the ones brushed in parallel coordinates) */
+        runIds: z.array(Id).max(10_000).optional(),
+      })
+      .strict(),
     output: ComparisonResult,
   },
 

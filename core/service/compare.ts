@@ -13,11 +13,11 @@ import { notFound } from './errors.js'
 
 const cache = new WeakMap<Context, Map<number, { key: string; cost: CostResult }>>()
 
-export function compareExperiment(ctx: Context, q: { experimentId: number; estimator: 'paper' | 'corrected'; flopsKind: 'inference' | 'training'; level: number }): ComparisonResult {
+export function compareExperiment(ctx: Context, q: { experimentId: number; estimator: 'paper' | 'corrected'; flopsKind: 'inference' | 'training'; level: number; runIds?: number[] | undefined }): ComparisonResult {
   if (!ctx.store.experiments.get(q.experimentId)) throw notFound(`experiment ${q.experimentId}`)
   let memo = cache.get(ctx)
   if (!memo) cache.set(ctx, (memo = new Map()))
-  const rows = ctx.store.runs.list({ experimentId: q.experimentId, limit: 10_000, sort: { by: 'id', dir: 'asc' }, summaries: [] }).rows
+  const rows = ctx.store.runs.list({ experimentId: q.experimentId, ...(q.runIds ? { ids: q.runIds } : {}), limit: 10_000, sort: { by: 'id', dir: 'asc' }, summaries: [] }).rows
   const records: RunRecord[] = []
   const runs: ComparisonResult['runs'] = []
   const skipped: ComparisonResult['skipped'] = []

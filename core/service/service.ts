@@ -10,6 +10,7 @@ import { API } from '../contract/api.js'
 import { detectEngines } from '../engine/detect.js'
 import { forkLauncher, type WorkerLauncher } from '../jobs/process.js'
 import { queueRerun } from '../jobs/rerun.js'
+import { getParallel } from './parallel.js'
 import { compileFilter } from '../store/filter.js'
 import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
@@ -209,6 +210,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return diffRuns(ctx, runIds)
     },
 
+    async getParallel(q) {
+      return getParallel(ctx, q)
+    },
     async listViews({ experimentId }) {
       return ctx.store.views.list(experimentId).map(viewOut)
     },

@@ -78,6 +78,9 @@ describe('filter language', () => {
     expect(names('note !~ "low"')).toEqual(['d4', 'd8', 'g12', 'orphan'])
     expect(names(`tag:"o'brien"`)).toEqual(['orphan'])
     expect(names(`notes ~ 'it\\'s'`)).toEqual(['g12'])
+    store.experiments.update(store.experiments.list().find((e) => e.name === 'grid')!.id, { description: 'Depth sweep, lr 1e-3', tags: ['paper'] })
+    expect(names('experiment_notes ~ "depth sweep"')).toHaveLength(5)
+    expect(names('experiment_tags ~ "paper" and kind = gated')).toEqual(['g12', 'g8'])
   })
 
   it('malformed input: one clear error naming what and where', () => {

@@ -21,7 +21,8 @@
  *
  * Fields: config sections (model.*, training.*, optimizer.*, controller.*, data.*, engine.*, or config.<path>);
  * metrics (train.*, val.*, sys.* or train/loss — the last value; min(…)/max(…) for the run's extremes); run fields
- * id, name, status, kind, seed, engine, backend, dataset, experiment, notes (note), tags (tag), steps, tokens_per_sec,
+ * id, name, status, kind, seed, engine, backend, dataset, experiment, notes (note), tags (tag), experiment_notes,
+ * experiment_tags (its JSON text, for ~), steps, tokens_per_sec,
  * created, started, ended (ISO dates, compared as text).
  */
 import { StoreError } from './errors.js'
@@ -159,6 +160,8 @@ const RUN_FIELDS = {
   experiment: '(SELECT e2.name FROM experiments e2 WHERE e2.id = r.experiment_id)',
   notes: 'r.notes',
   note: 'r.notes',
+  experiment_notes: '(SELECT e3.description FROM experiments e3 WHERE e3.id = r.experiment_id)',
+  experiment_tags: '(SELECT e4.tags FROM experiments e4 WHERE e4.id = r.experiment_id)',
   steps: 'r.last_step',
   last_step: 'r.last_step',
   tokens_per_sec: 'r.tokens_per_sec',

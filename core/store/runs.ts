@@ -377,6 +377,15 @@ export class RunsRepository {
     return { total, rows }
   }
 
+  /** The stored configs of these runs (id → config), in one query. */
+  configs(ids: number[]): Map<number, JsonObject> {
+    const out = new Map<number, JsonObject>()
+    if (!ids.length) return out
+    const rows = this.dynamic.get('SELECT id, config FROM runs WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as { id: number; config: string }[]
+    for (const r of rows) out.set(r.id, parseJson<JsonObject>(r.config, {}))
+    return out
+  }
+
   /** Fields that differ between runs: config paths and run-level provenance (run.kind, run.seed, run.engine, …). */
   diff(ids: number[]): RunDiff {
     const runs = ids.map((id) => this.require(id))

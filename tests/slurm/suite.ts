@@ -58,7 +58,8 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
 
     it('a tiny dense run streams metrics while it runs, completes, and is ingested with its final checkpoint', async () => {
       const rec = record()
-      const { runs, jobs } = await m.submit(name, [{ config: tinyConfig('dense-run', { steps: 150 }) }])
+      // long enough (~2 s of training) that polls over a loaded ssh connection see it running
+      const { runs, jobs } = await m.submit(name, [{ config: tinyConfig('dense-run', { steps: 2000 }) }])
       const runId = runs[0]!.id
       expect(jobs[0]!.jobId).toMatch(/^\d+$/)
       // metrics committed while Slurm still says RUNNING
@@ -77,8 +78,8 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
       expect(run.status).toBe('completed')
       expect(run.engine).toBe('ort')
       const loss = store.metrics.summaries(runId).find((s) => s.key === 'train/loss')!
-      expect(loss.count).toBe(150)
-      expect(store.metrics.summaries(runId).find((s) => s.key === 'val/loss')!.lastStep).toBe(150)
+      expect(loss.count).toBe(2000)
+      expect(store.metrics.summaries(runId).find((s) => s.key === 'val/loss')!.lastStep).toBe(2000)
       expect(store.checkpoints.list(runId).some((c) => c.final && c.valid && existsSync(c.path) && c.path.startsWith(run.runDir!))).toBe(true)
       const row = listRuns(store, { ids: [runId] }).rows[0]!
       expect(row.slurm).toMatchObject({ cluster: name, job_id: jobs[0]!.jobId, state: 'completed', slurm_state: 'COMPLETED' })
@@ -138,7 +139,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
     it('a job whose process is killed is marked failed with the reason, then resubmitted from its checkpoint, and completes', async () => {
       const rec = record()
       // ~1 ms a step: long enough to be killed after its first checkpoint, short enough to finish when resubmitted
-      const steps = 2500
+      const steps = 2000
       const { runs } = await m.submit(name, [{ config: tinyConfig('to-kill', { steps, checkpointEvery: 200 }) }])
       const run = runs[0]!
       const first = store.clusters.latestOfRun(run.id)!
@@ -170,7 +171,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
     })
 
     it(`a restart of skipbench${path === 'ssh' ? ' and an ssh drop-out' : ''} while a job runs loses no metric`, async () => {
-      const steps = 3000
+      const steps = 2000
       const { runs } = await m.submit(name, [{ config: tinyConfig('restart', { steps }) }])
       const runId = runs[0]!.id
       for (let i = 0; i < 900 && !(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')?.count ?? 0); i++) {
