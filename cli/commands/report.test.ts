@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseCsv } from '../../core/report/index.js'
+import { escapeHtml, escapeLatex, parseCsv } from '../../core/report/index.js'
 import { seedSyntheticExperiment } from '../../core/reporting/synthetic.js'
 import { openStore } from '../../core/store/index.js'
 import { tempDir } from '../../core/store/test-helpers.js'
@@ -53,6 +53,21 @@ describe('skipbench report', () => {
     for (const reason of v.reasons) expect(md).toContain(`- ${reason}`)
     for (const step of v.nextSteps) expect(md).toContain(`- ${step}`)
     expect(md).toContain('**Fairness checks**')
+  })
+
+  it('HTML and LaTeX show the same verdict, reasons, next steps and fairness checks as report.json', () => {
+    const out = tmp.file('r-verdict')
+    const r = sb(['report', '--experiment', 'small', '--db', db, '--format', 'html,tex,json', '--out', out])
+    expect(r.code, r.stderr).toBe(0)
+    const v = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { comparisons: { paper: { inference: { verdict: { conclusive: boolean; text: string; reasons: string[]; nextSteps: string[] } } } } }).comparisons.paper.inference.verdict
+    const html = readFileSync(join(out, 'report.html'), 'utf8')
+    expect(html).toContain(`data-conclusive="${v.conclusive}"`)
+    for (const t of [v.text, ...v.reasons, ...v.nextSteps]) expect(html).toContain(escapeHtml(t))
+    expect(html).toContain('<h3>Fairness checks</h3>')
+    const tex = readFileSync(join(out, 'report.tex'), 'utf8')
+    expect(tex).toContain(escapeLatex(v.text))
+    for (const t of v.reasons) expect(tex).toContain(`\\item ${escapeLatex(t)}`)
+    expect(tex).toContain('Fairness check')
   })
 
   it('takes a subset of runs, the corrected estimator and --json', () => {

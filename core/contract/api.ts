@@ -567,6 +567,20 @@ export const API = {
     output: z.object({ jobId: Id }),
   },
 
+  /** export the run's final checkpoint: ONNX (input_ids → logits [+ gates], dynamic axes) or safetensors + config.json */
+  exportModel: {
+    input: z
+      .object({
+        runId: Id,
+        format: z.enum(['onnx', 'safetensors'], { error: 'must be onnx or safetensors' }),
+        dtype: z.enum(['f32', 'bf16'], { error: 'must be f32 or bf16' }).default('f32'),
+        /** relative: against the data folder; must lie in the data folder, its exports/ or an allowed folder (default: exports/<run>-<time>) */
+        outDir: z.string().min(1).max(4096).optional(),
+      })
+      .strict(),
+    output: z.object({ path: z.string(), bytes: z.number(), format: z.string(), dtype: z.string(), configPath: z.string().nullable() }),
+  },
+
   compareExperiment: {
     input: z
       .object({

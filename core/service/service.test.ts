@@ -177,6 +177,18 @@ describe('service with real training', () => {
     expect(d.evaluations[0]!.loss).toBeGreaterThan(0)
     expect(d.jobs.map((j) => j.kind)).toEqual(['train', 'eval'])
   })
+  it('exports a finished run as ONNX and safetensors into the data folder; refuses to overwrite or leave it', async () => {
+    const gated = (await call('listRuns', { experimentId: expId, kind: 'gated' })).rows[0]!
+    const onnx = await call('exportModel', { runId: gated.id, format: 'onnx' })
+    expect(onnx.path.startsWith(dir)).toBe(true)
+    expect(onnx.path.endsWith('model.onnx')).toBe(true)
+    expect(onnx.bytes).toBeGreaterThan(1000)
+    const st = await call('exportModel', { runId: gated.id, format: 'safetensors', dtype: 'bf16', outDir: 'exports/st' })
+    expect(st.configPath).toBe(join(dir, 'exports', 'st', 'config.json'))
+    await expect(call('exportModel', { runId: gated.id, format: 'safetensors', outDir: 'exports/st' })).rejects.toThrow(/already exists/)
+    await expect(call('exportModel', { runId: gated.id, format: 'onnx', outDir: '/etc/skipbench-export' })).rejects.toThrow(/allowed folders|outside/)
+    await expect(call('exportModel', { runId: gated.id, format: 'tflite' })).rejects.toThrow(/onnx or safetensors/)
+  })
   it('cancel checkpoints and stops; resume continues to completion; retry makes a new run; delete removes', async () => {
     const { runId } = await call('startRun', { config: tiny({ steps: 4000 }), experimentId: expId, name: 'long' })
     await waitFor(() => events.some((e) => e.type === 'job-progress' && e.runId === runId && e.step >= 5))

@@ -3,7 +3,9 @@
  * main/, HTTP + WebSocket in core/server) call exactly this, after validating inputs with the contract's schemas
  * (`dispatch`), and forward its events (`on`).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { CONFIG_FILE, FINAL_DIR, MODEL_FILE } from '../checkpoint/index.js'
+import { exportModel } from '../trainer/export-model.js'
 import { isAbsolute, join, resolve } from 'node:path'
 import type { ApiHandlers, ApiMethod, Experiment, RunConfigDoc, ServerEvent, Settings } from '../contract/api.js'
 import { API } from '../contract/api.js'
@@ -307,6 +309,21 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
       const job = ctx.queue.addEval(runId, { data: { dataset, ...(tokenizer ? { tokenizer } : {}) }, ...(valTokens ? { valTokens } : {}) })
       return { jobId: job.id }
+    },
+
+    async exportModel({ runId, format, dtype, outDir }) {
+      const run = ctx.store.runs.get(runId)
+      if (!run) throw notFound(`run ${runId}`)
+      const ck = run.runDir ? join(run.runDir, FINAL_DIR) : null
+      if (!ck || !existsSync(join(ck, CONFIG_FILE))) throw conflict(`run ${runId} has no final checkpoint yet: export it once it has finished training`)
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
+      const dir = outDir ? paths.resolve(outDir, 'export folder', 'write') : join(ctx.homeDir, 'exports', `${run.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${stamp}`)
+      const file = join(dir, format === 'onnx' ? 'model.onnx' : MODEL_FILE)
+      if (existsSync(file) || (format === 'safetensors' && existsSync(join(dir, CONFIG_FILE))))
+        throw conflict(`${existsSync(file) ? file : join(dir, CONFIG_FILE)} already exists: choose another folder`)
+      mkdirSync(dir, { recursive: true })
+      const r = await exportModel({ checkpoint: ck, format, out: file, dtype })
+      return { path: r.path, bytes: r.bytes, format: r.format, dtype: r.dtype, configPath: r.configPath }
     },
 
     async compareExperiment(q) {

@@ -3,6 +3,7 @@
  *
  *   npm run bench:hard-skip -- [--configs S,M,paper-12l] [--fractions 0.1,0.2,0.3,0.4,0.5,0.6] [--repeats 3]
  *                              [--attention auto|padded|packed|padded,packed] [--threads 2] [--batch N] [--json PATH]
+ *                              [--profile DIR]   (one config and one fraction: onnxruntime profiles of both passes)
  *
  * Models: S and M of scripts/bench/configs.ts, paper-12l (dim 768, 12 layers, 12 heads, GPT-2 vocab, seq 1024), each
  * key-gated with random weights. The masks are set so that a chosen fraction of the (token, layer) pairs has a gate of
@@ -17,8 +18,13 @@
  * onnxruntime (gathers, scatters, masks, gate bookkeeping).
  *
  * Threads spin-free (allow_spinning 0) by default: on a shared machine a spinning pool distorts both passes.
+ *
+ * --profile DIR turns on onnxruntime's profiler for every session and then sums its kernel times per op type for the
+ * dense evaluation graph and for the hard-skip graphs (head, block, tail), so a shortfall against the prediction can be
+ * attributed: kernel time that does not shrink with the live tokens, or time outside the kernels (host, session calls).
  */
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { REFERENCE_OPTIMIZER, type Batch } from '../../core/engine/engine.js'
 import { evalHardSkipOrt, type HardSkipAttention } from '../../core/engine/ort/hard-skip.js'
@@ -45,6 +51,7 @@ const { values: a } = parseArgs({
     batch: { type: 'string' },
     spin: { type: 'boolean', default: false },
     json: { type: 'string' },
+    profile: { type: 'string' },
   },
 })
 
@@ -62,6 +69,8 @@ const repeats = Number(a.repeats)
 const threads = Number(a.threads)
 if (!(Number.isInteger(repeats) && repeats >= 1)) fail('--repeats must be a positive integer')
 if (!(Number.isInteger(threads) && threads >= 1)) fail('--threads must be a positive integer')
+if (a.profile !== undefined && (configNames.length !== 1 || fractions.length !== 1 || layouts.length !== 1)) fail('--profile takes one config, one fraction and one layout')
+if (a.profile !== undefined) mkdirSync(a.profile, { recursive: true })
 
 function batchOf(B: number, T: number, V: number, seed: number): Batch {
   const rng = new Rng(seed)
@@ -132,7 +141,7 @@ interface Row {
   ce_diff_per_token: number
 }
 
-const engine = await createOrtEngine({ provider: 'cpu', threads, allowSpinning: a.spin })
+const engine = await createOrtEngine({ provider: 'cpu', threads, allowSpinning: a.spin, ...(a.profile ? { profilePrefix: join(a.profile, 'ort') } : {}) })
 console.log(`onnxruntime ${engine.info.versions['onnxruntime-node']} ${engine.info.backend}, ${threads} threads, spinning ${a.spin ? 'on' : 'off'}; min of ${repeats} interleaved runs`)
 const rows: Row[] = []
 for (const name of configNames) {
@@ -178,3 +187,29 @@ if (big.length) {
   console.log(`\ndim ≥ 512: measured / predicted between ${worst.toFixed(2)} and ${Math.max(...big.map((r) => r.ratio)).toFixed(2)} (target ≥ 0.85)`)
 }
 if (a.json) writeFileSync(a.json, JSON.stringify({ threads, repeats, engine: engine.info, rows }, null, 2) + '\n')
+
+if (a.profile) {
+  // onnxruntime profiles: one file per session. The dense evaluation graph is the one with the gate moments
+  // (ReduceSumSquare); every other session belongs to the hard-skip pass.
+  interface Ev { cat?: string; name?: string; dur?: number; args?: { op_name?: string } }
+  const sum = { dense: new Map<string, number>(), skip: new Map<string, number>() }
+  for (const f of readdirSync(a.profile).filter((x) => x.startsWith('ort') && x.endsWith('.json'))) {
+    const evs = JSON.parse(readFileSync(join(a.profile, f), 'utf8')) as Ev[]
+    const kernels = evs.filter((e) => e.cat === 'Node' && e.name?.endsWith('_kernel_time'))
+    const side = kernels.some((e) => e.args?.op_name === 'ReduceSumSquare') ? sum.dense : sum.skip
+    for (const e of kernels) side.set(e.args!.op_name!, (side.get(e.args!.op_name!) ?? 0) + (e.dur ?? 0))
+  }
+  const runs = repeats + 1 // warm-up + timed runs of each pass were profiled
+  const total = (m: Map<string, number>) => [...m.values()].reduce((x, y) => x + y, 0)
+  const r = rows[0]!
+  console.log(`\nonnxruntime profile (${a.profile}), kernel time per pass (mean of ${runs} runs):`)
+  console.log(`  dense     ${(total(sum.dense) / runs / 1000).toFixed(1)} ms of ${r.dense_ms.toFixed(1)} ms wall`)
+  console.log(`  hard-skip ${(total(sum.skip) / runs / 1000).toFixed(1)} ms of ${r.skip_ms.toFixed(1)} ms wall`)
+  const ops = [...new Set([...sum.dense.keys(), ...sum.skip.keys()])].sort((x, y) => (sum.dense.get(y) ?? 0) - (sum.dense.get(x) ?? 0))
+  console.log('  op type            dense ms   skip ms   skip/dense')
+  for (const op of ops.slice(0, 14)) {
+    const d = (sum.dense.get(op) ?? 0) / runs / 1000
+    const k = (sum.skip.get(op) ?? 0) / runs / 1000
+    console.log(`  ${op.padEnd(18)} ${d.toFixed(1).padStart(8)}  ${k.toFixed(1).padStart(8)}   ${d > 0 ? (k / d).toFixed(2) : '—'}`)
+  }
+}

@@ -42,6 +42,8 @@ export interface OrtEngineOptions {
   ceChunkElements?: number
   /** omit the gate path for dense baselines whose masks are all zero (default true; identical results) */
   denseFastPath?: boolean
+  /** onnxruntime profiling of every session (benchmarks): <prefix>_<time>.json per session, written at dispose */
+  profilePrefix?: string
 }
 
 type Tensors = Map<string, ort.Tensor>
@@ -239,7 +241,11 @@ export class OrtEngine implements Engine {
   private async releaseSessions() {
     const all = [...this.sessions.values()]
     this.sessions.clear()
-    for (const s of all) await (await s.catch(() => null))?.release()
+    for (const s of all) {
+      const session = await s.catch(() => null)
+      if (session && this.settings.profilePrefix) session.endProfiling()
+      await session?.release()
+    }
   }
 
   private checkBatch(b: Batch) {
@@ -463,6 +469,7 @@ export async function createOrtEngine(opts: OrtEngineOptions = {}): Promise<OrtE
     threads: opts.threads ?? defaultThreads(),
     allowSpinning: opts.allowSpinning ?? true,
     cpuArena: opts.cpuArena ?? true,
+    ...(opts.profilePrefix ? { profilePrefix: opts.profilePrefix } : {}),
   }
   return new OrtEngine(settings, opts, notes, adapter)
 }

@@ -22,6 +22,8 @@ export interface SessionSettings {
   allowSpinning: boolean
   /** the CPU arena keeps freed blocks for reuse; off returns them to the OS (lower peak RSS between graphs) */
   cpuArena: boolean
+  /** onnxruntime profiling: each session writes <prefix>_<time>.json when released (benchmarks only) */
+  profilePrefix?: string
 }
 
 export class OrtProviderError extends Error {
@@ -48,6 +50,7 @@ export function sessionOptions(s: SessionSettings): ort.InferenceSession.Session
     // arena still holds the first run's blocks: peak RSS on M training went from 2.8 GB to 4.6 GB with it.
     enableMemPattern: false,
     logSeverityLevel: 3,
+    ...(s.profilePrefix ? { enableProfiling: true, profileFilePrefix: s.profilePrefix } : {}),
     // `extra` = session config entries; onnxruntime-node 1.30 applies them (its typings say WebAssembly only:
     // checked, an invalid session.intra_op_thread_affinities is rejected).
     extra: {
