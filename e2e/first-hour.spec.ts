@@ -135,6 +135,18 @@ test('keyboard only: the guided comparison from an empty database to the Pareto 
   await expect(chart).toHaveAttribute('aria-label', /training FLOPs \(whole run\)/)
 })
 
+test('"Add runs" starts from the experiment\'s own budget and evaluation set, and warns on a mismatch', async ({ page }) => {
+  test.skip(!experimentUrl, 'needs the experiment of the first test')
+  await page.goto(experimentUrl)
+  await page.getByTestId('add-runs').click()
+  await expect(page.getByTestId('started-from')).toBeVisible()
+  await expect(page.getByTestId('field-training.train_steps')).toHaveValue('20')
+  await expect(page.getByTestId('field-training.val_tokens')).toHaveValue('1024')
+  await expect(page.getByTestId('budget-mismatch')).toHaveCount(0)
+  await page.getByTestId('field-training.train_steps').fill('500')
+  await expect(page.getByTestId('budget-mismatch')).toContainText('steps 500 (the experiment\'s runs: 20)')
+})
+
 /** Every page, as the user sees it, at both sizes: axe-core finds no serious violation; a screenshot of each. */
 const PAGES: { name: string; open: (page: Page) => Promise<void> }[] = [
   { name: 'experiments', open: async (p) => void (await p.goto(server.url)) },

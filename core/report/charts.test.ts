@@ -3,7 +3,7 @@ import { compareRuns } from '../analysis/index.js'
 import { Comparison } from '../contract/analysis.js'
 import { inferenceFlops } from '../flops/index.js'
 import { parseModelConfig } from '../model/config.js'
-import { fmtFlops, gateHeatmapOption, lossCurvesOption, paretoChartOption, ramp, smooth } from './charts.js'
+import { fmtFlops, gateHeatmapOption, logTicks, lossCurvesOption, paretoChartOption, ramp, smooth } from './charts.js'
 import { renderSvg } from './ssr.js'
 
 const base = { dim: 32, n_heads: 4, vocab_size: 257, max_seq_len: 64 }
@@ -45,6 +45,17 @@ describe('chart option builders', () => {
     const legend = paretoChartOption(noDominated, { targetOf: (id) => targets.get(id) }).legend as { data: string[]; formatter: (n: string) => string }
     expect(legend.data).toEqual(['dense frontier', 'gated'])
     expect(legend.formatter('gated')).toBe('gated: target end E 0.2 (orange) … 0.8 (yellow)')
+  })
+  it('pareto: x ticks sit at round values on the log axis', () => {
+    const at = (lo: number, hi: number) => logTicks(Math.log10(lo), Math.log10(hi)).map((v) => +(10 ** v).toPrecision(3))
+    expect(at(1.6e7, 3.5e7)).toEqual([2e7, 2.5e7, 3e7])
+    expect(at(1e6, 1e9)).toEqual([1e6, 1e7, 1e8, 1e9])
+    expect(at(3e6, 1e8)).toEqual([5e6, 1e7, 2e7, 5e7, 1e8])
+  })
+  it('pareto: renders server-side on a fractional sub-decade log range (ECharts asserted on 6.85–7.2)', () => {
+    const few = runs.filter((r) => ['d2', 'd4', 'g4a'].includes(r.id)).map((r, i) => ({ ...r, inferenceFlops: [8e6, 1.4e7, 1.4e7][i]! }))
+    const c = Comparison.parse(JSON.parse(JSON.stringify(compareRuns(few, { estimator: 'paper', flopsKind: 'inference' }))))
+    expect(renderSvg(paretoChartOption(c, { targetOf: (id) => targets.get(id), animation: false })).startsWith('<svg')).toBe(true)
   })
   it('renders to SVG server-side with one marker per point', () => {
     const svg = renderSvg(paretoChartOption(comparison, { targetOf: (id) => targets.get(id) }))

@@ -57,6 +57,22 @@ interface GatedDatum {
  * Log-FLOPs vs validation CE: dense frontier as a line (with its points), dominated dense runs hollow, gated runs
  * coloured by target end, seed-group error bars. The axis names say which estimator and which FLOPs.
  */
+/**
+ * Tick positions (log10 of round values) for a log axis from 10^lo to 10^hi: decades when it spans many, 1-2-5
+ * within a few, finer round mantissas within one. Pure (charts.test.ts).
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const span = hi - lo
+  const mantissas = span >= 3 ? [1] : span >= 1.2 ? [1, 2, 5] : span >= 0.5 ? [1, 1.5, 2, 3, 5, 7] : [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8]
+  const out: number[] = []
+  for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k++)
+    for (const m of mantissas) {
+      const v = Math.log10(m) + k
+      if (v >= lo - 1e-9 && v <= hi + 1e-9) out.push(v)
+    }
+  return out
+}
+
 /** The FLOPs axis' unit: inference FLOPs are per sequence, training FLOPs are the whole run's total. */
 export function flopsUnit(kind: 'inference' | 'training' | 'measured'): string {
   return kind === 'training' ? 'training FLOPs (whole run)' : kind === 'measured' ? 'measured evaluation time per token' : 'inference FLOPs per sequence'
@@ -170,6 +186,9 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
   const yStep = niceStep(ySpan || 0.1)
   const xSpan = allX.length ? Math.max(...allX) - Math.min(...allX) : 0
   const xStep = niceStep(xSpan || 0.5)
+  const xMin = allX.length ? Math.floor((Math.min(...allX) - xStep / 2) / xStep) * xStep : undefined
+  const xMax = allX.length ? Math.ceil((Math.max(...allX) + xStep / 2) / xStep) * xStep : undefined
+  const xTicks = xMin !== undefined && xMax !== undefined ? logTicks(xMin, xMax) : []
   return {
     animation: o.animation ?? true,
     title: measured
@@ -200,9 +219,13 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
       name: measured ? 'measured evaluation time / token (hard skipping for key-gated runs), log scale' : `${flopsUnit(c.flopsKind)} (${c.estimator}), log scale`,
       nameLocation: 'middle',
       nameGap: 32,
-      axisLabel: { formatter: (v: number) => fmtX(10 ** v) },
-      min: allX.length ? Math.floor((Math.min(...allX) - xStep / 2) / xStep) * xStep : undefined,
-      max: allX.length ? Math.ceil((Math.max(...allX) + xStep / 2) / xStep) * xStep : undefined,
+      // ticks at round values (1-2-5 or finer within a decade), not at even steps of log10 that read 2.2e7, 2.5e7, 2.8e7
+      ...(xTicks.length >= 2
+        ? { axisLabel: { formatter: (v: number) => fmtX(10 ** v), customValues: xTicks }, axisTick: { customValues: xTicks } }
+        : { axisLabel: { formatter: (v: number) => fmtX(10 ** v) } }),
+      min: xMin,
+      max: xMax,
+      // a fixed interval keeps ECharts from "nicing" a fractional log range (its assertion fails on some, e.g. 6.85–7.2)
       interval: xStep,
     },
     yAxis: {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadGoldenCase, maxAbsDiff } from '../../../tests/fixtures/golden/index.js'
+import { webgpuSkipReason } from '../../../tests/webgpu-gate.js'
 import { parseModelConfig, type GatedAttention, type ModelConfig } from '../../model/config.js'
 import { initWeights } from '../../model/init.js'
 import type { Weights } from '../../model/params.js'
@@ -103,5 +104,24 @@ describe('hard skipping on onnxruntime', () => {
     const m = tinyModel('query')
     await e.init({ config: m.config, weights: m.weights, optimizer: REFERENCE_OPTIMIZER })
     await expect(evalHardSkipOrt(e, randomBatch(1, 2, 32, 64))).rejects.toBeInstanceOf(HardSkipUnsupportedError)
+  })
+})
+
+const webgpuSkip = await webgpuSkipReason()
+it.skipIf(webgpuSkip === null)(`hard skipping on webgpu: skipped (${webgpuSkip})`, () => {})
+describe.runIf(webgpuSkip === null)('hard skipping on webgpu', () => {
+  it('golden key-gated fixture: the PyTorch loss within 1e-4 with the block graphs on the WebGPU provider', async () => {
+    const c = loadGoldenCase('gated_key')
+    const e = await createOrtEngine({ provider: 'webgpu', threads: 1 })
+    try {
+      expect(e.info.backend).toBe('ort-webgpu')
+      await e.init({ config: c.config, weights: c.weights, optimizer: REFERENCE_OPTIMIZER })
+      const r = await evalHardSkipOrt(e, c.batch, { repeats: 1, returnLogits: true })
+      expect(r.zeroFraction).toBeGreaterThan(0.4)
+      expect(Math.abs(r.ceSum / r.tokens - c.expected.loss)).toBeLessThan(1e-4)
+      expect(maxAbsDiff(r.logits!, c.expected.logits).diff).toBeLessThan(1e-4)
+    } finally {
+      await e.dispose()
+    }
   })
 })
