@@ -131,6 +131,12 @@ test('form: inline validation from the schema, estimate, sweep plan; the sweep t
   await expect(page.getByTestId('run-name')).toContainText('gated')
   await expect(page.getByTestId('run-name').getByTestId('status')).toHaveText('completed')
   await expect(page.getByTestId('checkpoints').locator('tbody tr').first()).toBeVisible()
+  // export the finished model (issue 15): ONNX by default, into the data folder's exports/
+  await page.getByTestId('export-model').click()
+  await expect(page.getByTestId('export-result')).toContainText(/exports.*model\.onnx/, { timeout: 60_000 })
+  await page.getByTestId('export-format').selectOption('safetensors')
+  await page.getByTestId('export-model').click()
+  await expect(page.getByTestId('export-result')).toContainText(/model\.safetensors.* and .*config\.json/, { timeout: 60_000 })
   await expect(page.getByTestId('logs')).toContainText('started')
   await expect(page.getByTestId('gates-heatmap').locator('canvas').first()).toBeVisible()
   await shot(page, '09-run-completed')

@@ -212,7 +212,7 @@ describe('compareRuns', () => {
     expect(ex.broken).toMatch(/invalid record: seed/)
     expect(ex.broken).toMatch(/valLoss/)
     expect(ex.liar).toBe('kind "dense" but config has zero_init_masks false (a gated model)')
-    expect(ex.odd).toMatch(/invalid config: gated \(skip-middle\) models need an even n_layers/)
+    expect(ex.odd).toMatch(/invalid config: (n_layers: )?gated \(skip-middle\) models need an even n_layers/)
     expect(ex.d4).toMatch(/duplicate id "d4"/)
     expect(ex['#14']).toMatch(/invalid record/)
     expect(c.frontier.points.map((p) => p.ids)).toEqual([['d2a', 'd2b'], ['d4'], ['d6']])
