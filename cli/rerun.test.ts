@@ -51,7 +51,7 @@ describe('skipbench runs rerun', () => {
     const csv = JSON.parse(cli(['runs', 'export', String(run), '--format', 'csv', '--out', join(root, 'csv'), '--db', db, '--json']).out) as { files: string[]; values: number }
     expect(readFileSync(csv.files[0]!, 'utf8').trim().split('\n')).toHaveLength(csv.values + 1)
     expect(tb.values).toBe(csv.values * 2) // the re-run stored exactly as many values
-    expect(cli(['runs', 'export', String(run), '--format', 'parquet', '--db', db]).err).toMatch(/--format must be one of tensorboard, csv/)
+    expect(cli(['runs', 'export', String(run), '--format', 'xlsx', '--db', db]).err).toMatch(/--format must be one of tensorboard, csv, parquet/)
 
     const bad = cli(['runs', 'rerun', '999', '--db', db])
     expect(bad.code).not.toBe(0)

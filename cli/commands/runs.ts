@@ -23,7 +23,7 @@ export const RUNS_HELP = `usage:
   skipbench runs resume ID [--queue-only] [--db PATH]
   skipbench runs cancel ID [--db PATH]
   skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
-  skipbench runs export ID[,ID...] --format tensorboard|csv [--out DIR] [--db PATH] [--json]
+  skipbench runs export ID[,ID...] --format tensorboard|csv|parquet [--out DIR] [--db PATH] [--json]
 
 list    runs with their status and last/min training and validation loss. --where takes the filter language:
           model.n_layers >= 8 and val.loss < 2.1 and tag:baseline
@@ -42,7 +42,8 @@ resume  continue a paused, interrupted, failed or cancelled run from its newest 
 cancel  cancel a run's job: a queued or paused one at once; a running one checkpoints and stops, whichever process
         (worker, serve, the app) runs it
 export  write runs' stored metrics: TensorBoard event files (one folder per run; TensorBoard, Aim and W&B sync
-        read them) or one long-format metrics.csv (run_id,run,key,step,value); default --out ./export-<time>
+        read them), or one long-format metrics.csv or metrics.parquet (run_id,run,key,step,value); default
+        --out ./export-<time>
 rerun   re-run a stored run exactly (its full resolved config, seed and data), wait for it (it runs with anything
         else queued) and compare every metric bit for bit with the original; exits 1 when they differ.
         --queue-only queues it and returns (compare later with \`runs show\`)

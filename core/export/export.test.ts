@@ -130,3 +130,26 @@ describe('metrics export', () => {
     expect(() => exportRunMetrics(store, [999], 'csv', join(dir.path, 'x'))).toThrow(/run 999/)
   })
 })
+
+describe('parquet export', () => {
+  it('long-format Parquet read back with hyparquet: every value exact, NaN as null', async () => {
+    dir = tempDir('sb-export-')
+    store = openStore(dir.file('sb.db'))
+    const a = store.runs.create({ name: 'a', kind: 'dense', config: {} })
+    store.metrics.insert(a.id, [
+      { step: 0, key: 'train/loss', value: 0.1 + 0.2 },
+      { step: 1, key: 'train/loss', value: -1e-300 },
+      { step: 5, key: 'val/loss', value: NaN },
+    ])
+    const res = exportRunMetrics(store, [a.id], 'parquet', join(dir.path, 'pq'))
+    expect(res.values).toBe(3)
+    const { parquetReadObjects } = await import('hyparquet')
+    const buf = readFileSync(res.files[0]!)
+    const rows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) })
+    expect(rows).toEqual([
+      { run_id: BigInt(a.id), run: 'a', key: 'train/loss', step: 0n, value: 0.30000000000000004 },
+      { run_id: BigInt(a.id), run: 'a', key: 'train/loss', step: 1n, value: -1e-300 },
+      { run_id: BigInt(a.id), run: 'a', key: 'val/loss', step: 5n, value: null },
+    ])
+  })
+})

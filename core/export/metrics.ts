@@ -1,10 +1,11 @@
-/** A stored run's metrics out of the store: TensorBoard event files and long-format CSV (run, key, step, value). */
+/** A stored run's metrics out of the store: TensorBoard event files, long-format CSV and Parquet (run, key, step, value). */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { buildParquet } from '../data/import/testing/mini-parquet.js'
 import type { Store } from '../store/store.js'
 import { writeTensorboardEvents, type ScalarSeries } from './tensorboard.js'
 
-export const EXPORT_FORMATS = ['tensorboard', 'csv'] as const
+export const EXPORT_FORMATS = ['tensorboard', 'csv', 'parquet'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 function allSeries(store: Store, runId: number): ScalarSeries[] {
@@ -33,6 +34,36 @@ export function exportRunMetrics(store: Store, runIds: number[], format: ExportF
     for (const r of rows) for (const s of r.series) values += s.steps.length
     const path = join(outDir, 'metrics.csv')
     writeFileSync(path, metricsCsv(rows))
+    return { files: [path], values }
+  }
+  if (format === 'parquet') {
+    // long format, as the CSV; written with the project's minimal Parquet writer (PLAIN pages, uncompressed,
+    // Thrift-compact footer; core/data/import/testing/mini-parquet.ts), value OPTIONAL (NaN → null)
+    const cols = { run_id: [] as number[], run: [] as string[], key: [] as string[], step: [] as number[], value: [] as (number | null)[] }
+    for (const r of runs)
+      for (const s of allSeries(store, r.id))
+        s.steps.forEach((st, i) => {
+          cols.run_id.push(r.id)
+          cols.run.push(r.name)
+          cols.key.push(s.key)
+          cols.step.push(st)
+          cols.value.push(Number.isNaN(s.values[i]) ? null : s.values[i]!)
+        })
+    values = cols.step.length
+    const path = join(outDir, 'metrics.parquet')
+    writeFileSync(
+      path,
+      buildParquet(
+        [
+          { name: 'run_id', type: 'int64', values: cols.run_id },
+          { name: 'run', type: 'string', values: cols.run },
+          { name: 'key', type: 'string', values: cols.key },
+          { name: 'step', type: 'int64', values: cols.step },
+          { name: 'value', type: 'double', optional: true, values: cols.value },
+        ],
+        { rowGroupSize: 100_000 },
+      ),
+    )
     return { files: [path], values }
   }
   const files: string[] = []
