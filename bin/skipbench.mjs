@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // skipbench command line. Runs the bundle out/cli/main.js (built by `npm ci`/`npm install` through the prepare
 // script, or `npm run build:cli`): no TypeScript compilation at start. In a dev checkout without a bundle, or with
-// one older than its sources, it runs the TypeScript sources through tsx instead and says so on stderr.
+// one older than its sources, it runs the TypeScript sources through tsx instead and says so on stderr (when stderr
+// is a terminal, or SKIPBENCH_CLI_EXPLAIN=1: scripts reading stderr get the same output either way).
 import { readFileSync, statSync } from 'node:fs'
 
 const root = new URL('../', import.meta.url)
@@ -32,7 +33,8 @@ let run
 if (why === null) {
   ;({ run } = await import(bundle.href))
 } else {
-  if (process.env.SKIPBENCH_CLI_SOURCES !== '1') process.stderr.write(`skipbench: ${why}; running the TypeScript sources through tsx (npm run build:cli makes the fast bundle)\n`)
+  const explain = process.stderr.isTTY || process.env.SKIPBENCH_CLI_EXPLAIN === '1'
+  if (explain && process.env.SKIPBENCH_CLI_SOURCES !== '1') process.stderr.write(`skipbench: ${why}; running the TypeScript sources through tsx (npm run build:cli makes the fast bundle)\n`)
   const { register } = await import('tsx/esm/api')
   register()
   ;({ run } = await import(new URL('cli/main.ts', root).href))

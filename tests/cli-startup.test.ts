@@ -24,9 +24,9 @@ describe('CLI start-up', () => {
     const meta = JSON.parse(readFileSync(resolve(ROOT, 'out/cli/meta.json'), 'utf8')) as { builtAt: number; inputs: string[] }
     expect(meta.inputs).toEqual(expect.arrayContaining(['cli/main.ts', 'core/jobs/worker-entry.ts', 'core/config/run.ts']))
     expect(existsSync(resolve(ROOT, 'out/cli/worker-entry.js'))).toBe(true)
-    const r = presets()
+    const r = presets({ SKIPBENCH_CLI_EXPLAIN: '1' })
     expect(r.code).toBe(0)
-    expect(r.err).toBe('') // no "running the TypeScript sources through tsx" note
+    expect(r.err).toBe('') // no "running the TypeScript sources through tsx" note (asked for with SKIPBENCH_CLI_EXPLAIN)
     expect((JSON.parse(r.out) as { name: string }[]).map((p) => p.name)).toContain('tiny-gated')
   })
 
