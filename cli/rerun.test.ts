@@ -1,7 +1,7 @@
 // `skipbench runs rerun ID` through real CLI processes, a real SQLite file and real (tiny) CPU training: the re-run
 // reproduces the original's metrics bit for bit and says so; `runs show` lists the provenance.
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -43,6 +43,15 @@ describe('skipbench runs rerun', () => {
     expect(malformed.code).toBe(1)
     expect(malformed.err.trim()).toMatch(/^skipbench: error: expected a value .* at character 18/)
     expect(malformed.err.trim().split('\n')).toHaveLength(1)
+
+    // exports of the stored metrics: TensorBoard event files and long-format CSV
+    const tb = JSON.parse(cli(['runs', 'export', `${run},${c.rerun}`, '--format', 'tensorboard', '--out', join(root, 'tb'), '--db', db, '--json']).out) as { files: string[]; values: number }
+    expect(tb.files).toHaveLength(2)
+    expect(readFileSync(tb.files[0]!).length).toBeGreaterThan(100)
+    const csv = JSON.parse(cli(['runs', 'export', String(run), '--format', 'csv', '--out', join(root, 'csv'), '--db', db, '--json']).out) as { files: string[]; values: number }
+    expect(readFileSync(csv.files[0]!, 'utf8').trim().split('\n')).toHaveLength(csv.values + 1)
+    expect(tb.values).toBe(csv.values * 2) // the re-run stored exactly as many values
+    expect(cli(['runs', 'export', String(run), '--format', 'xlsx', '--db', db]).err).toMatch(/--format must be one of tensorboard, csv, parquet/)
 
     const bad = cli(['runs', 'rerun', '999', '--db', db])
     expect(bad.code).not.toBe(0)

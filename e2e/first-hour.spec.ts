@@ -154,6 +154,7 @@ const PAGES: { name: string; open: (page: Page) => Promise<void> }[] = [
   { name: 'new-expert-form', open: async (p) => { await p.goto(`${server.url}#/new`); await expect(p.getByTestId('estimate-params')).toBeVisible() } },
   { name: 'experiment-runs', open: async (p) => { await p.goto(experimentUrl); await expect(p.getByTestId('runs-row')).toHaveCount(3) } },
   { name: 'experiment-pareto', open: async (p) => { await p.goto(`${experimentUrl}/pareto`); await expect(p.getByTestId('pareto-chart').locator('canvas').first()).toBeVisible() } },
+  { name: 'experiment-parallel', open: async (p) => { await p.goto(`${experimentUrl}/parallel`); await expect(p.getByTestId('parallel-chart')).toHaveAttribute('data-drawn', 'true') } },
   { name: 'experiment-curves', open: async (p) => { await p.goto(`${experimentUrl}/curves`); await expect(p.getByTestId('curves-chart').locator('canvas').first()).toBeVisible() } },
   { name: 'experiment-gates', open: async (p) => { await p.goto(`${experimentUrl}/gates`); await expect(p.getByTestId('gates-heatmap').locator('canvas').first()).toBeVisible() } },
   {

@@ -186,3 +186,31 @@ test('parallel coordinates: brushing an axis filters the runs table and the Pare
   const [, d, g] = /(\d+) dense · (\d+) gated/.exec((await page.getByTestId('pareto-summary').textContent())!)!
   expect(Number(d) + Number(g)).toBe(brushed)
 })
+
+test('experiment notes and tags; a Markdown/LaTeX table of selected runs', async ({ page }) => {
+  await openGrid(page)
+  await page.getByTestId('experiment-notes-toggle').click()
+  await page.getByTestId('experiment-notes-edit').click()
+  await page.getByTestId('experiment-notes-input').fill('depth sweep for the paper')
+  await page.getByTestId('experiment-notes-tags-input').fill('e2e, paper')
+  await page.getByTestId('experiment-notes-save').click()
+  await expect(page.getByTestId('experiment-notes-text')).toHaveText('depth sweep for the paper')
+  // searchable by the filter
+  await page.getByTestId('where').fill('experiment_notes ~ "depth sweep" and model.n_layers = 8 and tag:baseline')
+  await page.getByTestId('apply-query').click()
+  await expect(page.getByTestId('run-total')).toContainText('3 run(s)')
+  // tick two runs → their table
+  const ids = await page.getByTestId('runs-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))
+  await page.getByTestId(`select-${ids[0]}`).check()
+  await page.getByTestId(`select-${ids[1]}`).check()
+  await page.getByTestId('table-export-open').click()
+  const md = await page.getByTestId('table-text').inputValue()
+  expect(md.split('\n')).toHaveLength(4)
+  expect(md).toMatch(/^\| Run \| Kind \| L \|/)
+  expect(md).toMatch(/\| dense-L8-s\d \| dense \| 8 \| 32 \|/)
+  await page.getByTestId('table-format-tex').check()
+  const tex = await page.getByTestId('table-text').inputValue()
+  expect(tex).toContain('\\toprule')
+  expect(tex.match(/^dense-L8-s\d & dense & 8 & 32 /gm)).toHaveLength(2)
+  await shot(page, '34-runs-table-export')
+})

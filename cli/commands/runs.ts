@@ -7,6 +7,7 @@ import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { didYouMean } from '../../core/util/suggest.js'
 import { clusterManager, submitToCluster } from './cluster.js'
+import { EXPORT_FORMATS, exportRunMetrics } from '../../core/export/metrics.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -22,6 +23,7 @@ export const RUNS_HELP = `usage:
   skipbench runs resume ID [--queue-only] [--db PATH]
   skipbench runs cancel ID [--db PATH]
   skipbench runs rerun ID [--queue-only] [--db PATH] [--json]
+  skipbench runs export ID[,ID...] --format tensorboard|csv|parquet [--out DIR] [--db PATH] [--json]
 
 list    runs with their status and last/min training and validation loss. --where takes the filter language:
           model.n_layers >= 8 and val.loss < 2.1 and tag:baseline
@@ -39,6 +41,9 @@ resume  continue a paused, interrupted, failed or cancelled run from its newest 
         worker, \`serve\` or the app instead
 cancel  cancel a run's job: a queued or paused one at once; a running one checkpoints and stops, whichever process
         (worker, serve, the app) runs it
+export  write runs' stored metrics: TensorBoard event files (one folder per run; TensorBoard, Aim and W&B sync
+        read them), or one long-format metrics.csv or metrics.parquet (run_id,run,key,step,value); default
+        --out ./export-<time>
 rerun   re-run a stored run exactly (its full resolved config, seed and data), wait for it (it runs with anything
         else queued) and compare every metric bit for bit with the original; exits 1 when they differ.
         --queue-only queues it and returns (compare later with \`runs show\`)
@@ -144,6 +149,21 @@ async function ingest(argv: string[]): Promise<number> {
   }
 }
 
+async function exportRuns(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['format', 'out', 'db'] })
+  if (positionals.length !== 1 || !/^\d+(,\d+)*$/.test(positionals[0]!)) throw new UsageError('runs export needs run ids (e.g. 3 or 3,4,7; see skipbench runs list)')
+  const format = validate(z.enum(EXPORT_FORMATS, { error: `--format must be one of ${EXPORT_FORMATS.join(', ')}` }), options.format)
+  const out = resolve(typeof options.out === 'string' ? options.out : `export-${new Date().toISOString().replace(/[:.]/g, '-')}`)
+  const store = openDb(options.db)
+  try {
+    const r = exportRunMetrics(store, positionals[0]!.split(',').map(Number), format, out)
+    process.stdout.write((options.json ? JSON.stringify(r) : `${r.values} values → ${r.files.join(', ')}`) + '\n')
+    return 0
+  } finally {
+    store.close()
+  }
+}
+
 async function rerun(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json', 'queue-only'], values: ['db'] })
   if (positionals.length !== 1 || !/^\d+$/.test(positionals[0]!)) throw new UsageError('runs rerun needs one run id (a number; see skipbench runs list)')
@@ -179,7 +199,8 @@ export async function runsCommand(argv: string[]): Promise<number> {
   if (sub === 'resume') return resume(rest)
   if (sub === 'cancel') return cancel(rest)
   if (sub === 'rerun') return rerun(rest)
-  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume, cancel or rerun\n${RUNS_HELP}`)
+  if (sub === 'export') return exportRuns(rest)
+  throw new UsageError(`runs needs a subcommand: list, show, ingest, resume, cancel, rerun or export\n${RUNS_HELP}`)
 }
 
 export async function queueCommand(argv: string[]): Promise<number> {

@@ -2,6 +2,7 @@
  * Data: token shards, loaders, datasets, the shipped corpus and importers (the public surface for cli/ and main/).
  */
 export * from './shard.js'
+export * from './shard-writer.js'
 export * from './loader.js'
 export * from './dataset.js'
 export * from './corpus.js'

@@ -3,11 +3,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RollingShardWriter, ShardWriter } from './shard-writer.js'
 import {
-  RollingShardWriter,
   SHARD_HEADER_BYTES,
   ShardError,
-  ShardWriter,
   openShard,
   readShard,
   readShardHeader,

@@ -152,8 +152,8 @@ ${gates.length ? `<h3>Gate heatmaps</h3>${gates.length < gatedRuns ? `<p class="
 }
 
 /** the x value of a gated run or seed group: FLOPs, or seconds per token on the measured axis */
-const fmtX = (m: ReportModel, x: number) => (m.flopsKind === 'measured' ? fmtSecondsPerToken(x) : fmtSci(x))
-const xColumn = (m: ReportModel) => (m.flopsKind === 'measured' ? 'measured time / token' : `FLOPs (${m.estimator})`)
+export const fmtX = (m: ReportModel, x: number) => (m.flopsKind === 'measured' ? fmtSecondsPerToken(x) : fmtSci(x))
+export const xColumn = (m: ReportModel) => (m.flopsKind === 'measured' ? 'measured time / token' : `FLOPs (${m.estimator})`)
 
 function gatedSection(m: ReportModel): string {
   const c = m.comparisons[m.estimator][m.flopsKind]

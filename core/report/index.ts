@@ -13,3 +13,4 @@ export { renderReportLatex, renderRunsTableLatex, type LatexOptions } from './la
 export { parseCsv, reportJson, runsCsv, runsCsvHeader, seriesCsv, SERIES_CSV_HEADER, verdictCsv } from './tables.js'
 export { verdictLines, verdictView, type VerdictPointRow, type VerdictView } from './verdict.js'
 export { axisLabel, parallelChartOption, type ParallelOptions } from './parallel.js'
+export { runsTableLatex, runsTableMarkdown, texEscape } from './runs-table.js'

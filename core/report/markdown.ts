@@ -1,7 +1,7 @@
 /** Markdown report (pure): GitHub-flavoured tables and the figures linked as SVG files beside it. */
 import type { ReportFigure } from './figures.js'
-import { DASH, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, mdCell, runMetricCells } from './format.js'
-import { tableFields } from './html.js'
+import { DASH, fmtInt, fmtLoss, fmtPct, fmtSigned, fmtSummary, fmtValue, mdCell, runMetricCells } from './format.js'
+import { fmtX, tableFields, xColumn } from './html.js'
 import { verdictView } from './verdict.js'
 import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, shownFlopsKinds, xAxisDescription, type ReportModel } from './model.js'
 
@@ -65,10 +65,10 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
     out.push('## Gated runs against the dense frontier', '')
     out.push(
       mdTable(
-        ['run', 'seed', 'target end', 'zeros', `FLOPs (${m.estimator})`, 'val CE', 'frontier CE', `gap (${m.estimator})`, `gap (${other})`, 'saving'],
+        ['run', 'seed', 'target end', 'zeros', xColumn(m), 'val CE', 'frontier CE', `gap (${m.estimator})`, `gap (${other})`, 'saving'],
         c.gated.map((g) => {
           const r = byId.get(g.id)
-          return [r?.name ?? g.id, String(g.seed), fmtValue(r?.targetEnd ?? null), fmtPct(g.zeroFraction), fmtSci(g.flops), fmtLoss(g.loss), fmtLoss(g.atEqualFlops.frontierLoss), fmtSigned(g.atEqualFlops.gap), fmtSigned(r?.gap?.[other] ?? null), g.atEqualLoss.flopsSaving === null ? DASH : fmtPct(g.atEqualLoss.flopsSaving)]
+          return [r?.name ?? g.id, String(g.seed), fmtValue(r?.targetEnd ?? null), fmtPct(g.zeroFraction), fmtX(m, g.flops), fmtLoss(g.loss), fmtLoss(g.atEqualFlops.frontierLoss), fmtSigned(g.atEqualFlops.gap), fmtSigned(r?.gap?.[other] ?? null), g.atEqualLoss.flopsSaving === null ? DASH : fmtPct(g.atEqualLoss.flopsSaving)]
         }),
         [false, true, true, true, true, true, true, true, true, true],
       ),

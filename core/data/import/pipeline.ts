@@ -25,7 +25,7 @@ import {
   type DatasetManifest,
   type SplitInfo,
 } from '../dataset.js'
-import { RollingShardWriter, type WrittenShard } from '../shard.js'
+import { RollingShardWriter, type WrittenShard } from '../shard-writer.js'
 import { createEncoder, defaultWorkerCount, type Encoder } from './pool.js'
 import type { DocItem, DocSource, SourceContext } from './sources.js'
 import {
