@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 let root: string | undefined
 
 /** The folder holding skipbench's package.json (searched upwards from this module). */
-export function packageRoot(): string {
+function packageRoot(): string {
   if (root) return root
   let dir = dirname(fileURLToPath(import.meta.url))
   for (;;) {

@@ -92,6 +92,7 @@ function createWindow(): void {
     height: 880,
     show: false,
     title: 'skipbench',
+    icon: join(root, 'resources/icon-256.png'), // resources/: icon.svg, PNGs (scripts/make-icons.mjs), skipbench.desktop
     webPreferences: { ...secureWindowOptions, preload: join(here, '../preload/index.cjs') },
   })
   win.on('ready-to-show', () => win.show())

@@ -31,7 +31,10 @@ function check(name, ok) {
 const only = process.argv.slice(2)
 const want = (k) => only.length === 0 || only.includes(k)
 
-if (want('lint')) check('lint', step('lint', 'npx', ['eslint', '.']))
+if (want('lint')) {
+  check('lint', step('lint', 'npx', ['eslint', '.']))
+  check('lint:exports', step('lint:exports', 'node', ['scripts/lint/unused-exports.mjs']))
+}
 if (want('typecheck')) {
   check('typecheck:core', step('typecheck:core', 'npx', ['tsc', '-p', 'tsconfig.core.json', '--noEmit']))
   check('typecheck:node', step('typecheck:node', 'npx', ['tsc', '-p', 'tsconfig.node.json', '--noEmit']))

@@ -174,6 +174,13 @@ describe('file-system reach of the API (item 3)', () => {
     expect(r2.status).toBe(400)
   })
 
+  it('[security] evaluateRun on a dataset path outside the allowed folders is refused', async () => {
+    const runs = (await call('listRuns', { experimentId: exp })).body.value as unknown as { rows: { id: number }[] }
+    const r = await call('evaluateRun', { runId: runs.rows[0]!.id, dataset: outside })
+    expect(r.status).toBe(400)
+    expect(r.body.error).toMatch(/dataset folder .*outside the folders skipbench may read from/)
+  })
+
   it('[security] a folder the user allows in Settings can then be written to', async () => {
     const s = await call('updateSettings', { allowedFolders: [outside] })
     expect(s.status, s.body.error).toBe(200)

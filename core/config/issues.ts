@@ -56,10 +56,10 @@ export function issue(path: string, message: string): ConfigIssue {
 }
 
 /** One line: "path: message" (or the message alone for whole-document issues). */
-export const formatIssue = (i: ConfigIssue): string => (i.path ? `${i.path}: ${i.message}` : i.message)
+const formatIssue = (i: ConfigIssue): string => (i.path ? `${i.path}: ${i.message}` : i.message)
 
 /** A zod issue as ours, under a path prefix. */
-export function fromZodIssue(i: z.core.$ZodIssue, prefix: readonly string[] = []): ConfigIssue {
+function fromZodIssue(i: z.core.$ZodIssue, prefix: readonly string[] = []): ConfigIssue {
   const path = [...prefix, ...i.path.map(String)]
   return issue(path.join('.'), i.message)
 }

@@ -66,7 +66,7 @@ export interface ModelConfig {
 }
 
 /** Semantic checks with messages that say what to change, each at the model field it names first. */
-export function modelConfigIssues(c: ModelConfig, prefix = ''): ConfigIssue[] {
+function modelConfigIssues(c: ModelConfig, prefix = ''): ConfigIssue[] {
   const p: ConfigIssue[] = []
   const at = (k: string, m: string) => p.push(issue(prefix + k, m))
   if (c.dim % c.n_heads !== 0)

@@ -29,7 +29,7 @@ export const TOKENIZER_NAMES = ['byte', 'gpt2'] as const
 
 const int = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` })
 
-export const TrainingSchema = z
+const TrainingSchema = z
   .object({
     /** sequences per micro-batch (the reference's device_batch_size) */
     batch_size: int('batch_size').min(1, { error: 'batch_size must be at least 1' }).default(8),
@@ -52,7 +52,7 @@ export const TrainingSchema = z
   })
   .strict()
 
-export const OptimizerSchema = z
+const OptimizerSchema = z
   .object({
     lr: z.number().positive().default(1e-3),
     beta1: z.number().min(0).lt(1).default(0.8),
@@ -62,7 +62,7 @@ export const OptimizerSchema = z
   })
   .strict()
 
-export const ScheduleSchema = z
+const ScheduleSchema = z
   .object({
     warmup_fraction: z.number().min(0).max(1).default(0.1),
     start_factor: z.number().min(0).max(1).default(0.1),
@@ -81,7 +81,7 @@ const SyntheticDataSchema = z
   })
   .strict()
 
-export const DataSchema = z
+const DataSchema = z
   .object({
     /** "synthetic" (built in), "default" (the shipped corpus), a dataset name under the data folder, or a path */
     dataset: z.string().min(1).default('synthetic'),
@@ -102,7 +102,7 @@ const EngineConfigSchema = z
   })
   .strict()
 
-export const RunConfigSchema = z
+const RunConfigSchema = z
   .object({
     name: z.string().optional(),
     description: z.string().optional(),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConfigError, dims, parseModelConfig } from './config.js'
+import { DEFAULT_GATED_ATTENTION, LEGACY_GATED_ATTENTION } from '../config/model.js'
 import { paramCount } from './params.js'
 import { initWeights } from './init.js'
 
@@ -8,6 +9,10 @@ describe('model config', () => {
     const c = parseModelConfig({})
     expect(c).toMatchObject({ dim: 768, n_layers: 12, n_heads: 12, n_kv_heads: 12, vocab_size: 50257, zero_init_masks: true, gated_attention: 'query' })
     expect(dims(c).F).toBe(3072)
+    // a config.json without gated_attention (a released checkpoint) means the reference code's "query"; new run
+    // configs get "key" (core/config/model.ts keeps both, ADR 0005)
+    expect(c.gated_attention).toBe(LEGACY_GATED_ATTENTION)
+    expect([LEGACY_GATED_ATTENTION, DEFAULT_GATED_ATTENTION]).toEqual(['query', 'key'])
   })
   it('reproduces the spec A.2 parameter counts', () => {
     const counts: Record<number, number> = { 2: 96_077_569, 4: 114_958_850, 12: 190_483_974 }

@@ -307,7 +307,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async evaluateRun({ runId, dataset, tokenizer, valTokens }) {
       if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
-      const job = ctx.queue.addEval(runId, { data: { dataset, ...(tokenizer ? { tokenizer } : {}) }, ...(valTokens ? { valTokens } : {}) })
+      // evaluation data by path obeys the same rule as every other path (core/service/paths.ts)
+      const data = resolveDataPaths({ dataset, ...(tokenizer ? { tokenizer } : {}) }, paths)
+      const job = ctx.queue.addEval(runId, { data, ...(valTokens ? { valTokens } : {}) })
       return { jobId: job.id }
     },
 
