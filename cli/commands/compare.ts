@@ -40,14 +40,19 @@ options:
                          ./.skipbench/skipbench.db)
   --json                 print the comparison as JSON`
 
-const Args = z.object({
-  experiment: z.string({ error: '--experiment NAME is required' }).min(1),
-  ...comparisonOptions,
-  flops: z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' }).default('inference'),
+/** The options of `--flops measured` shared by compare and report. */
+export const measureOptions = {
   data: z.string().optional(),
   measure_tokens: positiveInt('--measure-tokens').optional(),
   engine: z.enum(ENGINE_NAMES, { error: 'must be ort or tfjs' }).optional(),
   threads: positiveInt('--threads').optional(),
+}
+
+const Args = z.object({
+  experiment: z.string({ error: '--experiment NAME is required' }).min(1),
+  ...comparisonOptions,
+  flops: z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' }).default('inference'),
+  ...measureOptions,
   db: z.string().optional(),
   json: z.boolean().default(false),
 })
@@ -66,6 +71,30 @@ export async function compareCommand(argv: string[]): Promise<number> {
   return asUserErrors(() => compare(argv))
 }
 
+/**
+ * `--flops measured --data SHARD`: measure every completed run's final checkpoint that has no measurement on this
+ * machine with these settings (core/trainer/measured-cost.ts caches it in the checkpoint folder); progress on a TTY.
+ */
+export async function measureRuns(
+  store: Store,
+  which: { experiment?: string | number; runIds?: number[] },
+  a: { data: string; measure_tokens?: number | undefined; engine?: (typeof ENGINE_NAMES)[number] | undefined; threads?: number | undefined },
+  progress: boolean,
+): Promise<void> {
+  const runs = experimentRuns(store, which).filter((r) => r.status === 'completed' && r.runDir && existsSync(join(r.runDir, FINAL_DIR)))
+  const tty = progress && process.stderr.isTTY === true
+  for (const [i, r] of runs.entries()) {
+    const m = await measureCheckpointCost({
+      checkpoint: join(r.runDir!, FINAL_DIR),
+      data: a.data.split(',').map((p) => resolve(p.trim())),
+      ...(a.measure_tokens ? { maxTokens: a.measure_tokens } : {}),
+      engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.threads ? { threads: a.threads } : {}) },
+    })
+    if (tty) process.stderr.write(`\r\x1b[2Kmeasured ${i + 1}/${runs.length}: ${r.name} ${(m.secondsPerToken * 1e6).toFixed(1)} µs/token (${m.mode})`)
+  }
+  if (tty) process.stderr.write('\r\x1b[2K')
+}
+
 async function compare(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['experiment', 'estimator', 'flops', 'source', 'level', 'db', 'data', 'measure-tokens', 'engine', 'threads'] })
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals.join(' ')}`)
@@ -73,21 +102,7 @@ async function compare(argv: string[]): Promise<number> {
   if (a.data !== undefined && a.flops !== 'measured') throw new UsageError('--data is only used with --flops measured')
   const store = openExistingStore(resolve(a.db ?? defaultDbPath()))
   try {
-    if (a.flops === 'measured' && a.data !== undefined) {
-      // measure every completed run's final checkpoint that has no measurement on this machine with these settings
-      const runs = experimentRuns(store, { experiment: a.experiment }).filter((r) => r.status === 'completed' && r.runDir && existsSync(join(r.runDir, FINAL_DIR)))
-      const tty = !a.json && process.stderr.isTTY === true
-      for (const [i, r] of runs.entries()) {
-        const m = await measureCheckpointCost({
-          checkpoint: join(r.runDir!, FINAL_DIR),
-          data: a.data.split(',').map((p) => resolve(p.trim())),
-          ...(a.measure_tokens ? { maxTokens: a.measure_tokens } : {}),
-          engine: { ...(a.engine ? { engine: a.engine } : {}), ...(a.threads ? { threads: a.threads } : {}) },
-        })
-        if (tty) process.stderr.write(`\r\x1b[2Kmeasured ${i + 1}/${runs.length}: ${r.name} ${(m.secondsPerToken * 1e6).toFixed(1)} µs/token (${m.mode})`)
-      }
-      if (tty) process.stderr.write('\r\x1b[2K')
-    }
+    if (a.flops === 'measured' && a.data !== undefined) await measureRuns(store, { experiment: a.experiment }, { ...a, data: a.data }, !a.json)
     const c = compareExperiment(store, {
       experiment: a.experiment,
       estimator: a.estimator,

@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { REPORT_FORMATS, slug } from '../../core/report/index.js'
 import { buildReport, ChromiumMissingError, parseFormats, ReportError, type BuiltReport, type WrittenFile } from '../../core/reporting/index.js'
 import { comparisonOptions, parseArgv, UsageError, validate } from '../args.js'
-import { openExistingStore } from './compare.js'
+import { measureOptions, measureRuns, openExistingStore } from './compare.js'
 import { asUserErrors, defaultDbPath } from './sweep.js'
 
 export const REPORT_HELP = `usage: skipbench report --experiment NAME [--runs ID,...] [options]
@@ -29,7 +29,13 @@ options:
                                  else the SVGs) and runs-table.tex to \\input into a paper
   --out DIR              the folder to write (default: reports/<experiment> next to the database)
   --estimator E          the headline estimator: paper (default) or corrected; both are always in the report
-  --flops K              the headline FLOPs: inference (default, per sequence) or training (whole run)
+  --flops K              the headline x axis: inference FLOPs (default, per sequence), training FLOPs (whole run), or
+                         measured: evaluation time per token on this machine (hard skipping for key-gated runs, dense
+                         evaluation otherwise; same engine for all), cached per checkpoint and machine; the report
+                         names the machine and engine
+  --data SHARD.bin       with --flops measured: first measure every run not yet measured on this machine on this shard
+                         (without it, only cached measurements are used); --measure-tokens N, --engine ort|tfjs,
+                         --threads N as for skipbench compare
   --source S             validation CE from: auto (default), evaluation or validation (as skipbench compare)
   --level P              confidence level of the intervals (default 0.95)
   --title TEXT           the report's title
@@ -54,6 +60,8 @@ const Args = z
     format: z.string().default('html'),
     out: z.string().min(1).optional(),
     ...comparisonOptions,
+    flops: z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' }).default('inference'),
+    ...measureOptions,
     title: z.string().min(1).optional(),
     db: z.string().optional(),
     json: z.boolean().default(false),
@@ -94,16 +102,19 @@ export async function reportCommand(argv: string[]): Promise<number> {
 async function report(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, {
     flags: ['json'],
-    values: ['experiment', 'runs', 'format', 'out', 'estimator', 'flops', 'source', 'level', 'title', 'db'],
+    values: ['experiment', 'runs', 'format', 'out', 'estimator', 'flops', 'source', 'level', 'title', 'db', 'data', 'measure-tokens', 'engine', 'threads'],
   })
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals.join(' ')}`)
-  const a = validate(Args, options)
+  const a = validate(Args, { ...options, measure_tokens: options['measure-tokens'], 'measure-tokens': undefined })
+  if (a.data !== undefined && a.flops !== 'measured') throw new UsageError('--data is only used with --flops measured')
   const formats = parseFormats(a.format)
   const dbPath = resolve(a.db ?? defaultDbPath())
   const store = openExistingStore(dbPath)
   try {
     const name = a.experiment ?? `runs-${a.runs!.join('-')}`.slice(0, 60)
     const outDir = resolve(a.out ?? resolve(dirname(dbPath), 'reports', slug(name)))
+    if (a.flops === 'measured' && a.data !== undefined)
+      await measureRuns(store, { ...(a.experiment !== undefined ? { experiment: a.experiment } : {}), ...(a.runs ? { runIds: a.runs } : {}) }, { ...a, data: a.data }, !a.json)
     const r = await buildReport(store, {
       ...(a.experiment !== undefined ? { experiment: a.experiment } : {}),
       ...(a.runs ? { runIds: a.runs } : {}),

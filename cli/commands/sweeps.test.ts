@@ -1,6 +1,6 @@
 /** CLI integration for flops, compare and sweep --dry-run: spawns `node bin/skipbench.mjs ...` as a user would. */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -200,6 +200,24 @@ describe('skipbench sweep --no-wait', () => {
     expect(mc.frontier.points.every((p: { flops: number }) => p.flops > 0 && p.flops < 1)).toBe(true) // seconds per token
     const cached = JSON.parse(sb('compare', '--experiment', 'nw', '--db', db, '--json', '--flops', 'measured').stdout)
     expect(cached.frontier).toEqual(mc.frontier)
+    // the report takes the same axis (measuring first with --data: other settings, so a new cached entry) and states
+    // the machine and engine in every format
+    const out = tmp.file('nw-report')
+    const rep = sb('report', '--experiment', 'nw', '--db', db, '--flops', 'measured', '--data', join(tmp.file('data'), val), '--measure-tokens', '128', '--threads', '1', '--format', 'html,md', '--out', out, '--json')
+    expect(rep.stderr).toBe('')
+    expect(rep.code).toBe(0)
+    const md = readFileSync(join(out, 'report.md'), 'utf8')
+    const html = readFileSync(join(out, 'report.html'), 'utf8')
+    const on = /- x axis: measured evaluation time per token \(hard skipping for key-gated runs, dense evaluation otherwise\), measured on (.+; ort ort-cpu, 1 threads; 128 tokens of .+)\./.exec(md)
+    expect(on).not.toBeNull()
+    expect(md).toMatch(/\| paper \| measured \| 1 \|/) // the verdict table lists the measured axis
+    expect(html).toContain(`x axis: measured evaluation time per token`)
+    expect(html).toContain('Validation CE vs measured evaluation time')
+    expect(html).toContain('measured time / token')
+    expect(html).toContain(on![1]!.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'))
+    const noAxis = sb('report', '--experiment', 'nw', '--db', db, '--data', join(tmp.file('data'), val), '--out', out)
+    expect(noAxis.code).toBe(2)
+    expect(noAxis.stderr).toMatch(/--data is only used with --flops measured/)
     // queuing again finds them done
     const again = JSON.parse(sb('sweep', ...common, '--no-wait', '--no-calibrate', '--json').stdout)
     expect(again.jobs.map((x: { action: string; status: string }) => [x.action, x.status])).toEqual([

@@ -166,7 +166,12 @@ export type LogLine = z.infer<typeof LogLine>
 export const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
 export const FlopsEstimator = z.enum(FLOPS_ESTIMATORS)
 export type FlopsEstimator = z.infer<typeof FlopsEstimator>
-export const FlopsKind = z.enum(['inference', 'training'])
+/**
+ * The x axis of a comparison or report: inference FLOPs per sequence, training FLOPs of the whole run, or 'measured':
+ * the evaluation time per token measured on this machine with one engine (hard skipping for key-gated runs; cached per
+ * checkpoint and machine by `skipbench compare|report --flops measured --data SHARD`; unmeasured runs are excluded).
+ */
+export const FlopsKind = z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' })
 export type FlopsKind = z.infer<typeof FlopsKind>
 export const SeriesX = z.enum(['step', 'tokens', 'flops'])
 export type SeriesX = z.infer<typeof SeriesX>

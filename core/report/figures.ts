@@ -53,7 +53,7 @@ export function reportFigures(m: ReportModel): ReportFigure[] {
   const byId = new Map(m.runs.map((r) => [r.id, r]))
   const labelOf = (id: string) => byId.get(id)?.name ?? id
   const targetOf = (id: string) => byId.get(id)?.targetEnd ?? null
-  const flopsWord = m.flopsKind === 'inference' ? 'inference FLOPs per sequence' : 'training FLOPs (whole run)'
+  const flopsWord = m.flopsKind === 'inference' ? 'inference FLOPs per sequence' : m.flopsKind === 'training' ? 'training FLOPs (whole run)' : 'measured evaluation time per token'
   const order: ReportEstimator[] = m.estimator === 'paper' ? ['paper', 'corrected'] : ['corrected', 'paper']
   for (const est of order) {
     const c = m.comparisons[est][m.flopsKind]
@@ -70,7 +70,7 @@ export function reportFigures(m: ReportModel): ReportFigure[] {
         `Dense frontier (line: non-dominated dense seed-group means), dominated dense groups (hollow), gated runs (diamonds, ` +
         `orange = low target end, yellow = high), seed-group ${Math.round(c.level * 100)}% intervals. ` +
         `${c.frontier.points.length} frontier points, ${c.frontier.dominated.length} dominated, ${c.gated.length} gated runs; ${c.excluded.length} excluded.`,
-      option: paretoChartOption(c, { labelOf, targetOf, animation: false, title: `Validation CE vs FLOPs (${est} estimator)`, ...(pointLabel ? { pointLabel } : {}) }),
+      option: paretoChartOption(c, { labelOf, targetOf, animation: false, title: m.flopsKind === 'measured' ? 'Validation CE vs measured evaluation time' : `Validation CE vs FLOPs (${est} estimator)`, ...(pointLabel ? { pointLabel } : {}) }),
       width: 800,
       height: 500,
     })

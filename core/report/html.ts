@@ -5,8 +5,9 @@
 import type { Comparison } from '../contract/analysis.js'
 import { renderFigures, type RenderedFigure } from './figures.js'
 import { DASH, escapeHtml as h, fmtDuration, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue } from './format.js'
-import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel, type ReportRun } from './model.js'
+import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, shownFlopsKinds, xAxisDescription, type ReportModel, type ReportRun } from './model.js'
 import { verdictView } from './verdict.js'
+import { fmtSecondsPerToken } from './charts.js'
 
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -104,7 +105,7 @@ function verdictSection(m: ReportModel): string {
   const v = verdictView(c)
   const ref = c.reference
   const facts = [
-    `FLOPs: ${m.flopsKind === 'inference' ? 'inference FLOPs per sequence at each run’s validation zero fraction' : 'training FLOPs over every optimizer step'}, ${h(ESTIMATOR_LABEL[m.estimator])}.`,
+    m.flopsKind === 'measured' ? `x axis: ${h(xAxisDescription(m))}.` : `FLOPs: ${h(xAxisDescription(m))}, ${h(ESTIMATOR_LABEL[m.estimator])}.`,
     ref ? `Evaluation: dataset ${h(ref.dataset)}, tokenizer ${h(ref.tokenizer)}, ${fmtInt(ref.valTokens)} validation tokens, context ${ref.seqLen}.` : 'No common evaluation reference.',
     `${h(comparisonLine(c))} (descriptive mean over configurations; each configuration's interval is below).`,
     h(v.frontier),
@@ -113,7 +114,7 @@ function verdictSection(m: ReportModel): string {
   ]
   const rows: string[] = []
   for (const est of REPORT_ESTIMATORS)
-    for (const kind of REPORT_FLOPS_KINDS) {
+    for (const kind of shownFlopsKinds(m)) {
       const x = m.comparisons[est][kind]
       const s = x.summary
       const primary = est === m.estimator && kind === m.flopsKind
@@ -150,6 +151,10 @@ ${gates.length ? `<h3>Gate heatmaps</h3>${gates.length < gatedRuns ? `<p class="
 </section>`
 }
 
+/** the x value of a gated run or seed group: FLOPs, or seconds per token on the measured axis */
+export const fmtX = (m: ReportModel, x: number) => (m.flopsKind === 'measured' ? fmtSecondsPerToken(x) : fmtSci(x))
+export const xColumn = (m: ReportModel) => (m.flopsKind === 'measured' ? 'measured time / token' : `FLOPs (${m.estimator})`)
+
 function gatedSection(m: ReportModel): string {
   const c = m.comparisons[m.estimator][m.flopsKind]
   if (!c.gated.length) return ''
@@ -159,12 +164,12 @@ function gatedSection(m: ReportModel): string {
     const r = byId.get(g.id)
     const notes: string[] = []
     if (g.atEqualFlops.extrapolated) notes.push(`FLOPs ${g.atEqualFlops.extrapolated} the frontier's range`)
-    return `<tr><td class="run">${h(r?.name ?? g.id)}</td>${num(String(g.seed))}${num(fmtValue(r?.targetEnd ?? null))}${num(fmtPct(g.zeroFraction))}${num(fmtSci(g.flops))}${num(fmtLoss(g.loss))}${num(fmtLoss(g.atEqualFlops.frontierLoss))}${gapCell(g.atEqualFlops.gap)}${gapCell(r?.gap?.[other] ?? null)}${num(g.atEqualLoss.flopsSaving === null ? DASH : fmtPct(g.atEqualLoss.flopsSaving))}<td>${h(notes.join('; '))}</td></tr>`
+    return `<tr><td class="run">${h(r?.name ?? g.id)}</td>${num(String(g.seed))}${num(fmtValue(r?.targetEnd ?? null))}${num(fmtPct(g.zeroFraction))}${num(fmtX(m, g.flops))}${num(fmtLoss(g.loss))}${num(fmtLoss(g.atEqualFlops.frontierLoss))}${gapCell(g.atEqualFlops.gap)}${gapCell(r?.gap?.[other] ?? null)}${num(g.atEqualLoss.flopsSaving === null ? DASH : fmtPct(g.atEqualLoss.flopsSaving))}<td>${h(notes.join('; '))}</td></tr>`
   })
   return `<section id="gated"><h2>Gated runs against the dense frontier</h2>
-<p>Gap = validation CE − dense frontier CE at the run's ${h(m.flopsKind)} FLOPs (nats; &gt; 0: worse than dense). Saving = 1 − FLOPs ÷ the dense FLOPs reaching the same CE (&gt; 0: cheaper than dense).</p>
+<p>Gap = validation CE − dense frontier CE at the run's ${m.flopsKind === 'measured' ? 'measured time per token' : `${h(m.flopsKind)} FLOPs`} (nats; &gt; 0: worse than dense). Saving = 1 − FLOPs ÷ the dense FLOPs reaching the same CE (&gt; 0: cheaper than dense).</p>
 ${table(
-  [{ label: 'run' }, { label: 'seed', num: true }, { label: 'target end', num: true }, { label: 'zeros', num: true }, { label: `FLOPs (${m.estimator})`, num: true }, { label: 'val CE', num: true }, { label: 'frontier CE', num: true }, { label: `gap (${m.estimator})`, num: true }, { label: `gap (${other})`, num: true }, { label: 'saving', num: true }, { label: 'note' }],
+  [{ label: 'run' }, { label: 'seed', num: true }, { label: 'target end', num: true }, { label: 'zeros', num: true }, { label: xColumn(m), num: true }, { label: 'val CE', num: true }, { label: 'frontier CE', num: true }, { label: `gap (${m.estimator})`, num: true }, { label: `gap (${other})`, num: true }, { label: 'saving', num: true }, { label: 'note' }],
   rows,
 )}</section>`
 }
@@ -205,11 +210,11 @@ function groupsSection(m: ReportModel): string {
   const byId = new Map(m.runs.map((r) => [r.id, r.name]))
   const rows = c.groups.map(
     (g) =>
-      `<tr><td>${h(g.label)}</td>${num(String(g.n))}<td>${h(g.seeds.join(', '))}</td>${num(fmtSummary(g.loss))}${num(fmtSci(g.flops.mean))}${num(g.gap ? fmtSummary(g.gap, fmtSigned) : DASH)}<td>${g.onFrontier === null ? '' : g.onFrontier ? 'on frontier' : 'dominated'}</td><td>${h(g.ids.map((i) => byId.get(i) ?? i).join(', '))}</td></tr>`,
+      `<tr><td>${h(g.label)}</td>${num(String(g.n))}<td>${h(g.seeds.join(', '))}</td>${num(fmtSummary(g.loss))}${num(fmtX(m, g.flops.mean))}${num(g.gap ? fmtSummary(g.gap, fmtSigned) : DASH)}<td>${g.onFrontier === null ? '' : g.onFrontier ? 'on frontier' : 'dominated'}</td><td>${h(g.ids.map((i) => byId.get(i) ?? i).join(', '))}</td></tr>`,
   )
   return `<section id="groups"><h2>Seed groups</h2>
 <p>Runs identical except for the seed; mean ± half-width of the ${Math.round(c.level * 100)}% Student-t interval (n = 1: no interval).</p>
-${table([{ label: 'group' }, { label: 'n', num: true }, { label: 'seeds' }, { label: 'val CE', num: true }, { label: `FLOPs (${m.estimator})`, num: true }, { label: 'gap', num: true }, { label: 'frontier' }, { label: 'runs' }], rows)}
+${table([{ label: 'group' }, { label: 'n', num: true }, { label: 'seeds' }, { label: 'val CE', num: true }, { label: xColumn(m), num: true }, { label: 'gap', num: true }, { label: 'frontier' }, { label: 'runs' }], rows)}
 </section>`
 }
 

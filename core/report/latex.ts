@@ -8,7 +8,7 @@ import { DASH, escapeLatex as e, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmt
 import { tableFields } from './html.js'
 import type { LinkedFigure } from './markdown.js'
 import { verdictView } from './verdict.js'
-import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
+import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, shownFlopsKinds, xAxisDescription, type ReportModel } from './model.js'
 
 export interface LatexOptions {
   /** how figures are included: "pdf" (\includegraphics of the .pdf files) or "svg" (\includesvg) */
@@ -95,7 +95,7 @@ export function renderReportLatex(m: ReportModel, figures: LinkedFigure[], o: La
     '{\\small',
     longtable('llp{0.6\\linewidth}', ['Fairness check', 'Status', 'Detail'], v.fairness.map((f) => [f.name, f.status, f.detail].map(e)), 'Do the compared runs match?', 'tab:fairness'),
     '}',
-    `FLOPs: ${e(m.flopsKind)}, ${e(ESTIMATOR_LABEL[m.estimator])}.` +
+    `${m.flopsKind === 'measured' ? 'x axis' : 'FLOPs'}: ${e(xAxisDescription(m))}${m.flopsKind === 'measured' ? '' : `, ${e(ESTIMATOR_LABEL[m.estimator])}`}.` +
       (c.reference ? ` Evaluation: dataset ${e(c.reference.dataset)}, tokenizer ${e(c.reference.tokenizer)}, ${e(fmtInt(c.reference.valTokens))} validation tokens, context ${c.reference.seqLen}.` : ''),
     '',
     '{\\small',
@@ -103,7 +103,7 @@ export function renderReportLatex(m: ReportModel, figures: LinkedFigure[], o: La
       'llrrrrp{0.38\\linewidth}',
       ['Estimator', 'FLOPs', 'Frontier', 'In range', 'Beat', 'Mean gap (nats)', 'Verdict'],
       REPORT_ESTIMATORS.flatMap((est) =>
-        REPORT_FLOPS_KINDS.map((k) => {
+        shownFlopsKinds(m).map((k) => {
           const x = m.comparisons[est][k]
           return [est, k, String(x.frontier.points.length), `${x.summary.withinRange}/${x.summary.gatedRuns}`, String(x.summary.beatFrontier), x.summary.gap ? fmtSummary(x.summary.gap, fmtSigned) : DASH, x.verdict.text].map(e)
         }),

@@ -1,9 +1,9 @@
 /** Markdown report (pure): GitHub-flavoured tables and the figures linked as SVG files beside it. */
 import type { ReportFigure } from './figures.js'
-import { DASH, fmtInt, fmtLoss, fmtPct, fmtSci, fmtSigned, fmtSummary, fmtValue, mdCell, runMetricCells } from './format.js'
-import { tableFields } from './html.js'
+import { DASH, fmtInt, fmtLoss, fmtPct, fmtSigned, fmtSummary, fmtValue, mdCell, runMetricCells } from './format.js'
+import { fmtX, tableFields, xColumn } from './html.js'
 import { verdictView } from './verdict.js'
-import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
+import { ESTIMATOR_LABEL, REPORT_ESTIMATORS, shownFlopsKinds, xAxisDescription, type ReportModel } from './model.js'
 
 export interface LinkedFigure extends Pick<ReportFigure, 'id' | 'title' | 'caption' | 'kind'> {
   /** path relative to the Markdown file, e.g. "figures/pareto-paper.svg" */
@@ -39,14 +39,14 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
       '',
     )
   out.push('**Fairness checks**', '', mdTable(['check', 'status', 'detail'], v.fairness.map((f) => [f.name, f.status, f.detail])), '')
-  out.push(`- FLOPs: ${m.flopsKind}, ${ESTIMATOR_LABEL[m.estimator]}.`)
+  out.push(m.flopsKind === 'measured' ? `- x axis: ${xAxisDescription(m)}.` : `- FLOPs: ${xAxisDescription(m)}, ${ESTIMATOR_LABEL[m.estimator]}.`)
   if (c.reference) out.push(`- Evaluation: dataset ${c.reference.dataset}, tokenizer ${c.reference.tokenizer}, ${fmtInt(c.reference.valTokens)} validation tokens, context ${c.reference.seqLen}.`)
   out.push('')
   out.push(
     mdTable(
       ['estimator', 'FLOPs', 'frontier points', 'gated in range', 'beat frontier', 'mean gap (nats)', 'verdict'],
       REPORT_ESTIMATORS.flatMap((est) =>
-        REPORT_FLOPS_KINDS.map((k) => {
+        shownFlopsKinds(m).map((k) => {
           const x = m.comparisons[est][k]
           return [est, k, String(x.frontier.points.length), `${x.summary.withinRange}/${x.summary.gatedRuns}`, String(x.summary.beatFrontier), x.summary.gap ? fmtSummary(x.summary.gap, fmtSigned) : DASH, x.verdict.text]
         }),
@@ -65,10 +65,10 @@ export function renderReportMarkdown(m: ReportModel, figures: LinkedFigure[]): s
     out.push('## Gated runs against the dense frontier', '')
     out.push(
       mdTable(
-        ['run', 'seed', 'target end', 'zeros', `FLOPs (${m.estimator})`, 'val CE', 'frontier CE', `gap (${m.estimator})`, `gap (${other})`, 'saving'],
+        ['run', 'seed', 'target end', 'zeros', xColumn(m), 'val CE', 'frontier CE', `gap (${m.estimator})`, `gap (${other})`, 'saving'],
         c.gated.map((g) => {
           const r = byId.get(g.id)
-          return [r?.name ?? g.id, String(g.seed), fmtValue(r?.targetEnd ?? null), fmtPct(g.zeroFraction), fmtSci(g.flops), fmtLoss(g.loss), fmtLoss(g.atEqualFlops.frontierLoss), fmtSigned(g.atEqualFlops.gap), fmtSigned(r?.gap?.[other] ?? null), g.atEqualLoss.flopsSaving === null ? DASH : fmtPct(g.atEqualLoss.flopsSaving)]
+          return [r?.name ?? g.id, String(g.seed), fmtValue(r?.targetEnd ?? null), fmtPct(g.zeroFraction), fmtX(m, g.flops), fmtLoss(g.loss), fmtLoss(g.atEqualFlops.frontierLoss), fmtSigned(g.atEqualFlops.gap), fmtSigned(r?.gap?.[other] ?? null), g.atEqualLoss.flopsSaving === null ? DASH : fmtPct(g.atEqualLoss.flopsSaving)]
         }),
         [false, true, true, true, true, true, true, true, true, true],
       ),

@@ -12,8 +12,30 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number]
 
 export const REPORT_ESTIMATORS = ['paper', 'corrected'] as const
 export type ReportEstimator = (typeof REPORT_ESTIMATORS)[number]
-export const REPORT_FLOPS_KINDS = ['inference', 'training'] as const
+/**
+ * The x axes a report compares on: inference and training FLOPs, and 'measured' (evaluation time per token on one
+ * machine with one engine, core/trainer/measured-cost.ts; only runs measured on this machine are plotted).
+ */
+export const REPORT_FLOPS_KINDS = ['inference', 'training', 'measured'] as const
 export type ReportFlopsKind = (typeof REPORT_FLOPS_KINDS)[number]
+
+/**
+ * The x axes a report lists in its verdict tables: both FLOPs kinds, and the measured time when it is the headline or
+ * any run has a measurement on this machine (else it would only repeat "no measured cost" for every run).
+ */
+export function shownFlopsKinds(m: Pick<ReportModel, 'comparisons' | 'estimator' | 'flopsKind'>): ReportFlopsKind[] {
+  const measured = m.comparisons[m.estimator].measured
+  return m.flopsKind === 'measured' || measured.frontier.points.length + measured.frontier.dominated.length + measured.gated.length > 0
+    ? [...REPORT_FLOPS_KINDS]
+    : ['inference', 'training']
+}
+
+/** How the headline x axis was measured, one line, e.g. "measured evaluation time per token on <machine>; ort …". */
+export function xAxisDescription(m: Pick<ReportModel, 'comparisons' | 'estimator' | 'flopsKind'>): string {
+  if (m.flopsKind === 'measured')
+    return `measured evaluation time per token (hard skipping for key-gated runs, dense evaluation otherwise), measured on ${m.comparisons[m.estimator].measured.measuredOn ?? 'no machine: no run has a measurement here (skipbench report --flops measured --data SHARD measures them)'}`
+  return m.flopsKind === 'inference' ? 'inference FLOPs per sequence at each run’s validation zero fraction' : 'training FLOPs over every optimizer step'
+}
 
 /** training: hypothetical for gated runs (skipped blocks not computed); executedTraining: what the engine ran (densely) */
 export type FlopsPair = { inference: number; training: number; executedTraining: number }

@@ -3,7 +3,7 @@
  * round-trips a double), so a parsed CSV equals what the database holds.
  */
 import { csvLine } from './format.js'
-import { REPORT_ESTIMATORS, REPORT_FLOPS_KINDS, type ReportModel } from './model.js'
+import { REPORT_ESTIMATORS, shownFlopsKinds, type ReportModel } from './model.js'
 import { verdictView } from './verdict.js'
 
 /** Columns of runs.csv, in order (the differing config fields come after `seed`, named by their dotted path). */
@@ -117,7 +117,7 @@ export function seriesCsv(m: ReportModel): string {
 export function verdictCsv(m: ReportModel): string {
   const lines = [csvLine(['estimator', 'flops', 'item', 'name', 'value'])]
   for (const est of REPORT_ESTIMATORS)
-    for (const kind of REPORT_FLOPS_KINDS) {
+    for (const kind of shownFlopsKinds(m)) {
       const v = verdictView(m.comparisons[est][kind])
       const row = (item: string, name: string, value: string) => lines.push(csvLine([est, kind, item, name, value]))
       row('conclusive', '', String(v.conclusive))

@@ -155,7 +155,8 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
   const { runs, experiment } = selectRuns(store, o)
   const runIds = runs.map((r) => r.id)
 
-  // cost every run once (the sweeps' builder), then compare under both estimators and both FLOPs kinds
+  // cost every run once (the sweeps' builder), then compare under both estimators and every x axis (both FLOPs kinds
+  // and the evaluation time measured on this machine, from each final checkpoint's measured-cost.json)
   const { costed, excluded: notCosted } = runRecordsFromStore(store, { runIds, estimator, ...(o.source ? { source: o.source } : {}) })
   const comparisons = {} as ReportModel['comparisons']
   for (const est of FLOPS_ESTIMATORS) {

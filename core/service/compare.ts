@@ -4,7 +4,7 @@
  * core/analysis compares them. Costing is cached per run version, so estimator and FLOPs-kind toggles on thousands
  * of runs do not recompute.
  */
-import type { ComparisonResult } from '../contract/api.js'
+import type { ComparisonResult, FlopsKind } from '../contract/api.js'
 import { compareRuns, notCostedReason, type RunRecord } from '../analysis/index.js'
 import { targetEnd } from '../config/index.js'
 import { costRun, recordId, toRunRecord, type CostResult } from '../sweeps/index.js'
@@ -13,7 +13,7 @@ import { notFound } from './errors.js'
 
 const cache = new WeakMap<Context, Map<number, { key: string; cost: CostResult }>>()
 
-export function compareExperiment(ctx: Context, q: { experimentId: number; estimator: 'paper' | 'corrected'; flopsKind: 'inference' | 'training'; level: number; runIds?: number[] | undefined }): ComparisonResult {
+export function compareExperiment(ctx: Context, q: { experimentId: number; estimator: 'paper' | 'corrected'; flopsKind: FlopsKind; level: number; runIds?: number[] | undefined }): ComparisonResult {
   if (!ctx.store.experiments.get(q.experimentId)) throw notFound(`experiment ${q.experimentId}`)
   let memo = cache.get(ctx)
   if (!memo) cache.set(ctx, (memo = new Map()))

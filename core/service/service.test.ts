@@ -7,6 +7,8 @@ import { planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
 import { checkRunConfig } from '../config/index.js'
 import { createService, dispatch, BadRequest, type Service } from './service.js'
 import { SweepSpec } from '../contract/api.js'
+import { writeShard } from '../data/shard.js'
+import { measureCheckpointCost, thisMachine } from '../trainer/measured-cost.js'
 
 /** A tiny real model on synthetic data: a few steps train in well under a second. */
 const tiny = (over: { layers?: number; gated?: boolean; steps?: number; end?: number; seed?: number } = {}) => ({
@@ -140,6 +142,30 @@ describe('service with real training', () => {
     const t = await call('compareExperiment', { experimentId: expId, estimator: 'corrected', flopsKind: 'training' })
     expect(t.comparison.estimator).toBe('corrected')
     expect(t.comparison.gated[0]!.flops).toBeGreaterThan(c.comparison.gated[0]!.flops)
+  })
+  it('compare and the report preview take the measured x axis: times measured on this machine, with machine and engine', async () => {
+    // the zod schema names the three axes
+    await expect(call('compareExperiment', { experimentId: expId, flopsKind: 'wall-clock' })).rejects.toThrow(/inference, training or measured/)
+    const before = await call('compareExperiment', { experimentId: expId, flopsKind: 'measured' })
+    expect(before.comparison.excluded.map((e) => e.reason)).toEqual(Array(3).fill(expect.stringMatching(/no measured evaluation cost on this machine/)))
+    // measure every run's final checkpoint on a small shard (cached in the checkpoint folder, as skipbench compare does)
+    const shard = join(dir, 'measure-val.bin')
+    writeShard(shard, Uint16Array.from({ length: 16 * 8 + 1 }, (_, i) => (i * 7) % 32))
+    for (const id of runIds) {
+      const final = (await call('getRun', { runId: id })).checkpoints.find((c) => c.final)!
+      await measureCheckpointCost({ checkpoint: final.path, data: shard, maxTokens: 64, batchSize: 2, engine: { engine: 'ort', threads: 1 } })
+    }
+    const m = await call('compareExperiment', { experimentId: expId, estimator: 'paper', flopsKind: 'measured' })
+    expect(m.comparison.flopsKind).toBe('measured')
+    expect(m.comparison.excluded).toEqual([])
+    expect(m.comparison.measuredOn).toContain(thisMachine().label)
+    expect(m.comparison.measuredOn).toMatch(/; ort ort-cpu, 1 threads; 64 tokens of measure-val\.bin/)
+    const xs = [...m.comparison.frontier.points, ...m.comparison.frontier.dominated, ...m.comparison.gated].map((p) => p.flops)
+    expect(xs).toHaveLength(3)
+    for (const x of xs) expect(x > 0 && x < 1).toBe(true) // seconds per token, not FLOPs
+    const html = (await call('previewReport', { experimentId: expId, flopsKind: 'measured' })).html
+    expect(html).toContain(`measured on ${m.comparison.measuredOn}`.replace(/&/g, '&amp;'))
+    expect(html).toContain('Validation CE vs measured evaluation time')
   })
   it('series by step, tokens and FLOPs; gate heatmaps; diffs; logs', async () => {
     const gated = (await call('listRuns', { experimentId: expId, kind: 'gated' })).rows[0]!
