@@ -160,7 +160,7 @@ test('parallel coordinates: brushing an axis filters the runs table and the Pare
   await expect(chart).toHaveAttribute('data-drawn', 'true', { timeout: 30_000 })
   await expect(page.getByTestId('parallel-summary')).toContainText('24 runs')
   // depth is the strongest association (val CE falls with n_layers: rho close to -1), listed first
-  await expect(page.getByTestId('association-row').first()).toContainText('n_layers')
+  await expect(page.getByTestId('association-row').first()).toContainText('layers')
   await expect(page.getByTestId('association-row').first()).toContainText('-0.9')
   // brush the first axis (n_layers, vertical, min at the bottom) over its upper part: the deeper runs
   const box = (await chart.boundingBox())!

@@ -50,7 +50,7 @@ gated run's CE gap to the dense frontier at equal FLOPs) and writes an HTML and 
 
 options:
   --quick                the one-minute variant
-  --experiment NAME      the experiment to store the runs in (default: demo, or demo-quick)
+  --experiment NAME      the experiment to store the runs in (default: demo for --quick, demo-full for the full demo)
   --out DIR              where the report goes (default: reports/<experiment> next to the database)
   --db PATH              the database (default: $SKIPBENCH_DB or .skipbench/skipbench.db)
   --data-dir DIR         datasets (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data)
@@ -97,7 +97,9 @@ export function demoSweepSpec(o: DemoGridOptions): SweepSpec {
   }
   return {
     ...spec,
-    name: o.quick ? 'demo-quick' : 'demo',
+    // the quick demo is the one a new user runs first, so it takes the plain name (`compare --experiment demo`);
+    // the full demo has its own experiment so one-minute runs never mix into its comparison
+    name: o.quick ? 'demo' : 'demo-full',
     description:
       `skipbench demo${o.quick ? ' (quick)' : ''}: a reduced paper grid at the tiny scale on the shipped corpus — ` +
       (o.quick

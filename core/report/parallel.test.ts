@@ -27,8 +27,8 @@ describe('parallelChartOption', () => {
   it('one axis per field (categories kept), one line per run, coloured by val CE; missing values are gaps', () => {
     const o = parallelChartOption(data) as { parallelAxis: { dim: number; name: string; type: string; data?: string[] }[]; series: { type: string; data: { name: string; value: unknown[] }[] }[]; visualMap: { dimension: number; min: number; max: number } }
     expect(o.parallelAxis.map((a) => [a.dim, a.name, a.type])).toEqual([
-      [0, 'n_layers', 'value'],
-      [1, 'controller.name', 'category'],
+      [0, 'layers', 'value'],
+      [1, 'controller', 'category'],
       [2, 'val/loss', 'value'],
     ])
     expect(o.parallelAxis[1]!.data).toEqual(['dummy', 'proportional'])
@@ -39,13 +39,16 @@ describe('parallelChartOption', () => {
       [8, 'proportional', 2.2],
     ])
     expect(o.visualMap).toMatchObject({ dimension: 2, min: 2.2, max: 3.1 })
-    expect(axisLabel('optimizer.lr')).toBe('optimizer.lr')
+    expect(axisLabel('optimizer.lr')).toBe('learning rate')
+    expect(axisLabel('controller.coef_update_multiplier')).toBe('update multiplier (k)')
+    expect(axisLabel('val/zeros/mean')).toBe('val/zeros/mean')
+    expect(axisLabel('training.some_new_field')).toBe('some_new_field')
   })
 
   it('renders (server-side SVG) with a polyline per run', () => {
     const svg = renderSvg(parallelChartOption(data), 600, 300)
     expect(svg).toContain('<svg')
-    expect(svg).toContain('n_layers')
+    expect(svg).toContain('layers')
     expect((svg.match(/<path/g) ?? []).length).toBeGreaterThan(3)
   })
 })

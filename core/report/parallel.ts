@@ -5,6 +5,7 @@
  * Pure: plain wire data in, an EChartsOption out.
  */
 import type { EChartsOption } from 'echarts'
+import { FIELD_LABELS } from '../config/index.js'
 import type { ParallelData } from '../contract/api.js'
 import { PALETTE } from './charts.js'
 
@@ -14,8 +15,10 @@ export interface ParallelOptions {
   colorBy?: string
 }
 
+/** An axis's name: the field's human label where core/config has one, else its last path segment (the full path is
+ * in the association table's tooltip). Long dotted paths all began "controller.…" and ECharts cut them alike. */
 export function axisLabel(path: string): string {
-  return path.replace(/^(model|training|optimizer|controller|data|engine)\./, (m) => (m === 'model.' ? '' : m))
+  return FIELD_LABELS[path] ?? path.slice(path.lastIndexOf('.') + 1)
 }
 
 export function parallelChartOption(d: ParallelData, o: ParallelOptions = {}): EChartsOption {

@@ -27,7 +27,7 @@ const bin = join(root, 'bin', 'skipbench.mjs')
 const tmp = tempDir('skipbench-report-e2e-')
 const db = tmp.file('db/skipbench.db')
 const out = tmp.file('report')
-const EXPERIMENT = 'demo-quick'
+const EXPERIMENT = 'demo'
 const chromiumPath = findChromium()
 
 function sb(...args: string[]) {
@@ -97,7 +97,7 @@ describe('skipbench demo --quick', () => {
 
   it('trains the reduced grid, prints the comparison and writes an HTML and a PDF report', () => {
     const o = demo.stdout
-    expect(o).toMatch(/sweep demo-quick: 4 runs/)
+    expect(o).toMatch(/sweep demo: 4 runs/)
     expect(o).toMatch(/trained in .*: 4 of 4 runs completed/)
     expect(o).toMatch(/dense frontier \(\d points?, seed-group means\)/)
     expect(o).toMatch(/gated runs: gap = val CE − dense frontier CE at equal FLOPs/)

@@ -51,7 +51,7 @@ describe('the guided comparison', () => {
 
   it('the demo is the quick demo grid', () => {
     const d = asDemo(draftFrom(tinyGated))
-    expect(d).toMatchObject({ name: 'demo-quick', layers: 4, dim: 32, steps: 60, denseDepths: '2, 4', targets: '0.3, 0.6' })
+    expect(d).toMatchObject({ name: 'demo', layers: 4, dim: 32, steps: 60, denseDepths: '2, 4', targets: '0.3, 0.6' })
     expect(comparisonSize(d)).toBe(4)
   })
 })

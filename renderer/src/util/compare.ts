@@ -120,7 +120,7 @@ export function comparisonSize(d: ComparisonDraft): number {
 }
 
 /** The demo comparison's experiment name (the quick variant of `skipbench demo`). */
-export const DEMO_NAME = 'demo-quick'
+export const DEMO_NAME = 'demo'
 
 /** The quick demo's grid (as `skipbench demo --quick`): dim 32, 60 steps; dense L = 2, 4; gated L = 4, E = 0.3, 0.6. */
 export function asDemo(d: ComparisonDraft): ComparisonDraft {
