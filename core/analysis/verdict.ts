@@ -22,6 +22,7 @@
  */
 import { frontierFlopsAt, frontierLossAt, paretoFrontier, type Extrapolation, type Frontier } from './frontier.js'
 import { studentTQuantile } from './stats.js'
+import { mulberry32 } from '../util/rng.js'
 
 export type Direction = 'better' | 'worse' | 'equal'
 
@@ -111,17 +112,6 @@ export interface GroupInput {
 export const BOOTSTRAP_REPLICATES = 4000
 export const BOOTSTRAP_SEED = 0x5eed13
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function normal(u: () => number): () => number {
   let spare: number | null = null
@@ -282,7 +272,7 @@ export function assess(input: VerdictInput): VerdictOutput {
 
   // 5. bootstrap intervals
   if (noise && hasFrontier && k > 0 && dense.length >= 2) {
-    const u = rng(BOOTSTRAP_SEED)
+    const u = mulberry32(BOOTSTRAP_SEED)
     const z = normal(u)
     const gaps: number[][] = inRange.map(() => [])
     const savings: number[][] = inRange.map(() => [])

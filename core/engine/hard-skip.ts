@@ -141,3 +141,26 @@ export function hardSkipFlops(config: ModelConfig, zeros: number[][], B: number,
     predictedSpeedupMean: meanDense / meanSparse,
   }
 }
+
+/** Times the dense and the hard-skip pass side by side: `repeats` rounds, each running dense then skip, keeping the
+ * fastest of each (ms). Alternating makes both see the same load. repeats = 0: no timing (both NaN). */
+export async function timeDenseAndSkip(
+  runDense: () => Promise<unknown>,
+  runSkip: () => Promise<unknown>,
+  repeats: number,
+  afterRound?: () => void,
+): Promise<{ denseMs: number; skipMs: number }> {
+  if (repeats === 0) return { denseMs: NaN, skipMs: NaN }
+  let denseMs = Infinity
+  let skipMs = Infinity
+  for (let i = 0; i < repeats; i++) {
+    let t0 = performance.now()
+    await runDense()
+    denseMs = Math.min(denseMs, performance.now() - t0)
+    t0 = performance.now()
+    await runSkip()
+    skipMs = Math.min(skipMs, performance.now() - t0)
+    afterRound?.()
+  }
+  return { denseMs, skipMs }
+}

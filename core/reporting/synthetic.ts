@@ -9,6 +9,7 @@ import type { JsonObject, MetricPoint } from '../store/types.js'
 import { expandSweep, paperGrid } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { runConfigToJson } from '../config/index.js'
+import { mulberry32 } from '../util/rng.js'
 
 export interface SyntheticExperimentOptions {
   experiment: string
@@ -19,17 +20,6 @@ export interface SyntheticExperimentOptions {
   validations?: number
 }
 
-/** A deterministic PRNG (mulberry32) so the same call stores the same numbers. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Store `runs` completed synthetic runs of the tiny paper grid (dense, nocontrol, gated; seeds 0, 1, ...). */
 export function seedSyntheticExperiment(store: Store, o: SyntheticExperimentOptions): { experimentId: number; runIds: number[] } {
@@ -48,7 +38,7 @@ export function seedSyntheticExperiment(store: Store, o: SyntheticExperimentOpti
       const gated = !c.model.zero_init_masks
       const ctl = c.controller as { name?: string; mean_target_end?: number }
       const end = ctl.name === 'proportional' ? (ctl.mean_target_end ?? 0.5) : null
-      const r = rng(1000 + i)
+      const r = mulberry32(1000 + i)
       const zero = end === null ? 0 : (1 - end) * 0.45 // validation zero fraction
       const effective = L * (1 - zero)
       const final = 3.2 - 0.45 * Math.log(1 + effective) + (gated ? 0.02 : 0) + (r() - 0.5) * 0.02

@@ -33,6 +33,7 @@ import {
   type HardSkipOptions,
   type HardSkipResult,
   type LiveSet,
+  timeDenseAndSkip,
 } from '../hard-skip.js'
 import { ceSum, tokenCe } from './cross-entropy.js'
 import { Graph, type Value } from './ir.js'
@@ -326,18 +327,7 @@ export async function evalHardSkipOrt(engine: OrtEngine, batch: Batch, opts: Ort
 
   const denseCeSum = await runDense() // also the warm-up
   const first = await skipPass(opts.returnLogits ?? false)
-  let denseMs = Infinity
-  let skipMs = Infinity
-  for (let i = 0; i < repeats; i++) {
-    let t0 = performance.now()
-    await runDense()
-    denseMs = Math.min(denseMs, performance.now() - t0)
-    t0 = performance.now()
-    await skipPass(false)
-    skipMs = Math.min(skipMs, performance.now() - t0)
-    opts.onTiming?.({ runMs, hostMs })
-  }
-  if (repeats === 0) denseMs = skipMs = NaN
+  const { denseMs, skipMs } = await timeDenseAndSkip(runDense, () => skipPass(false), repeats, () => opts.onTiming?.({ runMs, hostMs }))
   const result: HardSkipResult = {
     ceSum: first.v,
     denseCeSum,

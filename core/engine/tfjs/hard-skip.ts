@@ -40,6 +40,7 @@ import {
   type HardSkipOptions as BaseHardSkipOptions,
   type HardSkipResult,
   type LiveSet,
+  timeDenseAndSkip,
 } from '../hard-skip.js'
 import { crossEntropySum } from './cross-entropy.js'
 import type { TfjsEngine } from './engine.js'
@@ -241,17 +242,7 @@ export async function evalHardSkip(engine: TfjsEngine, batch: Batch, opts: HardS
     }
     const denseCeSum = await runDense() // also the warm-up
     const first = await runSkip(opts.returnLogits ?? false)
-    let denseMs = Infinity
-    let skipMs = Infinity
-    for (let i = 0; i < repeats; i++) {
-      let t0 = performance.now()
-      await runDense()
-      denseMs = Math.min(denseMs, performance.now() - t0)
-      t0 = performance.now()
-      await runSkip(false)
-      skipMs = Math.min(skipMs, performance.now() - t0)
-    }
-    if (repeats === 0) denseMs = skipMs = NaN
+    const { denseMs, skipMs } = await timeDenseAndSkip(runDense, () => runSkip(false), repeats)
 
     const result: HardSkipResult = {
       ceSum: first.v,
