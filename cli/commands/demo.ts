@@ -4,11 +4,14 @@
  * database, prints the comparison (gaps to the dense frontier) and writes an HTML and a PDF report.
  *
  * Full (about 10 minutes on 2 CPU cores, measured as ADR 0013 says): the tiny scale (byte-level, dim 64, context 64,
- * 16 sequences per step), 1,000 steps, 65,536 validation tokens; dense L = 2, 4, 6, 8 with two seeds each (so the
- * verdict has a measured seed noise and can trust a frontier that falls by more than it) and 8-layer gated runs with
- * target ends E = 0.25, 0.5, 0.75 (one seed each: their intervals use the dense runs' noise floor). The gated runs use
- * the proportional controller with k = 1e-2 instead of the paper's 1e-3 (as the tiny-gated preset): at k = 1e-3 a
- * run this short never reaches its target sparsity.
+ * 16 sequences per step), 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3 with two seeds each (so the
+ * verdict has a measured seed noise and can trust a frontier that falls by more than it) and 4-layer gated runs with
+ * target ends E = 0.1, 0.25, 0.4 (one seed each: their intervals use the dense runs' noise floor). At this budget
+ * depth stops paying after three layers (dense L = 4 came out level with L = 3), so the dense depths stop at 3 and
+ * the gated targets are chosen so every gated point's FLOPs lie between dense L = 2 and L = 3, where the frontier
+ * falls by ~0.04 nats, several times the seed noise (ADR 0013). The gated runs use the proportional controller with
+ * k = 1e-2 instead of the paper's 1e-3 (as the tiny-gated preset): at k = 1e-3 a run this short never reaches its
+ * target sparsity.
  * Quick (about a minute, used by tests): dim 32, 60 steps, one seed; dense L = 2, 4 and 4-layer gated runs with
  * E = 0.3, 0.6. Its verdict is inconclusive by design, and it says so.
  *
@@ -43,8 +46,9 @@ The one-command demo: trains a reduced version of the paper's grid on the shippe
 depths and gated skip-middle runs at a few target ends), stores it in the database, prints the comparison (each
 gated run's CE gap to the dense frontier at equal FLOPs) and writes an HTML and a PDF report.
 
-  full     about 10 minutes on 2 CPU cores: dim 64, 1,000 steps, 65,536 validation tokens; dense L = 2, 4, 6, 8,
-           two seeds each (the seed noise the verdict needs); gated L = 8 with E = 0.25, 0.5, 0.75
+  full     about 10 minutes on 2 CPU cores: dim 64, 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3,
+           two seeds each (the seed noise the verdict needs); gated L = 4 with E = 0.1, 0.25, 0.4 (FLOPs between
+           dense L = 2 and 3, where the frontier falls well beyond seed noise)
   --quick  about a minute: dim 32, 60 steps, one seed; dense L = 2, 4; gated L = 4 with E = 0.3, 0.6. A smoke test
            of the whole pipeline: its verdict is inconclusive by design (one seed, an under-trained frontier)
 
@@ -59,11 +63,12 @@ options:
 Runs already in the experiment are reused: run it again to re-report, or after Ctrl-C to continue.`
 
 /** The full demo's grid (its duration is measured as docs/adr/0013-demo-budget.md says: about 10 minutes on 2 cores). */
-export const FULL_STEPS = 1000
+export const FULL_STEPS = 1500
 export const FULL_VAL_TOKENS = 65_536
-export const FULL_DEPTHS = [2, 4, 6, 8]
+export const FULL_DEPTHS = [1, 2, 3]
 export const FULL_DENSE_SEEDS = [0, 1]
-export const FULL_ENDS = [0.25, 0.5, 0.75]
+export const FULL_GATED_DEPTH = 4
+export const FULL_ENDS = [0.1, 0.25, 0.4]
 export const QUICK_STEPS = 60
 
 export interface DemoGridOptions {
@@ -85,9 +90,9 @@ export function demoSweepSpec(o: DemoGridOptions): SweepSpec {
         scale: 'tiny',
         groups: ['dense', 'gated'],
         depths: FULL_DEPTHS,
-        gatedDepth: 8,
+        gatedDepth: FULL_GATED_DEPTH,
         ends: FULL_ENDS,
-        set: { 'training.train_steps': FULL_STEPS, 'training.val_every': 250, 'training.val_tokens': FULL_VAL_TOKENS },
+        set: { 'training.train_steps': FULL_STEPS, 'training.val_every': FULL_STEPS / 4, 'training.val_tokens': FULL_VAL_TOKENS },
       })
   for (const g of spec.groups) {
     // the proportional controller's gain: 1e-2 so a short run reaches its target sparsity (as the tiny-gated preset)
@@ -104,7 +109,7 @@ export function demoSweepSpec(o: DemoGridOptions): SweepSpec {
       `skipbench demo${o.quick ? ' (quick)' : ''}: a reduced paper grid at the tiny scale on the shipped corpus — ` +
       (o.quick
         ? 'dim 32, 60 steps, one seed, dense L = 2, 4, gated L = 4 with E = 0.3, 0.6 (a smoke test: its verdict is inconclusive)'
-        : 'dim 64, 1,000 steps, 65,536 validation tokens, dense L = 2, 4, 6, 8 with seeds 0 and 1, gated L = 8 with E = 0.25, 0.5, 0.75') +
+        : 'dim 64, 1,500 steps, 65,536 validation tokens, dense L = 1, 2, 3 with seeds 0 and 1, gated L = 4 with E = 0.1, 0.25, 0.4') +
       '; gated runs: proportional controller, k = 1e-2',
   }
 }
