@@ -19,8 +19,8 @@ import { queueSweep } from '../sweeps/index.js'
 import { StartupCalibration } from './calibration.js'
 import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
 import { compareExperiment } from './compare.js'
-import { buildReport, previewReportHtml } from '../reporting/index.js'
-import { previewReportOffThread } from '../reporting/offthread.js'
+import { buildReport, previewReportHtml } from '../report-export/index.js'
+import { previewReportOffThread } from '../report-export/offthread.js'
 
 /** experiments with at least this many runs get their report preview built off the event loop (a worker thread) */
 export const OFF_THREAD_MIN_RUNS = 100
