@@ -23,7 +23,6 @@ import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/
 import { openStore } from '../../core/store/index.js'
 import {
   CalibrationCache,
-  compareExperiment,
   estimateSweep,
   expandSweep,
   fmtSeconds,
@@ -33,6 +32,7 @@ import {
   queueSweep,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
+import { compareExperiment } from '../../core/analysis/index.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 import { formatWritten } from './report.js'
 import { asUserErrors, runSweepToCompletion } from './sweep.js'
