@@ -14,7 +14,6 @@ import { JobQueue } from '../../core/jobs/queue.js'
 import { openStore, type Job } from '../../core/store/index.js'
 import {
   CalibrationCache,
-  compareExperiment,
   estimateSweep,
   expandSweep,
   fmtSeconds,
@@ -33,6 +32,7 @@ import {
   type SweepEstimate,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
+import { compareExperiment } from '../../core/analysis/index.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { ProgressBar } from '../progress.js'
