@@ -25,14 +25,12 @@ import {
   CalibrationCache,
   estimateSweep,
   expandSweep,
-  fmtSeconds,
-  formatComparison,
-  formatSweepPlan,
   paperGrid,
   queueSweep,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
 import { compareExperiment } from '../../core/analysis/index.js'
+import { fmtSeconds, formatComparison, formatSweepPlan } from '../format.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 import { formatWritten } from './report.js'
 import { asUserErrors, runSweepToCompletion } from './sweep.js'

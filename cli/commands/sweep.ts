@@ -16,9 +16,6 @@ import {
   CalibrationCache,
   estimateSweep,
   expandSweep,
-  fmtSeconds,
-  formatComparison,
-  formatSweepPlan,
   PAPER_GRID_GROUPS,
   parseAssignment,
   queueSweep,
@@ -33,6 +30,7 @@ import {
   type SweepSpec,
 } from '../../core/sweeps/index.js'
 import { compareExperiment } from '../../core/analysis/index.js'
+import { fmtSeconds, formatComparison, formatSweepPlan } from '../format.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { ProgressBar } from '../progress.js'

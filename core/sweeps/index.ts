@@ -63,4 +63,3 @@ export {
   type SweepEstimate,
 } from './estimate.js'
 export { queueSweep, waitForSweep, type QueuedPoint, type QueuedSweep, type QueueSweepOptions, type SweepProgress } from './queue.js'
-export { fmtFlops, fmtSeconds, formatComparison, formatEstimate, formatSweepPlan, table } from './format.js'
