@@ -1,5 +1,5 @@
 /** Run lists, details, series, gate heatmaps, diffs and run actions over the store and the job queue. */
-import { slurmInfo } from '../cluster/manager.js'
+import { slurmInfo } from '../cluster/slurm.js'
 import { cancelRun as cancelRunAnywhere, runPlace } from '../jobs/commands.js'
 import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join, relative, resolve, isAbsolute } from 'node:path'
