@@ -13,6 +13,7 @@ import { detectEngines } from '../engine/detect.js'
 import { forkLauncher, type WorkerLauncher } from '../jobs/process.js'
 import { queueRerun } from '../jobs/rerun.js'
 import { getParallel } from './parallel.js'
+import { metricsExportFiles } from '../export/metrics.js'
 import { compileFilter } from '../store/filter.js'
 import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
@@ -212,6 +213,11 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       return diffRuns(ctx, runIds)
     },
 
+    async exportMetrics({ runIds, format }) {
+      for (const id of runIds) if (!ctx.store.runs.get(id)) throw notFound(`run ${id}`)
+      const r = metricsExportFiles(ctx.store, runIds, format)
+      return { values: r.values, files: r.files.map((f) => ({ name: f.name, path: f.path, mediaType: f.mediaType, bytes: f.data.length, base64: f.data.toString('base64') })) }
+    },
     async getParallel(q) {
       return getParallel(ctx, q)
     },
