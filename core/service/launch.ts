@@ -1,0 +1,57 @@
+/** Configs and launching: validation with estimates, sweep plans, and starting runs and sweeps (locally or on Slurm). */
+import type { ApiHandlers } from '../contract/api.js'
+import { queueSweep } from '../sweeps/index.js'
+import { checkConfig, planSweep } from './config.js'
+import { BadRequest, notFound } from './errors.js'
+import { resolveDataPaths } from './paths.js'
+import type { ServiceState } from './state.js'
+
+export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConfig' | 'planSweep' | 'startRun' | 'startSweep'> {
+  const throughput = () => s.throughput()
+  return {
+    async validateConfig({ config }) {
+      return checkConfig(s.withDefaults(config), throughput)
+    },
+    async planSweep(spec) {
+      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, s.ctx.calibrationFile).plan
+    },
+    async startRun({ config: given, experimentId, name, tags, on }) {
+      const ctx = s.ctx
+      s.requireExperiment(experimentId)
+      const config = s.withPaths(given)
+      const check = checkConfig(s.withDefaults(config), throughput)
+      if (!check.ok) throw new BadRequest(`invalid run config: ${check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
+      if (on) {
+        // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
+        if (!ctx.store.clusters.get(on)) throw notFound(`cluster "${on}" (add it in Settings)`)
+        const { runs, jobs } = await ctx.clusters.submit(on, [{ config: s.withDefaults(config), experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) }])
+        ctx.emit({ type: 'runs-changed', change: 'created', runIds: [runs[0]!.id], experimentId })
+        if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
+        ctx.watchClusters()
+        return { runId: runs[0]!.id, jobId: jobs[0]!.id }
+      }
+      const { job, run } = ctx.queue.addTrain(s.withDefaults(config), { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId })
+      if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
+      return { runId: run.id, jobId: job.id }
+    },
+    async startSweep({ experimentId, spec }) {
+      const ctx = s.ctx
+      s.requireExperiment(experimentId)
+      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile)
+      for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
+      if (plan.invalid) {
+        const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
+        throw new BadRequest(`${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map((i) => `${i.path} ${i.message}`).join(', ')}`).join('; ')}`)
+      }
+      // core/sweeps queues it as the CLI does (tags sweep:<name>, group:<group>); starting the same sweep again
+      // resumes or retries its unfinished points instead of duplicating them
+      const queued = queueSweep(ctx.queue, sweep, { experiment: ctx.store.experiments.get(experimentId)!.name })
+      const runIds = queued.points.map((p) => p.runId)
+      const jobIds = queued.points.map((p) => p.jobId)
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds, experimentId })
+      ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
+      return { runIds, jobIds }
+    },
+  }
+}
