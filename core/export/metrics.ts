@@ -1,7 +1,7 @@
 /** A stored run's metrics out of the store: TensorBoard event files, long-format CSV and Parquet (run, key, step, value). */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { buildParquet } from '../data/import/testing/mini-parquet.js'
+import { buildParquet } from './parquet-writer.js'
 import { METRICS_EXPORT_FORMATS, type MetricsExportFormat } from '../contract/runs.js'
 import type { Store } from '../store/store.js'
 import { tensorboardEventFile, type ScalarSeries } from './tensorboard.js'
@@ -50,7 +50,7 @@ export function metricsExportFiles(store: Store, runIds: number[], format: Expor
   }
   if (format === 'parquet') {
     // long format, as the CSV; written with the project's minimal Parquet writer (PLAIN pages, uncompressed,
-    // Thrift-compact footer; core/data/import/testing/mini-parquet.ts), value OPTIONAL (NaN → null)
+    // Thrift-compact footer; core/export/parquet-writer.ts), value OPTIONAL (NaN → null)
     const cols = { run_id: [] as number[], run: [] as string[], key: [] as string[], step: [] as number[], value: [] as (number | null)[] }
     for (const r of runs)
       for (const s of allSeries(store, r.id))
