@@ -1,7 +1,7 @@
 /** A stored run's metrics out of the store: TensorBoard event files, long-format CSV and Parquet (run, key, step, value). */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildParquet } from '../data/import/testing/mini-parquet.js'
+import { buildParquet } from './parquet-writer.js'
 import type { Store } from '../store/store.js'
 import { writeTensorboardEvents, type ScalarSeries } from './tensorboard.js'
 
@@ -38,7 +38,7 @@ export function exportRunMetrics(store: Store, runIds: number[], format: ExportF
   }
   if (format === 'parquet') {
     // long format, as the CSV; written with the project's minimal Parquet writer (PLAIN pages, uncompressed,
-    // Thrift-compact footer; core/data/import/testing/mini-parquet.ts), value OPTIONAL (NaN → null)
+    // Thrift-compact footer; core/export/parquet-writer.ts), value OPTIONAL (NaN → null)
     const cols = { run_id: [] as number[], run: [] as string[], key: [] as string[], step: [] as number[], value: [] as (number | null)[] }
     for (const r of runs)
       for (const s of allSeries(store, r.id))

@@ -14,7 +14,7 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
       return checkConfig(s.withDefaults(config), throughput)
     },
     async planSweep(spec) {
-      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, s.ctx.calibrationFile).plan
+      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency).plan
     },
     async startRun({ config: given, experimentId, name, tags, on }) {
       const ctx = s.ctx
@@ -38,7 +38,7 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startSweep({ experimentId, spec }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile)
+      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency)
       for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
