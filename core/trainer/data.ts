@@ -40,7 +40,7 @@ export interface TrainData {
   close(): void
 }
 
-export class DataError extends Error {
+class DataError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'DataError'

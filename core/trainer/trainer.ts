@@ -41,7 +41,7 @@ import { lrAt } from './schedule.js'
 import { SystemSampler } from './system-metrics.js'
 
 export const RUN_FILE = 'run.json'
-export const METRICS_FILE = 'metrics.jsonl'
+const METRICS_FILE = 'metrics.jsonl'
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed'
 
@@ -136,7 +136,7 @@ export interface TrainerOptions {
   runInfo?: Record<string, unknown>
 }
 
-export class TrainingError extends Error {
+class TrainingError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'TrainingError'
