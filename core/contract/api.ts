@@ -9,7 +9,7 @@ import { Comparison } from './analysis.js'
 import { ConfigIssueSchema } from '../config/issues.js'
 import { ClusterCheckLine, ClusterName, ClusterProfileSchema } from './cluster.js'
 import { AppInfo, Empty, Id, Num, PresetSummary, RunConfigDoc, Tag } from './blocks.js'
-import { EvaluationInfo, Experiment, ExperimentCreate, ExperimentUpdate, FlopsEstimator, FlopsKind, GatesData, GatesQuery, LogLine, RunDetail, RunDiff, RunKind, RunList, RunListQuery, ParallelData, RunRow, RunStatus, SavedView, SeriesData, SeriesQuery, ViewState } from './runs.js'
+import { EvaluationInfo, Experiment, ExperimentCreate, ExperimentUpdate, FlopsEstimator, FlopsKind, GatesData, GatesQuery, LogLine, RunDetail, RunDiff, RunKind, RunList, RunListQuery, ParallelData, RunRow, RunStatus, SavedView, GroupByPath, METRICS_EXPORT_FORMATS, MetricsExport, SeriesData, SeriesQuery, ViewState } from './runs.js'
 
 export * from './blocks.js'
 export * from './runs.js'
@@ -116,7 +116,18 @@ export const MAX_SWEEP_RUNS = 512
 export const ComparisonResult = z.object({
   comparison: Comparison,
   /** the runs behind the comparison's ids (id = String(runId)) */
-  runs: z.array(z.object({ id: z.string(), runId: Id, name: z.string(), kind: RunKind, seed: z.number().int().nullable(), targetEnd: Num })),
+  runs: z.array(
+    z.object({
+      id: z.string(),
+      runId: Id,
+      name: z.string(),
+      kind: RunKind,
+      seed: z.number().int().nullable(),
+      targetEnd: Num,
+      /** the run's value of the request's groupBy config path (absent when not grouped) */
+      group: z.union([z.string(), z.number()]).nullable().optional(),
+    }),
+  ),
   /** runs of the experiment not in the comparison, and why (not finished, no validation, ...) */
   skipped: z.array(z.object({ runId: Id, name: z.string(), reason: z.string() })),
 })
@@ -300,6 +311,17 @@ export const API = {
     output: z.object({ path: z.string(), bytes: z.number(), format: z.string(), dtype: z.string(), configPath: z.string().nullable() }),
   },
 
+  /** runs' stored metrics as files to download (the same files as `skipbench runs export`), bytes in base64 */
+  exportMetrics: {
+    input: z
+      .object({
+        runIds: z.array(Id).min(1, { error: 'select at least one run' }).max(500, { error: 'export at most 500 runs at a time' }),
+        format: z.enum(METRICS_EXPORT_FORMATS, { error: 'must be tensorboard, csv or parquet' }),
+      })
+      .strict(),
+    output: MetricsExport,
+  },
+
   compareExperiment: {
     input: z
       .object({
@@ -309,6 +331,8 @@ export const API = {
         level: z.number().gt(0).lt(1).default(0.95),
         /** compare only these runs of the experiment (e.g. the ones brushed in parallel coordinates) */
         runIds: z.array(Id).max(10_000).optional(),
+        /** a config path: each run of the result gets its value as `group` (the chart colours points by it) */
+        groupBy: GroupByPath.optional(),
       })
       .strict(),
     output: ComparisonResult,

@@ -80,6 +80,9 @@ export const RUN_SORT_KEYS = ['id', 'name', 'status', 'kind', 'created_at', 'sta
 export const RunSortKey = z.enum(RUN_SORT_KEYS)
 export type RunSortKey = z.infer<typeof RunSortKey>
 
+/** a config path to group runs by (the runs table, the Pareto chart, the loss curves) */
+export const GroupByPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/, { error: 'group by a dotted config path such as model.n_layers' })
+
 export const RunListQuery = z
   .object({
     /** a number: that experiment; null: runs in no experiment; absent: all */
@@ -91,7 +94,7 @@ export const RunListQuery = z
     /** the filter language, e.g. "model.n_layers >= 8 and val.loss < 2.1 and tag:baseline" (core/store/filter.ts) */
     where: z.string().max(2000, { error: 'the filter is at most 2,000 characters' }).optional(),
     /** a config path; each row gets its value as `group` */
-    groupBy: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/, { error: 'group by a dotted config path such as model.n_layers' }).optional(),
+    groupBy: GroupByPath.optional(),
     sort: z.object({ by: RunSortKey, dir: z.enum(['asc', 'desc']).default('desc') }).strict().optional(),
     limit: z.number().int().min(1).max(10_000).default(1000),
     offset: z.number().int().min(0).default(0),
@@ -238,6 +241,16 @@ export const ParallelData = z.object({
   target: z.string(),
 })
 export type ParallelData = z.infer<typeof ParallelData>
+
+/** Formats of a metrics export: TensorBoard event files (one per run), long-format CSV or Parquet (run_id, run, key, step, value). */
+export const METRICS_EXPORT_FORMATS = ['tensorboard', 'csv', 'parquet'] as const
+export type MetricsExportFormat = (typeof METRICS_EXPORT_FORMATS)[number]
+export const MetricsExport = z.object({
+  files: z.array(z.object({ name: z.string(), path: z.string(), mediaType: z.string(), bytes: z.number().int(), base64: z.string() })),
+  /** stored values exported */
+  values: z.number().int(),
+})
+export type MetricsExport = z.infer<typeof MetricsExport>
 
 /** What a saved view restores in a runs table. */
 export const ViewState = z

@@ -4,9 +4,7 @@
  * `tensorflow.Event` protobufs — a first event with file_version "brain.Event:2", then one event per (step, metric)
  * with a scalar summary value (tag = the metric key, simple_value = float32). TensorBoard, Aim and W&B sync read them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 
 // ------------------------------------------------------------------------------------------------ CRC32C
 
@@ -86,11 +84,10 @@ export interface ScalarSeries {
 }
 
 /**
- * Write one event file for a run into `dir` (created). Points are ordered by step, then key. NaN values are written
- * as NaN (TensorBoard shows them as gaps). Returns the file path and the number of scalar events.
+ * One run's event file in memory: its standard name (events.out.tfevents.<time>.<host>) and bytes. Points are ordered
+ * by step, then key. NaN values are written as NaN (TensorBoard shows them as gaps).
  */
-export function writeTensorboardEvents(dir: string, series: ScalarSeries[], o: { wallTime?: (step: number) => number } = {}): { path: string; events: number } {
-  mkdirSync(dir, { recursive: true })
+export function tensorboardEventFile(series: ScalarSeries[], o: { wallTime?: (step: number) => number } = {}): { name: string; data: Buffer; events: number } {
   const now = Date.now() / 1000
   const wall = o.wallTime ?? (() => now)
   const points: { step: number; key: string; value: number }[] = []
@@ -98,7 +95,5 @@ export function writeTensorboardEvents(dir: string, series: ScalarSeries[], o: {
   points.sort((a, b) => a.step - b.step || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const parts: Buffer[] = [tfrecord(fileVersionEvent(now))]
   for (const p of points) parts.push(tfrecord(scalarEvent(wall(p.step), p.step, p.key, p.value)))
-  const path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}`)
-  writeFileSync(path, Buffer.concat(parts))
-  return { path, events: points.length }
+  return { name: `events.out.tfevents.${Math.floor(now)}.${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}`, data: Buffer.concat(parts), events: points.length }
 }

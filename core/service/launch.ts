@@ -1,5 +1,6 @@
 /** Configs and launching: validation with estimates, sweep plans, and starting runs and sweeps (locally or on Slurm). */
-import type { ApiHandlers } from '../contract/api.js'
+import { checkRunConfig, ConfigError, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
+import type { ApiHandlers, RunConfigDoc } from '../contract/api.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, planSweep } from './config.js'
 import { BadRequest, notFound } from './errors.js'
@@ -18,19 +19,18 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startRun({ config: given, experimentId, name, tags, on }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const config = s.withPaths(given)
-      const check = checkConfig(s.withDefaults(config), throughput)
-      if (!check.ok) throw new BadRequest(`invalid run config: ${check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
+      // parsed once, here; the queue, the worker and the trainer take this resolved config as it is
+      const config = resolveToStart(s.withDefaults(s.withPaths(given)))
       if (on) {
         // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
         if (!ctx.store.clusters.get(on)) throw notFound(`cluster "${on}" (add it in Settings)`)
-        const { runs, jobs } = await ctx.clusters.submit(on, [{ config: s.withDefaults(config), experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) }])
+        const { runs, jobs } = await ctx.clusters.submit(on, [{ config, experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) }])
         ctx.emit({ type: 'runs-changed', change: 'created', runIds: [runs[0]!.id], experimentId })
         if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
         ctx.watchClusters()
         return { runId: runs[0]!.id, jobId: jobs[0]!.id }
       }
-      const { job, run } = ctx.queue.addTrain(s.withDefaults(config), { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
+      const { job, run } = ctx.queue.addTrain(config, { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
       ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId })
       if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
       return { runId: run.id, jobId: job.id }
@@ -54,4 +54,18 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
       return { runIds, jobIds }
     },
   }
+}
+
+/** The one parse of a run the service starts: presets merged, validated, every default applied; else a BadRequest. */
+function resolveToStart(doc: RunConfigDoc): ResolvedRunConfig {
+  let issues: ConfigIssue[]
+  try {
+    const r = checkRunConfig(resolveRunConfigInput(doc))
+    if (r.ok) return r.config
+    issues = r.issues
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e
+    issues = e.configIssues
+  }
+  throw new BadRequest(`invalid run config: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
 }
