@@ -46,7 +46,7 @@ const rawModelConfig = z
   .passthrough()
 
 /** The keys a model config may have (run configs are strict: a typo is an error, not the preset's value). */
-export const MODEL_KEYS: readonly string[] = Object.keys(rawModelConfig.shape)
+const MODEL_KEYS: readonly string[] = Object.keys(rawModelConfig.shape)
 
 export interface ModelConfig {
   dim: number

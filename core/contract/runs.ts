@@ -33,7 +33,6 @@ export const RunKind = z.enum(['dense', 'gated'])
 export type RunKind = z.infer<typeof RunKind>
 /** statuses from which a run can be resumed from its last checkpoint (or retried from scratch) */
 export const RESUMABLE_RUN_STATUSES: readonly RunStatus[] = ['paused', 'interrupted', 'failed', 'cancelled']
-export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running']
 
 /** One run-table row: small (no config), with what the table shows and sorts by. */
 export const RunRow = z.object({
@@ -76,7 +75,7 @@ export const RunRow = z.object({
 })
 export type RunRow = z.infer<typeof RunRow>
 
-export const RUN_SORT_KEYS = ['id', 'name', 'status', 'kind', 'created_at', 'started_at', 'ended_at', 'last_step', 'tokens_per_sec', 'val_loss', 'train_loss'] as const
+const RUN_SORT_KEYS = ['id', 'name', 'status', 'kind', 'created_at', 'started_at', 'ended_at', 'last_step', 'tokens_per_sec', 'val_loss', 'train_loss'] as const
 export const RunSortKey = z.enum(RUN_SORT_KEYS)
 export type RunSortKey = z.infer<typeof RunSortKey>
 
@@ -166,7 +165,7 @@ export type RunDetail = z.infer<typeof RunDetail>
 export const LogLine = z.object({ id: Id, at: z.string(), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), jobId: z.number().int().nullable() })
 export type LogLine = z.infer<typeof LogLine>
 
-export const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
+const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
 export const FlopsEstimator = z.enum(FLOPS_ESTIMATORS)
 export type FlopsEstimator = z.infer<typeof FlopsEstimator>
 /**
@@ -176,7 +175,7 @@ export type FlopsEstimator = z.infer<typeof FlopsEstimator>
  */
 export const FlopsKind = z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' })
 export type FlopsKind = z.infer<typeof FlopsKind>
-export const SeriesX = z.enum(['step', 'tokens', 'flops'])
+const SeriesX = z.enum(['step', 'tokens', 'flops'])
 export type SeriesX = z.infer<typeof SeriesX>
 
 export const SeriesQuery = z

@@ -18,7 +18,7 @@ function allSeries(store: Store, runId: number): ScalarSeries[] {
 
 const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s)
 /** Long format, one row per stored value; NaN as an empty cell; numbers as JavaScript prints them (round-trip exact). */
-export function metricsCsv(rows: { runId: number; run: string; series: ScalarSeries[] }[]): string {
+function metricsCsv(rows: { runId: number; run: string; series: ScalarSeries[] }[]): string {
   const out = ['run_id,run,key,step,value']
   for (const r of rows)
     for (const s of r.series) s.steps.forEach((st, i) => out.push(`${r.runId},${csvCell(r.run)},${csvCell(s.key)},${st},${Number.isNaN(s.values[i]) ? '' : String(s.values[i])}`))

@@ -19,19 +19,19 @@ const CRC_TABLE = (() => {
 })()
 
 /** CRC-32C (Castagnoli), as TFRecord uses. */
-export function crc32c(buf: Uint8Array): number {
+function crc32c(buf: Uint8Array): number {
   let c = 0xffffffff
   for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8)
   return (c ^ 0xffffffff) >>> 0
 }
 
 /** TFRecord's masked CRC: rotate right by 15 and add a constant. */
-export function maskedCrc32c(buf: Uint8Array): number {
+function maskedCrc32c(buf: Uint8Array): number {
   const c = crc32c(buf)
   return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0
 }
 
-export function tfrecord(data: Uint8Array): Buffer {
+function tfrecord(data: Uint8Array): Buffer {
   const out = Buffer.alloc(8 + 4 + data.length + 4)
   out.writeBigUInt64LE(BigInt(data.length), 0)
   out.writeUInt32LE(maskedCrc32c(out.subarray(0, 8)), 8)
@@ -66,12 +66,12 @@ function floatField(field: number, v: number): number[] {
 }
 
 /** Event { wall_time = 1 (double); step = 2 (int64); file_version = 3 (string); summary = 5 (Summary) } */
-export function fileVersionEvent(wallTime: number): Uint8Array {
+function fileVersionEvent(wallTime: number): Uint8Array {
   return Uint8Array.from([...doubleField(1, wallTime), ...bytesField(3, Buffer.from('brain.Event:2'))])
 }
 
 /** Summary { value = 1 (Value { tag = 1 (string); simple_value = 2 (float) }) } */
-export function scalarEvent(wallTime: number, step: number, tag: string, value: number): Uint8Array {
+function scalarEvent(wallTime: number, step: number, tag: string, value: number): Uint8Array {
   const v = Uint8Array.from([...bytesField(1, Buffer.from(tag, 'utf8')), ...floatField(2, value)])
   const summary = Uint8Array.from(bytesField(1, v))
   return Uint8Array.from([...doubleField(1, wallTime), ...key(2, 0), ...varint(step), ...bytesField(5, summary)])

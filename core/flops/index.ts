@@ -17,17 +17,11 @@ import { paperComponents, paperFlopsFromComponents, pySparsity } from './paper.j
 
 export { paramCount }
 export {
-  FLOPS_EXP,
   FLOPS_SILU,
   FLOPS_SOFTMAX,
   FLOPS_SQRT,
-  paperAttention,
-  paperBlock,
   paperComponents,
   paperFlopsTransformer,
-  paperRmsNorm,
-  paperRotaryEmb,
-  paperSwiglu,
   pySparsity,
   type PaperComponents,
   type PyNumber,
@@ -38,7 +32,7 @@ export const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
 export type FlopsEstimator = (typeof FLOPS_ESTIMATORS)[number]
 
 /** Factor from forward to training FLOPs under the corrected estimator (backward ≈ 2 × forward). */
-export const CORRECTED_TRAINING_MULTIPLIER = 3
+const CORRECTED_TRAINING_MULTIPLIER = 3
 
 export interface InferenceFlopsOptions {
   estimator: FlopsEstimator
