@@ -40,6 +40,7 @@ import { computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-
 import { runConfigToJson, tokensPerStep, type RunConfig } from '../config/index.js'
 import { lrAt } from './schedule.js'
 import { SystemSampler } from './system-metrics.js'
+import { UserError } from '../user-errors.js'
 
 export const RUN_FILE = 'run.json'
 export const METRICS_FILE = 'metrics.jsonl'
@@ -137,7 +138,7 @@ export interface TrainerOptions {
   runInfo?: Record<string, unknown>
 }
 
-export class TrainingError extends Error {
+export class TrainingError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'TrainingError'
