@@ -5,6 +5,7 @@
  * prints ("training.train_steps: must be at least 1").
  */
 import { z } from 'zod'
+import { UserError } from '../user-errors.js'
 
 export const ConfigIssueSchema = z.object({
   /** dotted path of the field ("training.train_steps"); "" for the whole config */
@@ -77,7 +78,7 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], prefix: reado
  * A user's config problem: carries the structured issues, and a message listing them one per line. `issues` keeps
  * the one-line texts for callers that print them.
  */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   readonly configIssues: ConfigIssue[]
   readonly issues: string[]
   constructor(message: string, issues: readonly (ConfigIssue | string)[] = [message]) {
