@@ -17,7 +17,8 @@ import { compileFilter } from '../store/filter.js'
 import type { SavedView as StoredView } from '../store/views.js'
 import { queueSweep } from '../sweeps/index.js'
 import { StartupCalibration } from './calibration.js'
-import { checkConfig, measuredThroughput, planSweep, type Throughput } from './config.js'
+import { checkConfig, measuredThroughput, planSweep, type StoreChecks, type Throughput } from './config.js'
+import { issue, issueText } from '../config/index.js'
 import { compareExperiment } from './compare.js'
 import { buildReport, previewReportHtml } from '../reporting/index.js'
 import { previewReportOffThread } from '../reporting/offthread.js'
@@ -27,7 +28,7 @@ export const OFF_THREAD_MIN_RUNS = 100
 import { Context } from './context.js'
 import { Imports } from './datasets.js'
 import { BadRequest, classify, conflict, notFound, ServiceError } from './errors.js'
-import { globBase, PathPolicy, resolveDataPaths } from './paths.js'
+import { globBase, isDatasetPath, PathPolicy, resolveDataPaths } from './paths.js'
 import { listPresetSummaries } from './presets.js'
 import { cancelRun, deleteRun, diffRuns, getGates, getRun, getRunLogs, getSeries, listRuns, resumeRun, retryRun, runRow } from './runs.js'
 import { packageFile } from '../paths.js'
@@ -135,6 +136,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (engine.engine !== undefined || !ctx.settings.engine) return doc
     return { ...doc, engine: { ...engine, engine: ctx.settings.engine, ...(ctx.settings.backend && engine.backend === undefined ? { backend: ctx.settings.backend } : {}) } }
   }
+  // what the schema cannot know: the data sets this data folder has, and whether a dataset path exists
+  const storeChecks: StoreChecks = {
+    datasets: () => imports.list().datasets.filter((d) => d.ok).map((d) => d.name),
+    pathIssue: (d) => {
+      if (!isDatasetPath(d) || /[*?[\]{}]/.test(d)) return null
+      try {
+        const abs = paths.resolve(d, 'dataset folder', 'read')
+        return existsSync(abs) ? null : issue('data.dataset', `no dataset folder or shard file at ${abs}`, `Nothing at ${abs}: give the folder of a prepared dataset or a token file`)
+      } catch (e) {
+        return issue('data.dataset', (e as Error).message)
+      }
+    },
+  }
   const sweepDefaults = <T extends { groups: { base: RunConfigDoc }[] }>(spec: T): T => ({ ...spec, groups: spec.groups.map((g) => ({ ...g, base: withDefaults(g.base) })) })
   const settingsOut = (): Settings => ({
     dataDir: ctx.dataDir,
@@ -229,16 +243,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
 
     // ------------------------------------------------------------------ configs and launching
     async validateConfig({ config }) {
-      return checkConfig(withDefaults(config), throughput)
+      return checkConfig(withDefaults(config), throughput, storeChecks)
     },
     async planSweep(spec) {
-      return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile).plan
+      return planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile, storeChecks).plan
     },
     async startRun({ config: given, experimentId, name, tags, on }) {
       requireExperiment(experimentId)
       const config = withPaths(given)
-      const check = checkConfig(withDefaults(config), throughput)
-      if (!check.ok) throw new BadRequest(`invalid run config: ${check.issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
+      const check = checkConfig(withDefaults(config), throughput, storeChecks)
+      if (!check.ok) throw new BadRequest(`Not started: ${check.issues.map(issueText).join('; ')}`)
       if (on) {
         // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
         if (!ctx.store.clusters.get(on)) throw notFound(`cluster "${on}" (add it in Settings)`)
@@ -255,11 +269,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
     async startSweep({ experimentId, spec }) {
       requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile)
+      const { plan, sweep } = planSweep(sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile, storeChecks)
+      if (plan.axisIssues.length) throw new BadRequest(`Not started: ${plan.axisIssues.map((a) => issueText(a.issue)).join('; ')}`)
       for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
-        throw new BadRequest(`${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map((i) => `${i.path} ${i.message}`).join(', ')}`).join('; ')}`)
+        throw new BadRequest(`Not started: ${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map(issueText).join(', ')}`).join('; ')}`)
       }
       // core/sweeps queues it as the CLI does (tags sweep:<name>, group:<group>); starting the same sweep again
       // resumes or retries its unfinished points instead of duplicating them
