@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapeHtml, escapeLatex, parseCsv } from '../../core/report/index.js'
-import { seedSyntheticExperiment } from '../../core/reporting/synthetic.js'
+import { seedSyntheticExperiment } from '../../core/report-export/synthetic.js'
 import { openStore } from '../../core/store/index.js'
 import { tempDir } from '../../core/store/test-helpers.js'
 

@@ -36,6 +36,22 @@ export {
   type ParseResult,
   type RunRecord,
 } from './records.js'
+export {
+  compareExperiment,
+  costRun,
+  dataLabels,
+  experimentRuns,
+  findExperiment,
+  recordId,
+  runRecordsFromStore,
+  toRunRecord,
+  type CostedRun,
+  type CostOptions,
+  type CostResult,
+  type ExperimentComparison,
+  type RecordsOptions,
+  type ValidationSource,
+} from './stored-runs.js'
 export { averageRanks, incompleteBeta, logGamma, spearman, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
 export {
   assess,

@@ -223,7 +223,7 @@ const RunRef = z.object({ runId: Id }).strict()
 const Started = z.object({ runId: Id, jobId: Id })
 
 /** Method table: name → input/output schemas. Adding a method here without implementing it is a compile error. */
-/** comparison report formats (core/report, core/reporting) */
+/** comparison report formats (core/report, core/report-export) */
 export const REPORT_FORMATS = ['html', 'pdf', 'csv', 'json', 'md', 'tex'] as const
 
 export const API = {

@@ -1,6 +1,6 @@
 /**
  * core/report: pure chart and report builders shared by the renderer and the report writers (no Node, no DOM).
- * The store → model step and the file writers (PDF through Chromium) are in core/reporting.
+ * The store → model step and the file writers (PDF through Chromium) are in core/report-export.
  */
 export * from './charts.js'
 export { renderSvg } from './ssr.js'

@@ -5,9 +5,8 @@
  * of runs do not recompute.
  */
 import type { ComparisonResult, FlopsKind } from '../contract/api.js'
-import { compareRuns, notCostedReason, type RunRecord } from '../analysis/index.js'
+import { compareRuns, costRun, notCostedReason, recordId, toRunRecord, type CostResult, type RunRecord } from '../analysis/index.js'
 import { targetEnd } from '../config/index.js'
-import { costRun, recordId, toRunRecord, type CostResult } from '../sweeps/index.js'
 import type { Context } from './context.js'
 import { notFound } from './errors.js'
 

@@ -1,7 +1,7 @@
 /**
  * Sweeps (issue 6): grids over RunConfig fields expanded into validated runs of one experiment, an estimate of
- * their FLOPs and wall time from a calibration of this machine, queuing through the job runner, and the
- * comparison of the finished runs (stored runs → analysis RunRecords → compareRuns).
+ * their FLOPs and wall time from a calibration of this machine, and queuing through the job runner. The
+ * comparison of the finished runs (stored runs → analysis RunRecords → compareRuns) is core/analysis/stored-runs.ts.
  */
 export {
   evaluationKey,
@@ -62,21 +62,4 @@ export {
   type PointFlops,
   type SweepEstimate,
 } from './estimate.js'
-export {
-  compareExperiment,
-  costRun,
-  dataLabels,
-  experimentRuns,
-  findExperiment,
-  recordId,
-  runRecordsFromStore,
-  toRunRecord,
-  type CostedRun,
-  type CostOptions,
-  type CostResult,
-  type ExperimentComparison,
-  type RecordsOptions,
-  type ValidationSource,
-} from './records.js'
 export { queueSweep, waitForSweep, type QueuedPoint, type QueuedSweep, type QueueSweepOptions, type SweepProgress } from './queue.js'
-export { fmtFlops, fmtSeconds, formatComparison, formatEstimate, formatSweepPlan, table } from './format.js'

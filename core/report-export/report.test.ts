@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { escapeLatex, parseCsv, type ReportModel } from '../report/index.js'
 import { openStore, type Store } from '../store/index.js'
 import { tempDir } from '../store/test-helpers.js'
-import { compareExperiment, costRun, experimentRuns } from '../sweeps/index.js'
+import { compareExperiment, costRun, experimentRuns } from '../analysis/index.js'
 import { findChromium } from './pdf.js'
 import { hasPoppler, pdfPageStats, pdfText } from './test-support.js'
 

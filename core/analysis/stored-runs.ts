@@ -16,7 +16,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { addExclusions, compareRuns, type CompareOptions, type Comparison, type Excluded, type RunRecord } from '../analysis/index.js'
+import { addExclusions, compareRuns, type CompareOptions, type Comparison, type Excluded } from './compare.js'
+import type { RunRecord } from './records.js'
 import { FLOPS_ESTIMATORS, inferenceFlops, trainingFlops, type FlopsEstimator } from '../flops/index.js'
 import type { Store } from '../store/store.js'
 import type { Evaluation, Experiment, Run } from '../store/types.js'
@@ -25,7 +26,7 @@ import { ConfigError } from '../model/config.js'
 import { parseRunConfig, runKind, targetEnd, type RunConfig } from '../config/index.js'
 import { latestMeasuredCost, type MeasuredCost } from '../trainer/measured-cost.js'
 import { FINAL_DIR } from '../checkpoint/index.js'
-import { SweepError } from './grid.js'
+import { SweepError } from '../sweeps/grid.js'
 
 export type ValidationSource = 'auto' | 'evaluation' | 'validation'
 
