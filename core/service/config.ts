@@ -102,10 +102,12 @@ export interface StoreChecks {
   pathIssue?: (dataset: string) => ConfigIssue | null
 }
 
-function storeIssues(cfg: RunConfig, checks: StoreChecks | undefined): ConfigIssue[] {
-  if (!checks || cfg.data.train_shards) return []
-  const d = cfg.data.dataset
-  const i = datasetIssue(d, checks.datasets()) ?? (checks.pathIssue ? checks.pathIssue(d) : null)
+/** The data-folder issues of a config's data section (resolved or as typed: checked even when other fields fail). */
+function storeIssues(data: unknown, checks: StoreChecks | undefined): ConfigIssue[] {
+  if (!checks || !data || typeof data !== 'object') return []
+  const d = data as { dataset?: unknown; train_shards?: unknown }
+  if (d.train_shards !== undefined || typeof d.dataset !== 'string' || !d.dataset) return []
+  const i = datasetIssue(d.dataset, checks.datasets()) ?? (checks.pathIssue ? checks.pathIssue(d.dataset) : null)
   return i ? [i] : []
 }
 
@@ -118,9 +120,12 @@ export function checkConfig(doc: RunConfigDoc, tp: () => Throughput, checks?: St
     throw e
   }
   const r = checkRunConfig(input)
-  if (!r.ok) return { ok: false, issues: r.issues, warnings: [], resolved: null, estimate: null }
+  if (!r.ok) {
+    const typed = r.issues.some((i) => i.path.startsWith('data')) ? [] : storeIssues((input as { data?: unknown } | null)?.data, checks)
+    return { ok: false, issues: [...r.issues, ...typed], warnings: [], resolved: null, estimate: null }
+  }
   const cfg = r.config
-  const fromStore = storeIssues(cfg, checks)
+  const fromStore = storeIssues(cfg.data, checks)
   if (fromStore.length) return { ok: false, issues: fromStore, warnings: r.warnings, resolved: null, estimate: null }
   const warnings = [...r.warnings]
   let estimate: RunEstimate | null = null
@@ -186,7 +191,7 @@ export function planSweep(spec: ParsedSweep, tp: Throughput, concurrency: number
   let lo = 0
   let hi = 0
   for (const p of sweep.points) {
-    const bad = storeIssues(p.config, checks)
+    const bad = storeIssues(p.config.data, checks)
     if (bad.length) {
       sweep.invalid.push({ index: p.index, group: p.group, name: p.name, assignment: p.assignment, problems: bad.map((i) => `${i.path}: ${i.message}`), issues: bad })
       continue

@@ -73,6 +73,9 @@ describe('service contract', () => {
     const r = await call('validateConfig', { config: doc })
     expect(r.ok).toBe(false)
     expect(r.issues).toEqual([expect.objectContaining({ path: 'data.dataset', label: 'dataset', text: expect.stringMatching(/^No dataset named “synthetc” here: did you mean “synthetic”\?/) })])
+    // flagged beside the schema's own issues, not only once they are fixed
+    const both = await call('validateConfig', { config: { ...doc, training: { ...tiny().training, train_steps: 0 } } })
+    expect(both.issues.map((i) => i.path)).toEqual(['training.train_steps', 'data.dataset'])
     const missing = await call('validateConfig', { config: { ...tiny(), data: { dataset: './no-such-folder' } } })
     expect(missing.issues[0]).toMatchObject({ path: 'data.dataset', text: expect.stringMatching(/^Nothing at .*no-such-folder/) })
     const e = await call('createExperiment', { name: 'refused' })

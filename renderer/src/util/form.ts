@@ -37,7 +37,7 @@ export const SECTIONS: Section[] = [
     id: 'model',
     title: 'Model',
     fields: [
-      { path: 'model.dim', label: L('model.dim'), kind: 'int', help: 'divisible by n_heads; head_dim even' },
+      { path: 'model.dim', label: L('model.dim'), kind: 'int', help: 'a multiple of the heads, with an even width per head' },
       { path: 'model.n_layers', label: L('model.n_layers'), kind: 'int', help: 'even for gated models' },
       { path: 'model.n_heads', label: L('model.n_heads'), kind: 'int' },
       { path: 'model.vocab_size', label: L('model.vocab_size'), kind: 'int', help: '257 for the byte tokenizer' },
@@ -187,6 +187,22 @@ export interface GroupDraft {
   axes: AxisDraft[]
 }
 
+/** A dotted config path as the contract takes it ("model.n_layers"); anything else is still being typed. */
+const AXIS_PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/
+
+/** An axis the plan includes: a well-formed path and some values (the others wait, with a hint at the axis). */
+const axisFilled = (a: AxisDraft): boolean => AXIS_PATH_RE.test(a.path.trim()) && !!a.values.trim()
+
+/** What an axis row still lacks, in words (null when it is part of the plan or left empty). */
+export function axisHint(a: AxisDraft): string | null {
+  const p = a.path.trim()
+  if (!p && !a.values.trim()) return null
+  if (!p) return 'Give the config path this axis varies, e.g. model.n_layers.'
+  if (!AXIS_PATH_RE.test(p)) return 'Use a dotted config path, e.g. model.n_layers or controller.mean_target_end.'
+  if (!a.values.trim()) return 'Give the values, separated by commas, e.g. 2, 4, 6.'
+  return null
+}
+
 /** Config paths offered for sweep axes (any dotted path may be typed). */
 export const AXIS_PATHS = ['model.n_layers', 'model.dim', 'controller.mean_target_end', 'training.seed', 'optimizer.lr', 'training.train_steps', 'model.gated_attention', 'controller.coef_update_multiplier'] as const
 
@@ -208,7 +224,7 @@ export function sweepSpec(name: string, doc: RunConfigDoc, groups: readonly Grou
     return {
       name: g.name.trim() || 'group',
       base: rest,
-      axes: g.axes.filter((a) => a.path.trim() && a.values.trim()).map((a) => ({ path: a.path.trim(), values: parseValueList(a.values) })),
+      axes: g.axes.filter(axisFilled).map((a) => ({ path: a.path.trim(), values: parseValueList(a.values) })),
     }
   })
   return { name: name.trim() || 'sweep', groups: out, ...(seeds > 1 ? { seeds } : {}) }
@@ -224,7 +240,7 @@ export function axisIssuesByDraft(groups: readonly GroupDraft[], issues: readonl
     const g = groups[a.group]
     let key = `${a.group}`
     if (g && a.axis !== null) {
-      const filled = g.axes.map((x, i) => [x, i] as const).filter(([x]) => x.path.trim() && x.values.trim())
+      const filled = g.axes.map((x, i) => [x, i] as const).filter(([x]) => axisFilled(x))
       const at = filled[a.axis]
       if (at) key = `${a.group}.${at[1]}`
     }
@@ -235,5 +251,5 @@ export function axisIssuesByDraft(groups: readonly GroupDraft[], issues: readonl
 
 /** Number of runs a set of group drafts expands to (before validation). */
 export function sweepSize(groups: readonly GroupDraft[], seeds: number): number {
-  return groups.reduce((n, g) => n + g.axes.filter((a) => a.path.trim() && a.values.trim()).reduce((m, a) => m * Math.max(1, parseValueList(a.values).length), 1), 0) * Math.max(1, seeds)
+  return groups.reduce((n, g) => n + g.axes.filter(axisFilled).reduce((m, a) => m * Math.max(1, parseValueList(a.values).length), 1), 0) * Math.max(1, seeds)
 }
