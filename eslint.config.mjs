@@ -10,12 +10,18 @@ const ELECTRON = '^electron(/.*)?$'
 const VUE = '^(vue|vue-echarts)(/.*)?$'
 const ENGINES_DB = '^(better-sqlite3|onnxruntime-node|@tensorflow/.*)$'
 const UI_FOLDERS = '(^|/)(main|renderer|preload|cli)/'
+// test-only code (test-support.ts, test-helpers.ts, testing/ folders, vitest): production files never import it
+const TEST_ONLY = '(^|/)(test-support|test-helpers)(\\.[jt]s)?$|(^|/)testing/|^vitest(/.*)?$'
 
 const layer = (files, regexes, message) => ({
   files,
-  ignores: ['**/*.test.ts'], // tests may reach across layers to build fixtures
+  // tests and their helpers may reach across layers to build fixtures
+  ignores: ['**/*.test.ts', '**/*.suite.ts', '**/test-support.ts', '**/test-helpers.ts', '**/testing/**'],
   rules: {
-    'no-restricted-imports': ['error', { patterns: regexes.map((regex) => ({ regex, message })) }],
+    'no-restricted-imports': ['error', { patterns: [
+      ...regexes.map((regex) => ({ regex, message })),
+      { regex: TEST_ONLY, message: 'production code must not import test-only code (test-support, test-helpers, testing/, vitest): move what production needs out of it.' },
+    ] }],
   },
 })
 

@@ -31,4 +31,14 @@ describe('layering lint rules', () => {
     expect(await layeringErrors('main/x.ts', "import App from '../renderer/src/App.vue'\nexport const a = App\n")).toHaveLength(1)
     expect(await layeringErrors('preload/x.ts', "import { initWeights } from '../core/model/init'\nexport const a = initWeights\n")).toHaveLength(1)
   })
+  it('keeps test-only code out of production files', async () => {
+    const bad = await layeringErrors('core/export/x.ts', "import { hasPoppler } from '../report-export/test-support.js'\nexport const a = hasPoppler\n")
+    expect(bad[0]).toMatch(/production code must not import test-only code/)
+    expect(await layeringErrors('core/jobs/x.ts', "import { expect } from 'vitest'\nexport const a = expect\n")).toHaveLength(1)
+    expect(await layeringErrors('cli/x.ts', "import { tempDir } from '../core/store/test-helpers.js'\nexport const a = tempDir\n")).toHaveLength(1)
+    expect(await layeringErrors('main/x.ts', "import { spawnParent } from '../core/jobs/testing/parent-process.js'\nexport const a = spawnParent\n")).toHaveLength(1)
+    // tests and test-support files themselves may
+    expect(await layeringErrors('core/report-export/x.test.ts', "import { hasPoppler } from './test-support.js'\nexport const a = hasPoppler\n")).toHaveLength(0)
+    expect(await layeringErrors('core/jobs/test-support.ts', "import { expect } from 'vitest'\nexport const a = expect\n")).toHaveLength(0)
+  })
 })

@@ -2,7 +2,6 @@
 export {
   addExclusions,
   compareRuns,
-  HYPOTHETICAL_TRAINING_FLOPS_NOTE,
   notCostedReason,
   type CompareOptions,
   type Comparison,
@@ -15,9 +14,6 @@ export {
 export {
   frontierFlopsAt,
   frontierLossAt,
-  log10Flops,
-  LOG10_FLOPS_TOLERANCE,
-  LOSS_TOLERANCE,
   paretoFrontier,
   type Extrapolation,
   type FlopsAtLoss,
@@ -29,7 +25,6 @@ export {
 export {
   canonicalJson,
   parseRunRecord,
-  runRecordSchema,
   seedGroupKey,
   seedGroupLabel,
   type ParsedRun,
@@ -39,7 +34,6 @@ export {
 export {
   compareExperiment,
   costRun,
-  dataLabels,
   experimentRuns,
   findExperiment,
   recordId,
@@ -55,8 +49,6 @@ export {
 export { averageRanks, incompleteBeta, logGamma, spearman, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
 export {
   assess,
-  BOOTSTRAP_REPLICATES,
-  BOOTSTRAP_SEED,
   checkFrontier,
   pooledNoise,
   savingDefinedAt,

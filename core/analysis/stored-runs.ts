@@ -85,7 +85,7 @@ function readRunJsonData(run: Run): { dataset?: string; tokenizer?: string } {
 }
 
 /** Dataset and tokenizer labels of a run's own data (what compareRuns checks for fairness). */
-export function dataLabels(run: Run, c: RunConfig): { dataset: string; tokenizer: string } {
+function dataLabels(run: Run, c: RunConfig): { dataset: string; tokenizer: string } {
   const d = c.data
   if (!d.train_shards && d.dataset === 'synthetic') {
     const s: Partial<NonNullable<RunConfig['data']['synthetic']>> = d.synthetic ?? {}
@@ -225,7 +225,7 @@ export function costRun(store: Store, runOrId: Run | number, o: CostOptions = {}
 }
 
 /** Where a measured cost comes from, as compared for fairness: machine, engine, threads, data and tokens. */
-export function measuredOnLabel(m: MeasuredCost): string {
+function measuredOnLabel(m: MeasuredCost): string {
   const data = m.data
     .split(',')
     .map((d) => basename(d.replace(/:\d+$/, '')))
@@ -234,7 +234,7 @@ export function measuredOnLabel(m: MeasuredCost): string {
 }
 
 /** This machine's latest measured evaluation cost of a run's final checkpoint (core/trainer/measured-cost.ts). */
-export function runMeasuredCost(run: Run): MeasuredCost | null {
+function runMeasuredCost(run: Run): MeasuredCost | null {
   return run.runDir ? latestMeasuredCost(join(run.runDir, FINAL_DIR)) : null
 }
 

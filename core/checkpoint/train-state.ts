@@ -88,7 +88,7 @@ export function saveTrainingCheckpoint(dir: string, ck: TrainingCheckpoint): voi
   }
 }
 
-export function isTrainingCheckpoint(dir: string): boolean {
+function isTrainingCheckpoint(dir: string): boolean {
   return existsSync(join(dir, STATE_FILE))
 }
 

@@ -5,7 +5,7 @@
  */
 import { ClusterProfileSchema, type ClusterProfile } from '../contract/cluster.js'
 
-export { CLUSTER_NAME_RE, ClusterProfileSchema, type ClusterProfile, type ClusterProfileInput } from '../contract/cluster.js'
+export { ClusterProfileSchema, type ClusterProfile, type ClusterProfileInput } from '../contract/cluster.js'
 
 export class ClusterError extends Error {
   constructor(message: string) {

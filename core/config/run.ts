@@ -14,8 +14,9 @@
  *     "engine":     { engine: "ort" | "tfjs", backend }
  *   }
  *
- * Parse once (`parseRunConfig`, at the service / CLI boundary) and hand the resolved RunConfig on: a resolved config
- * re-parses to itself, so run.json and the store keep the resolved document.
+ * Parse once (`parseRunConfig`, at the service / CLI boundary) and hand the ResolvedRunConfig on: the queue, the
+ * worker and the trainer take that type and never re-parse or re-default. Where a resolved config crosses a process
+ * boundary as JSON (a job row read by the worker), `assertResolved` checks it is complete without applying defaults.
  */
 import { z } from 'zod'
 import { CONTROLLER_NAMES, ControllerConfigSchema, type ControllerConfig } from './controller.js'
@@ -196,6 +197,15 @@ export interface RunConfig extends Omit<RawRunConfig, 'model' | 'controller'> {
   controller: ControllerConfig
 }
 
+declare const RESOLVED: unique symbol
+
+/**
+ * A run config that went through the parser once: validated, presets merged, every default applied. Only
+ * parseRunConfig / checkRunConfig (and assertResolved, for JSON that was resolved before) return one, so a function
+ * that takes it cannot be handed a document that still needs defaults.
+ */
+export type ResolvedRunConfig = RunConfig & { readonly [RESOLVED]: true }
+
 export class RunConfigError extends ConfigError {
   constructor(issues: readonly (ConfigIssue | string)[]) {
     super('', issues)
@@ -205,7 +215,7 @@ export class RunConfigError extends ConfigError {
 }
 
 /** The result of validating a run config document: the resolved config or every issue, and warnings. */
-export type RunConfigCheck = { ok: true; config: RunConfig; warnings: string[] } | { ok: false; issues: ConfigIssue[] }
+export type RunConfigCheck = { ok: true; config: ResolvedRunConfig; warnings: string[] } | { ok: false; issues: ConfigIssue[] }
 
 /** Validate a run config document without throwing. */
 export function checkRunConfig(input: unknown): RunConfigCheck {
@@ -230,7 +240,7 @@ export function checkRunConfig(input: unknown): RunConfigCheck {
   const model = m.config
   const controller = c.data
   const warnings: string[] = []
-  const cfg: RunConfig = { ...r.data, model, controller }
+  const cfg = { ...r.data, model, controller } as ResolvedRunConfig
   if (model.zero_init_masks && controller.name !== 'dummy')
     warnings.push(`the controller "${controller.name}" has no effect on a dense model: dense runs have no gates to control`)
   if (!model.zero_init_masks && 'mean_targets' in controller && Array.isArray(controller.mean_targets) && controller.mean_targets.length !== model.n_layers / 2)
@@ -247,13 +257,36 @@ export function checkRunConfig(input: unknown): RunConfigCheck {
 }
 
 /** Parse and validate a run config; throws RunConfigError listing every problem. Also returns warnings. */
-export function parseRunConfigWithWarnings(input: unknown): { config: RunConfig; warnings: string[] } {
+export function parseRunConfigWithWarnings(input: unknown): { config: ResolvedRunConfig; warnings: string[] } {
   const r = checkRunConfig(input)
   if (!r.ok) throw new RunConfigError(r.issues)
   return { config: r.config, warnings: r.warnings }
 }
 
-export const parseRunConfig = (input: unknown): RunConfig => parseRunConfigWithWarnings(input).config
+export const parseRunConfig = (input: unknown): ResolvedRunConfig => parseRunConfigWithWarnings(input).config
+
+/** Paths where `b` has a value `a` lacks or differs from (plain JSON), e.g. "training.seed". */
+function jsonDifferences(a: unknown, b: unknown, path = ''): string[] {
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: string[] = []
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) out.push(...jsonDifferences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k))
+    return out
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path || '(root)']
+}
+
+/**
+ * The integrity check at a process boundary: `json` (a job's config, read back from the database) must already be a
+ * resolved config — valid, and complete, so that parsing it would change nothing. Returns `json` itself (never a
+ * re-defaulted copy); throws RunConfigError naming the invalid or missing fields otherwise.
+ */
+export function assertResolved(json: unknown): ResolvedRunConfig {
+  const r = checkRunConfig(json)
+  if (!r.ok) throw new RunConfigError(r.issues)
+  const diff = jsonDifferences(json, runConfigToJson(r.config))
+  if (diff.length) throw new RunConfigError(diff.map((p) => issue(p, 'missing or not resolved (the config was not resolved before it was handed on; queue it again)')))
+  return json as ResolvedRunConfig
+}
 
 /** Plain JSON of a resolved config (what run.json stores and `--resume` re-parses). */
 export function runConfigToJson(c: RunConfig): Record<string, unknown> {

@@ -49,7 +49,7 @@ function checkPositiveInt(name: string, v: number): void {
 }
 
 /** Batches of one shard at window W: positions 0, W, 2W, … with pos + W + 1 ≤ len. */
-export function batchesInShard(numTokens: number, window: number): number {
+function batchesInShard(numTokens: number, window: number): number {
   return numTokens < window + 1 ? 0 : Math.floor((numTokens - 1) / window)
 }
 

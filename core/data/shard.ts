@@ -16,12 +16,12 @@ import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 
-export const SHARD_MAGIC = 20240520
-export const SHARD_VERSION = 1
+const SHARD_MAGIC = 20240520
+const SHARD_VERSION = 1
 export const SHARD_HEADER_BYTES = 1024
-export const LEGACY_HEADER_BYTES = 12
+const LEGACY_HEADER_BYTES = 12
 /** llm.c's llama-3 shards (uint32 tokens, version 7): recognised only to give a precise error. */
-export const LLAMA3_SHARD_MAGIC = 20240801
+const LLAMA3_SHARD_MAGIC = 20240801
 /** The header stores num_tokens as int32. */
 export const MAX_SHARD_TOKENS = 2 ** 31 - 1
 

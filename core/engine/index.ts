@@ -13,8 +13,8 @@ export type { Engine } from './engine.js'
 import { ENGINE_NAMES, type EngineName } from '../config/run.js'
 
 export { ENGINE_NAMES, type EngineName }
-export const TFJS_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const
-export const ORT_BACKENDS = ['auto', 'cpu', 'cuda', 'webgpu'] as const
+const TFJS_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const
+const ORT_BACKENDS = ['auto', 'cpu', 'cuda', 'webgpu'] as const
 
 export interface CreateEngineOptions {
   /** which runtime; default ort */
@@ -25,20 +25,15 @@ export interface CreateEngineOptions {
   threads?: number
 }
 
-export class EngineError extends Error {
+class EngineError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'EngineError'
   }
 }
 
-/** Which engine implementations this build has (both are compiled in; the native code loads only on use). */
-export function availableEngines(): EngineName[] {
-  return ['ort', 'tfjs']
-}
-
 /** The default engine: onnxruntime (faster training and evaluation on CPUs, CUDA via its provider). */
-export function defaultEngineName(): EngineName {
+function defaultEngineName(): EngineName {
   return 'ort'
 }
 

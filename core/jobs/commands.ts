@@ -27,6 +27,7 @@ import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
 import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '../store/types.js'
 import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
+import { parseRunConfig, resolveRunConfigInput } from '../config/index.js'
 import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
 
 export interface StorePaths {
@@ -209,9 +210,10 @@ export interface QueueAddOptions {
 /** Validate and queue a training job (nothing runs until a worker/app/server runner picks it up). */
 export function queueAdd(store: Store, o: QueueAddOptions): { job: Job; run: Run } {
   const doc = typeof o.config === 'string' ? readConfigFile(o.config) : o.config
+  const config = parseRunConfig(resolveRunConfigInput(doc)) // the CLI's boundary: parsed once, here
   const experimentId = o.experiment ? store.experiments.ensure(o.experiment).id : null
   const runsDir = o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir
-  return enqueueTrain(store, runsDir, doc, {
+  return enqueueTrain(store, runsDir, config, {
     experimentId,
     ...(o.name ? { name: o.name } : {}),
     ...(o.tags ? { tags: o.tags } : {}),

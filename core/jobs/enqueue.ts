@@ -9,8 +9,7 @@ import { syncCheckpoints } from '../store/ingest.js'
 import { checkpointProblem, runKind } from '../store/run-folder.js'
 import type { Store } from '../store/store.js'
 import type { Job, JsonObject, Run } from '../store/types.js'
-import { resolveRunConfigInput } from '../config/index.js'
-import { parseRunConfig, runConfigToJson } from '../config/index.js'
+import { runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
 import { parseTrainPayload, type TrainPayload } from './protocol.js'
 import type { AddTrainOptions } from './types.js'
 
@@ -39,11 +38,11 @@ function createQueuedRun(store: Store, runsDir: string, config: JsonObject, o: {
 
 /**
  * Put a training job in the queue without running anything (`skipbench queue add`; JobQueue.addTrain uses it too).
- * Validates the config (a preset via "extends" works), creates the run (status queued) and the job in one
- * transaction. A runner (`skipbench worker`, the app, the server) picks it up.
+ * Takes a config the caller resolved once (parseRunConfig at its boundary; nothing here parses or defaults it),
+ * creates the run (status queued) and the job in one transaction. A runner (`skipbench worker`, the app, the
+ * server) picks it up.
  */
-export function enqueueTrain(store: Store, runsDir: string, configInput: unknown, o: AddTrainOptions & { dataDir?: string } = {}): { job: Job; run: Run } {
-  const config = parseRunConfig(resolveRunConfigInput(configInput))
+export function enqueueTrain(store: Store, runsDir: string, config: ResolvedRunConfig, o: AddTrainOptions & { dataDir?: string } = {}): { job: Job; run: Run } {
   const configJson = runConfigToJson(config) as JsonObject
   return store.transaction(() => {
     const run = createQueuedRun(store, runsDir, configJson, { name: o.name ?? config.name, experimentId: o.experimentId ?? null, tags: o.tags, notes: o.notes })

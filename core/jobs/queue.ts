@@ -23,6 +23,7 @@ import { readTrainerState } from '../checkpoint/index.js'
 import { syncCheckpoints } from '../store/ingest.js'
 import type { Store } from '../store/store.js'
 import { nowIso, RESUMABLE_JOB_STATUSES, type Job, type JobKind, type JobStatus, type JsonObject, type Run, type RunStatus } from '../store/types.js'
+import { mergeConfig, parseRunConfig, runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
 import { enqueueTrain, pickCheckpoint, requeueTx } from './enqueue.js'
 import { TypedEmitter } from './events.js'
 import { forkLauncher } from './process.js'
@@ -135,9 +136,9 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     }
   }
 
-  /** Queue a training run: validates the config (presets via "extends"), creates the run row and its folder name. */
-  addTrain(configInput: unknown, o: AddTrainOptions = {}): { job: Job; run: Run } {
-    const r = enqueueTrain(this.store, this.runsDir, configInput, { ...o, ...(this.opts.dataDir ? { dataDir: this.opts.dataDir } : {}) })
+  /** Queue a training run of a resolved config (parsed once by the caller): creates the run row and its folder name. */
+  addTrain(config: ResolvedRunConfig, o: AddTrainOptions = {}): { job: Job; run: Run } {
+    const r = enqueueTrain(this.store, this.runsDir, config, { ...o, ...(this.opts.dataDir ? { dataDir: this.opts.dataDir } : {}) })
     this.emit('job', { job: r.job, previous: null })
     this.pump()
     return r
@@ -153,12 +154,13 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
       if (!c) throw new JobError(`run ${runId} has no valid checkpoint to evaluate`)
       checkpoint = c.path
     }
+    // the evaluation's config, resolved once here: the run's (resolved when it was queued) with the evaluation's
+    // data and token budget; the worker checks it and uses it as it is
+    const config = parseRunConfig(mergeConfig<unknown>(structuredClone(run.config), { ...(o.data ? { data: o.data } : {}), ...(o.valTokens ? { training: { val_tokens: o.valTokens } } : {}) }))
     const payload = parseEvalPayload({
       runId,
       checkpoint,
-      config: run.config,
-      ...(o.data ? { data: o.data } : {}),
-      ...(o.valTokens ? { valTokens: o.valTokens } : {}),
+      config: runConfigToJson(config),
       ...(this.opts.dataDir ? { dataDir: this.opts.dataDir } : {}),
     })
     const job = this.store.transaction(() => {

@@ -15,7 +15,7 @@ import { inferenceFlops } from '../flops/index.js'
 import { stepEventValues } from '../store/run-folder.js'
 import { openTrainData } from '../trainer/data.js'
 import { GateMetricsAccumulator } from '../trainer/gate-metrics.js'
-import { mergeConfig, parseRunConfig, RunConfigError } from '../config/index.js'
+import { assertResolved, RunConfigError } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 import { parseToWorker, type FromWorker, type StartMessage } from './protocol.js'
 
@@ -74,7 +74,8 @@ function fileSize(p: string): number | null {
 
 async function train(msg: Extract<StartMessage, { kind: 'train' }>): Promise<number> {
   const { payload } = msg
-  const config = parseRunConfig(payload.config)
+  // resolved once when the job was queued: checked here, never re-parsed or re-defaulted
+  const config = assertResolved(payload.config)
   const prepared = await prepareRun({
     config,
     runDir: payload.runDir,
@@ -127,11 +128,8 @@ async function train(msg: Extract<StartMessage, { kind: 'train' }>): Promise<num
 async function evaluate(msg: Extract<StartMessage, { kind: 'eval' }>): Promise<number> {
   const p = msg.payload
   const model = loadModelCheckpoint(p.checkpoint)
-  const input = mergeConfig<Record<string, unknown>>(structuredClone(p.config), {
-    ...(p.data ? { data: p.data } : {}),
-    ...(p.valTokens ? { training: { val_tokens: p.valTokens } } : {}),
-  })
-  const config = { ...parseRunConfig(input), model: model.config }
+  // resolved (with the evaluation's data and token budget) once when the job was queued: checked, not re-parsed
+  const config = { ...assertResolved(p.config), model: model.config }
   const data = await openTrainData(config, p.dataDir ? { dataDir: p.dataDir } : {})
   const engine = await createEngine(config.engine)
   try {

@@ -9,7 +9,8 @@ import { renderReportHtml, REPORT_CSP, tableFields } from './html.js'
 import { renderReportLatex, renderRunsTableLatex } from './latex.js'
 import { renderReportMarkdown } from './markdown.js'
 import { reportFigures } from './figures.js'
-import { parseCsv, runsCsv, runsCsvHeader, seriesCsv } from './tables.js'
+import { runsCsv, runsCsvHeader, seriesCsv } from './tables.js'
+import { parseCsv } from './test-support.js'
 
 function model(runs = 30) {
   const tmp = tempDir('skipbench-report-unit-')

@@ -1,9 +1,9 @@
 /** Configs and launching: validation with estimates, sweep plans, and starting runs and sweeps (locally or on Slurm). */
 import { existsSync } from 'node:fs'
-import type { ApiHandlers } from '../contract/api.js'
-import { issue, issueText } from '../config/index.js'
+import { checkRunConfig, ConfigError, issue, issueText, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
+import type { ApiHandlers, RunConfigDoc } from '../contract/api.js'
 import { queueSweep } from '../sweeps/index.js'
-import { checkConfig, planSweep, type StoreChecks } from './config.js'
+import { checkConfig, planSweep, storeIssues, type StoreChecks } from './config.js'
 import { BadRequest, notFound } from './errors.js'
 import { isDatasetPath, resolveDataPaths } from './paths.js'
 import type { ServiceState } from './state.js'
@@ -27,6 +27,9 @@ function storeChecks(s: ServiceState): StoreChecks {
   }
 }
 
+/** "Not started: …" with each issue in the app's words (the renderer shows it as is). */
+const notStarted = (issues: readonly ConfigIssue[]) => new BadRequest(`Not started: ${issues.map(issueText).join('; ')}`)
+
 export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConfig' | 'planSweep' | 'startRun' | 'startSweep'> {
   const throughput = () => s.throughput()
   const checks = storeChecks(s)
@@ -35,24 +38,26 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
       return checkConfig(s.withDefaults(config), throughput, checks)
     },
     async planSweep(spec) {
-      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, s.ctx.calibrationFile, checks).plan
+      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, checks).plan
     },
     async startRun({ config: given, experimentId, name, tags, on }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const config = s.withPaths(given)
-      const check = checkConfig(s.withDefaults(config), throughput, checks)
-      if (!check.ok) throw new BadRequest(`Not started: ${check.issues.map(issueText).join('; ')}`)
+      // parsed once, here; the queue, the worker and the trainer take this resolved config as it is
+      const config = resolveToStart(s.withDefaults(s.withPaths(given)))
+      // what only this data folder knows (the dataset exists): refused here, not as a stack trace in the run's log
+      const missing = storeIssues(config.data, checks)
+      if (missing.length) throw notStarted(missing)
       if (on) {
         // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
         if (!ctx.store.clusters.get(on)) throw notFound(`cluster "${on}" (add it in Settings)`)
-        const { runs, jobs } = await ctx.clusters.submit(on, [{ config: s.withDefaults(config), experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) }])
+        const { runs, jobs } = await ctx.clusters.submit(on, [{ config, experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) }])
         ctx.emit({ type: 'runs-changed', change: 'created', runIds: [runs[0]!.id], experimentId })
         if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
         ctx.watchClusters()
         return { runId: runs[0]!.id, jobId: jobs[0]!.id }
       }
-      const { job, run } = ctx.queue.addTrain(s.withDefaults(config), { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
+      const { job, run } = ctx.queue.addTrain(config, { experimentId, tags, ...(name?.trim() ? { name: name.trim() } : {}) })
       ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId })
       if (experimentId !== null) ctx.emit({ type: 'experiment-changed', change: 'updated', experimentId })
       return { runId: run.id, jobId: job.id }
@@ -60,8 +65,8 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startSweep({ experimentId, spec }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, ctx.calibrationFile, checks)
-      if (plan.axisIssues.length) throw new BadRequest(`Not started: ${plan.axisIssues.map((a) => issueText(a.issue)).join('; ')}`)
+      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, checks)
+      if (plan.axisIssues.length) throw notStarted(plan.axisIssues.map((a) => a.issue))
       for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
@@ -77,4 +82,18 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
       return { runIds, jobIds }
     },
   }
+}
+
+/** The one parse of a run the service starts: presets merged, validated, every default applied; else a BadRequest. */
+function resolveToStart(doc: RunConfigDoc): ResolvedRunConfig {
+  let issues: ConfigIssue[]
+  try {
+    const r = checkRunConfig(resolveRunConfigInput(doc))
+    if (r.ok) return r.config
+    issues = r.issues
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e
+    issues = e.configIssues
+  }
+  throw notStarted(issues)
 }

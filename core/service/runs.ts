@@ -7,7 +7,7 @@ import type { z } from 'zod'
 import { CONFIG_FILE, FINAL_DIR, MODEL_FILE } from '../checkpoint/index.js'
 import { exportModel } from '../trainer/export-model.js'
 import type { API, ApiHandlers, RunConfigDoc, CheckpointInfo, EvaluationInfo, GatesData, JobInfo, LogLine, RunDetail, RunRow, SeriesData } from '../contract/api.js'
-import { inferenceFlops } from '../flops/index.js'
+import { cumulativeTrainingFlops } from '../flops/index.js'
 import { compareRunMetrics, formatRerunComparison, queueRerun } from '../jobs/rerun.js'
 import type { RunListQuery as StoreQuery, RunListRow } from '../store/runs.js'
 import type { Job, RunStatus } from '../store/types.js'
@@ -133,31 +133,26 @@ function getRunLogs(ctx: Context, q: In<'getRunLogs'>): LogLine[] {
 
 // ------------------------------------------------------------------------------------------------ series
 
-/** Cumulative training FLOPs after n steps (index n), from the per-step zero fractions (gated) or constant (dense). */
+/**
+ * Cumulative training FLOPs after n steps (index n), by core/flops from the logged per-step zero fractions (gated; a
+ * step with no or an invalid value takes the previous one) or none (dense).
+ */
 function cumulativeFlops(ctx: Context, runId: number, estimator: 'paper' | 'corrected', upTo: number): Float64Array | null {
   const d = ctx.derived(runId)
   if (!d.model || !d.batch) return null
-  const factor = d.batch * (estimator === 'corrected' ? 3 : 1)
-  const out = new Float64Array(upTo + 2)
-  if (!d.gated) {
-    const f = inferenceFlops(d.model, { estimator }).perSequence * factor
-    for (let n = 0; n < out.length; n++) out[n] = n * f
-    return out
-  }
+  const steps = upTo + 1
+  if (!d.gated) return cumulativeTrainingFlops(d.model, { estimator, batchSize: d.batch, steps })
   const z = ctx.store.metrics.series(runId, 'train/zeros/mean', { maxPoints: 0 })
   const byStep = new Map<number, number>()
   z.steps.forEach((s, i) => byStep.set(s, z.values[i]!))
-  const memo = new Map<number, number>()
+  const zeros = new Float64Array(steps)
   let last = 0
-  for (let n = 1; n < out.length; n++) {
-    let s = byStep.get(n - 1) ?? last
+  for (let n = 0; n < steps; n++) {
+    let s = byStep.get(n) ?? last
     if (!Number.isFinite(s) || s < 0 || s > 1) s = 0
-    last = s
-    let f = memo.get(s)
-    if (f === undefined) memo.set(s, (f = inferenceFlops(d.model, { estimator, sparsity: s }).perSequence * factor))
-    out[n] = out[n - 1]! + f
+    zeros[n] = last = s
   }
-  return out
+  return cumulativeTrainingFlops(d.model, { estimator, batchSize: d.batch, zeroFractions: zeros })
 }
 
 function getSeries(ctx: Context, q: In<'getSeries'>): { series: SeriesData[] } {

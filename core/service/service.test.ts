@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { API, API_METHODS, ServerEvent, type ApiHandlers } from '../contract/api.js'
-import { planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
-import { checkRunConfig } from '../config/index.js'
+import { estimateRun, planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
+import { checkRunConfig, parseRunConfig } from '../config/index.js'
+import { trainingFlops } from '../flops/index.js'
 import { createService, dispatch, BadRequest, type Service } from './service.js'
 import { SweepSpec } from '../contract/api.js'
 import { writeShard } from '../data/shard.js'
@@ -110,7 +111,7 @@ describe('service contract', () => {
   it('expands sweeps like core/sweeps: groups, axes crossed, seeds, point names', () => {
     const tp = { flopsPerSec: DEFAULT_FLOPS_PER_SEC, source: 'default' as const, runs: 0 }
     const spec = { groups: [{ name: 'dense', base: tiny(), axes: [{ path: 'model.n_layers', values: [2, 4] }] }, { name: 'gated', base: tiny({ gated: true, layers: 4 }), axes: [{ path: 'controller.mean_target_end', values: [0.5, 0.75] }] }], seeds: 2 }
-    const { plan, sweep } = planSweep(SweepSpec.parse(spec), tp, 2, null)
+    const { plan, sweep } = planSweep(SweepSpec.parse(spec), tp, 2)
     expect(plan.runs.map((r) => r.name)).toEqual(['dense-L2-s0', 'dense-L2-s1', 'dense-L4-s0', 'dense-L4-s1', 'gated-E0.5-s0', 'gated-E0.5-s1', 'gated-E0.75-s0', 'gated-E0.75-s1'])
     expect(sweep.points[2]!.config.model.n_layers).toBe(4)
     expect(sweep.points[7]!.config.training.seed).toBe(1)
@@ -118,8 +119,10 @@ describe('service contract', () => {
     // the total as a range, like a single run's estimate (a default rate: wide)
     expect(plan.totalSecondsRange[0]).toBeLessThan(plan.totalSeconds)
     expect(plan.totalSecondsRange[1]).toBeGreaterThan(plan.totalSeconds)
+    // one time estimator: a point of the plan takes as long as the same config validated alone
+    sweep.points.forEach((p, i) => expect(plan.runs[i]!.seconds).toBe(estimateRun(p.config, tp).seconds))
     // a bad point is reported with field paths, not thrown
-    const bad = planSweep(SweepSpec.parse({ groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'model.n_layers', values: [2, 3] }] }] }), tp, 1, null).plan
+    const bad = planSweep(SweepSpec.parse({ groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'model.n_layers', values: [2, 3] }] }] }), tp, 1).plan
     expect(bad.invalid).toBe(1)
     expect(bad.runs[1]!.issues[0]!.path).toBe('model.n_layers')
   })
@@ -208,6 +211,15 @@ describe('service with real training', () => {
     const fl = await call('getSeries', { runIds: [gated.id], keys: ['train/loss'], x: 'flops' })
     const xs = fl.series[0]!.x
     expect(xs.every((x, i) => i === 0 || x > xs[i - 1]!)).toBe(true)
+    // the FLOPs axis is core/flops' cumulative training FLOPs over the logged zero fractions: after the last step,
+    // the run's total training FLOPs by both estimators
+    const cfg = parseRunConfig((await call('getRun', { runId: gated.id })).config)
+    const zeros = (await call('getSeries', { runIds: [gated.id], keys: ['train/zeros/mean'] })).series[0]!.y as number[]
+    expect(zeros).toHaveLength(6)
+    for (const estimator of ['paper', 'corrected'] as const) {
+      const last = (await call('getSeries', { runIds: [gated.id], keys: ['train/loss'], x: 'flops', estimator })).series[0]!.x.at(-1)
+      expect(last).toBe(trainingFlops(cfg.model, { estimator, batchSize: cfg.training.batch_size * cfg.training.grad_acc_steps, zeroFractions: zeros }))
+    }
     const g = await call('getGates', { runId: gated.id, split: 'train', metric: 'gates' })
     expect(g.layers).toBe(4)
     expect(g.values).toHaveLength(4)

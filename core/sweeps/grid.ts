@@ -9,7 +9,7 @@
  * the same resolved config are reported as duplicates (the later one is invalid).
  */
 import { canonicalJson } from '../analysis/records.js'
-import { ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, runConfigToJson, type ConfigIssue, type RunConfig } from '../config/index.js'
+import { ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, runConfigToJson, type ConfigIssue, type ResolvedRunConfig, type RunConfig } from '../config/index.js'
 
 export class SweepError extends Error {
   constructor(message: string) {
@@ -49,7 +49,8 @@ export interface SweepPoint {
   /** the values this point takes on the group's axes (and the seed) */
   assignment: Record<string, unknown>
   seed: number
-  config: RunConfig
+  /** parsed once here; queued as is */
+  config: ResolvedRunConfig
   warnings: string[]
 }
 

@@ -51,6 +51,7 @@ export {
   estimateSweep,
   pointFlops,
   pointSeconds,
+  runSeconds,
   PRIOR_FLOPS_PER_SECOND,
   targetSparsity,
   trainRate,

@@ -289,6 +289,8 @@ export class Trainer {
         }
       this.emit('error', { error, message: error.message, step: this._step })
       throw error
+    } finally {
+      this.system.stop()
     }
   }
 
@@ -363,6 +365,8 @@ export class Trainer {
       ...(this.opts.runInfo ?? {}),
     })
     this.emit('start', { runDir, step: start, totalSteps: T, resumedFrom, engine: this.engine.info, data: this.data.info, params: paramCount(cfg.model) })
+    // GPU utilisation and memory beside the step metrics, when the engine computes on a GPU and nvidia-smi is there
+    this.system.startGpu(this.engine.info)
 
     const perStep = tokensPerStep(cfg)
     const valEvery = cfg.training.val_every

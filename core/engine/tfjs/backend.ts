@@ -31,7 +31,7 @@ export class BackendUnavailableError extends Error {
 }
 
 /** What a user must do to get the native TensorFlow backend. */
-export const TENSORFLOW_INSTALL_HINT =
+const TENSORFLOW_INSTALL_HINT =
   'install the native TensorFlow backend matching @tensorflow/tfjs-core ' +
   tf.version_core +
   ': on an NVIDIA GPU machine `npm i @tensorflow/tfjs-node-gpu@' +
