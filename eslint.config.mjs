@@ -47,8 +47,8 @@ export default tseslint.config(
   // --- layering (docs/architecture.md) ---
   layer(['core/**/*.ts'], [ELECTRON, VUE, UI_FOLDERS],
     'core/ is Electron-, Vue- and UI-free: it may import only core/**, node built-ins and engine/database libraries.'),
-  layer(['core/config/**/*.ts'], [NODE_BUILTINS, ELECTRON, VUE, ENGINES_DB, UI_FOLDERS, '^\\.\\./(?!util/suggest)'],
-    'core/config is the run config\'s one home, shared with the renderer: zod, its own files and core/util/suggest only; no node, engines, databases or other core/ folders.'),
+  layer(['core/config/**/*.ts'], [NODE_BUILTINS, ELECTRON, VUE, ENGINES_DB, UI_FOLDERS, '^\\.\\./(?!util/suggest|user-errors)'],
+    'core/config is the run config\'s one home, shared with the renderer: zod, its own files, core/util/suggest and core/user-errors (the pure UserError base) only; no node, engines, databases or other core/ folders.'),
   layer(['core/contract/**/*.ts', 'core/report/**/*.ts'], [NODE_BUILTINS, ELECTRON, VUE, ENGINES_DB, UI_FOLDERS, '^\\.\\./(?!contract/|report/|config/)'],
     'core/contract and core/report are shared with the renderer: only types, zod schemas, core/config and pure builders; no node, engines or databases.'),
   layer(['cli/**/*.ts'], [ELECTRON, VUE, '(^|/)(main|renderer|preload)/'],

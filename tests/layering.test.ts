@@ -25,6 +25,8 @@ describe('layering lint rules', () => {
     expect(await layeringErrors('core/config/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)
     expect(await layeringErrors('core/config/x.ts', "import { createEngine } from '../engine/index.js'\nexport const a = createEngine\n")).toHaveLength(1)
     expect(await layeringErrors('core/config/x.ts', "import { z } from 'zod'\nimport { issue } from './issues.js'\nexport const a = [z, issue]\n")).toHaveLength(0)
+    expect(await layeringErrors('core/config/x.ts', "import { UserError } from '../user-errors.js'\nexport class E extends UserError {}\n")).toHaveLength(0)
+    expect(await layeringErrors('core/config/x.ts', "import { packageFile } from '../paths.js'\nexport const a = packageFile\n")).toHaveLength(1)
   })
   it('keeps the contract free of node and engines, and main free of the renderer', async () => {
     expect(await layeringErrors('core/contract/x.ts', "import { readFileSync } from 'node:fs'\nexport const a = readFileSync\n")).toHaveLength(1)

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { closest } from '../util/suggest.js'
+import { UserError } from '../user-errors.js'
 
 export const ConfigIssueSchema = z.object({
   /** dotted path of the field ("training.train_steps"); "" for the whole config */
@@ -238,7 +239,7 @@ export function unknownKeyIssue(path: string, known: readonly string[], more = '
  * A user's config problem: carries the structured issues, and a message listing them one per line. `issues` keeps
  * the one-line texts for callers that print them.
  */
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   readonly configIssues: ConfigIssue[]
   readonly issues: string[]
   constructor(message: string, issues: readonly (ConfigIssue | string)[] = [message]) {

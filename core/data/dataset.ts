@@ -16,6 +16,7 @@ import { expandGlob, hasGlobMagic } from './glob.js'
 import type { ImportSummary } from './import/types.js'
 import { readShardHeader, sha256File } from './shard.js'
 import { jsonProblem } from '../util/json-problem.js'
+import { UserError } from '../user-errors.js'
 
 export const DATASET_MANIFEST = 'dataset.json'
 export const DATASETS_SUBDIR = 'datasets'
@@ -25,7 +26,7 @@ export const SHARD_FORMAT = 'bin-uint16-v1'
 export const DEFAULT_CORPUS_NAMES: Record<string, TokenizerName> = { default: 'byte', 'default-byte': 'byte', 'default-gpt2': 'gpt2' }
 export const RESERVED_DATASET_NAMES = Object.keys(DEFAULT_CORPUS_NAMES)
 
-export class DatasetError extends Error {
+export class DatasetError extends UserError {
   override readonly name = 'DatasetError'
 }
 

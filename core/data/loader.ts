@@ -15,8 +15,9 @@
  */
 import type { Batch } from '../engine/engine.js'
 import { openShard, readShardHeader, type ShardReader } from './shard.js'
+import { UserError } from '../user-errors.js'
 
-export class LoaderError extends Error {
+export class LoaderError extends UserError {
   override readonly name = 'LoaderError'
 }
 

@@ -15,6 +15,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
+import { UserError } from '../user-errors.js'
 
 const SHARD_MAGIC = 20240520
 const SHARD_VERSION = 1
@@ -44,7 +45,7 @@ export type ShardErrorCode =
   | 'closed'
 
 /** Every shard problem: names the file and the numbers involved. */
-export class ShardError extends Error {
+export class ShardError extends UserError {
   override readonly name = 'ShardError'
   constructor(
     readonly code: ShardErrorCode,

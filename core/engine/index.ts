@@ -11,6 +11,7 @@ import type { Engine } from './engine.js'
 
 export type { Engine } from './engine.js'
 import { ENGINE_NAMES, type EngineName } from '../config/run.js'
+import { UserError } from '../user-errors.js'
 
 export { ENGINE_NAMES, type EngineName }
 const TFJS_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const
@@ -25,7 +26,7 @@ export interface CreateEngineOptions {
   threads?: number
 }
 
-class EngineError extends Error {
+export class EngineError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'EngineError'

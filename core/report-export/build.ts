@@ -31,8 +31,9 @@ import { experimentRuns, findExperiment, runRecordsFromStore, toRunRecord, type 
 import { SweepError } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { packageFile } from '../paths.js'
+import { UserError } from '../user-errors.js'
 
-export class ReportError extends Error {
+export class ReportError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'ReportError'

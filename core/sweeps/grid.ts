@@ -10,8 +10,9 @@
  */
 import { canonicalJson } from '../analysis/records.js'
 import { ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, runConfigToJson, type ConfigIssue, type ResolvedRunConfig, type RunConfig } from '../config/index.js'
+import { UserError } from '../user-errors.js'
 
-export class SweepError extends Error {
+export class SweepError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'SweepError'

@@ -12,6 +12,7 @@ import { resolveDataset } from '../data/dataset.js'
 import { evalWindows, planEval, TokenLoader, type LoaderState } from '../data/loader.js'
 import { ArrayTokenLoader, arrayEvalWindows, makeSynthetic, type ArrayLoaderState } from '../data/synthetic.js'
 import type { RunConfig } from '../config/index.js'
+import { UserError } from '../user-errors.js'
 
 export interface DataInfo {
   dataset: string
@@ -40,7 +41,7 @@ export interface TrainData {
   close(): void
 }
 
-export class DataError extends Error {
+export class DataError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'DataError'

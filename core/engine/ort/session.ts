@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node'
 import { describeWebgpuAdapter, displayDevices, formatAdapter, type AdapterInfo } from './adapter.js'
 import { Graph } from './ir.js'
 import { serializeGraph } from './onnx-writer.js'
+import { UserError } from '../../user-errors.js'
 
 export type OrtProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu'
 export type ResolvedProvider = Exclude<OrtProvider, 'auto'>
@@ -26,7 +27,7 @@ export interface SessionSettings {
   profilePrefix?: string
 }
 
-export class OrtProviderError extends Error {
+export class OrtProviderError extends UserError {
   override name = 'OrtProviderError'
 }
 

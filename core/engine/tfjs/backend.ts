@@ -9,6 +9,7 @@
  * tfjs keeps one global backend per process: engines of one process share it (see acquire/release).
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { UserError } from '../../user-errors.js'
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu'
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
@@ -23,7 +24,7 @@ export interface BackendStatus {
   fallbacks: string[]
 }
 
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'BackendUnavailableError'
