@@ -10,12 +10,18 @@ const ELECTRON = '^electron(/.*)?$'
 const VUE = '^(vue|vue-echarts)(/.*)?$'
 const ENGINES_DB = '^(better-sqlite3|onnxruntime-node|@tensorflow/.*)$'
 const UI_FOLDERS = '(^|/)(main|renderer|preload|cli)/'
+// test-only code (test-support.ts, test-helpers.ts, testing/ folders, vitest): production files never import it
+const TEST_ONLY = '(^|/)(test-support|test-helpers)(\\.[jt]s)?$|(^|/)testing/|^vitest(/.*)?$'
 
 const layer = (files, regexes, message) => ({
   files,
-  ignores: ['**/*.test.ts'], // tests may reach across layers to build fixtures
+  // tests and their helpers may reach across layers to build fixtures
+  ignores: ['**/*.test.ts', '**/*.suite.ts', '**/test-support.ts', '**/test-helpers.ts', '**/testing/**'],
   rules: {
-    'no-restricted-imports': ['error', { patterns: regexes.map((regex) => ({ regex, message })) }],
+    'no-restricted-imports': ['error', { patterns: [
+      ...regexes.map((regex) => ({ regex, message })),
+      { regex: TEST_ONLY, message: 'production code must not import test-only code (test-support, test-helpers, testing/, vitest): move what production needs out of it.' },
+    ] }],
   },
 })
 
@@ -41,8 +47,8 @@ export default tseslint.config(
   // --- layering (docs/architecture.md) ---
   layer(['core/**/*.ts'], [ELECTRON, VUE, UI_FOLDERS],
     'core/ is Electron-, Vue- and UI-free: it may import only core/**, node built-ins and engine/database libraries.'),
-  layer(['core/config/**/*.ts'], [NODE_BUILTINS, ELECTRON, VUE, ENGINES_DB, UI_FOLDERS, '^\\.\\./(?!util/suggest)'],
-    'core/config is the run config\'s one home, shared with the renderer: zod, its own files and core/util/suggest only; no node, engines, databases or other core/ folders.'),
+  layer(['core/config/**/*.ts'], [NODE_BUILTINS, ELECTRON, VUE, ENGINES_DB, UI_FOLDERS, '^\\.\\./(?!util/suggest|user-errors)'],
+    'core/config is the run config\'s one home, shared with the renderer: zod, its own files, core/util/suggest and core/user-errors (the pure UserError base) only; no node, engines, databases or other core/ folders.'),
   layer(['core/contract/**/*.ts', 'core/report/**/*.ts'], [NODE_BUILTINS, ELECTRON, VUE, ENGINES_DB, UI_FOLDERS, '^\\.\\./(?!contract/|report/|config/)'],
     'core/contract and core/report are shared with the renderer: only types, zod schemas, core/config and pure builders; no node, engines or databases.'),
   layer(['cli/**/*.ts'], [ELECTRON, VUE, '(^|/)(main|renderer|preload)/'],

@@ -3,8 +3,9 @@
  * command. Unknown options are errors that list the known ones.
  */
 import { z } from 'zod'
+import { UserError } from '../core/user-errors.js'
 
-export class UsageError extends Error {
+export class UsageError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'UsageError'

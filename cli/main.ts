@@ -3,7 +3,7 @@
  * core, and prints. User errors (bad config, unreadable checkpoint, bad shard, ...) print one clear message and exit
  * non-zero without a stack trace; SKIPBENCH_DEBUG=1 shows stacks.
  */
-import { USER_ERROR_NAMES } from '../core/user-errors.js'
+import { isUserError } from '../core/user-errors.js'
 import { readFileSync } from 'node:fs'
 import { packageFile } from '../core/paths.js'
 import { UsageError } from './args.js'
@@ -80,9 +80,9 @@ export async function main(argv: string[]): Promise<number> {
 function report(e: unknown): number {
   const err = e instanceof Error ? e : new Error(String(e))
   const debug = process.env.SKIPBENCH_DEBUG === '1'
-  if ((err.name === 'UsageError' || USER_ERROR_NAMES.has(err.name)) && !debug) {
+  if (isUserError(err) && !debug) {
     process.stderr.write(`skipbench: error: ${err.message}\n`)
-    return err.name === 'UsageError' ? 2 : 1
+    return err instanceof UsageError ? 2 : 1
   }
   process.stderr.write(`skipbench: error: ${err.message}\n`)
   if (debug) process.stderr.write(`${err.stack ?? ''}\n`)

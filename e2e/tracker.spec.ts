@@ -4,10 +4,11 @@
  * and tags; the filter language, group-by and saved views; parallel coordinates with brushing; exports.
  */
 import { expect, test, type Page } from '@playwright/test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer, type RunningServer } from '../core/server/server.js'
+import { readParquetRows, readScalarEvents } from '../core/export/testing/readers.js'
 import { openStore, type JsonObject } from '../core/store/index.js'
 import { shot, watchErrors } from './helpers.js'
 
@@ -44,6 +45,16 @@ function seedGrid(dataDir: string): void {
             points.push({ step: s, key: 'val/loss', value: val + (20 - s) * 0.04 }, { step: s, key: 'val/tokens', value: 512 })
             if (gated) points.push({ step: s, key: 'val/zeros/mean', value: 0.01 * s })
           }
+          // one run logged system metrics as a GPU run does (CPU, memory, and nvidia-smi's GPU figures)
+          if (!gated && L === 8 && seed === 0)
+            for (let s = 0; s < 20; s++)
+              points.push(
+                { step: s, key: 'sys/cpu_percent', value: 95 },
+                { step: s, key: 'sys/rss_mb', value: 300 + s },
+                { step: s, key: 'sys/gpu_util_percent', value: 50 + s },
+                { step: s, key: 'sys/gpu_mem_mb', value: 1000 + 10 * s },
+                { step: s, key: 'sys/gpu_mem_total_mb', value: 24576 },
+              )
           store.metrics.insert(run.id, points)
         }
   })
@@ -92,6 +103,9 @@ test('a real run: provenance, system metrics, notes and tags; "Re-run exactly" r
   await expect(page.getByTestId('prov-machine')).toContainText('×')
   await expect(page.getByTestId('prov-dataset')).toContainText(/sha256:[0-9a-f]{16}/)
   await expect(page.getByTestId('run-system').locator('canvas').first()).toBeVisible()
+  // a CPU run: no GPU curves, and the page says why
+  await expect(page.getByTestId('run-gpu')).toHaveCount(0)
+  await expect(page.getByTestId('run-system-note')).toContainText('No GPU figures')
 
   await page.getByTestId('run-notes-edit').click()
   await page.getByTestId('run-notes-input').fill('lr looks too low here')
@@ -213,4 +227,97 @@ test('experiment notes and tags; a Markdown/LaTeX table of selected runs', async
   expect(tex).toContain('\\toprule')
   expect(tex.match(/^dense-L8-s\d & dense & 8 & 32 /gm)).toHaveLength(2)
   await shot(page, '34-runs-table-export')
+})
+
+/** Click a button that downloads a file; the file's name and bytes. */
+async function download(page: Page, testid: string): Promise<{ name: string; data: Buffer }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testid).click()])
+  return { name: dl.suggestedFilename(), data: readFileSync((await dl.path())!) }
+}
+
+test('group-by a config field colours the Pareto chart and the loss curves, and is saved with the view', async ({ page }) => {
+  await openGrid(page, 'pareto')
+  await expect(page.getByTestId('pareto-chart')).toBeVisible()
+  await page.getByTestId('pareto-group-by').fill('model.n_layers')
+  await page.getByTestId('pareto-group-by').press('Enter')
+  await expect(page.getByTestId('pareto-group')).toHaveText(['layers = 2', 'layers = 4', 'layers = 6', 'layers = 8'])
+  await expect(page.getByTestId('pareto-chart')).toHaveAttribute('aria-label', /Points coloured by model\.n_layers: layers = 2 \(6 run\(s\)\), layers = 4 \(6 run\(s\)\), layers = 6 \(6 run\(s\)\), layers = 8 \(6 run\(s\)\)/)
+  await expect(page.getByTestId('pareto-summary')).toContainText('coloured by 4 group(s)')
+  await shot(page, '35-pareto-grouped')
+  // the same choice colours the loss curves (the newest 12 runs: depth 6 and 8)
+  await page.getByTestId('tab-curves').click()
+  await expect(page.getByTestId('curves-group-by')).toHaveValue('model.n_layers')
+  await expect(page.getByTestId('curves-chart')).toHaveAttribute('aria-label', /coloured by model\.n_layers \(layers = 6, layers = 8\)/)
+  // another field, chosen here: learning rate (0.001 dense, 0.003 gated)
+  await page.getByTestId('curves-group-by').fill('optimizer.lr')
+  await page.getByTestId('curves-group-by').press('Enter')
+  await expect(page.getByTestId('curves-chart')).toHaveAttribute('aria-label', /coloured by optimizer\.lr \(learning rate = 0\.001, learning rate = 0\.003\)/)
+  await page.getByTestId('curves-chart-data').locator('summary').click()
+  const groups = await page.getByTestId('curve-group').allTextContents()
+  expect(groups).toHaveLength(12)
+  expect(new Set(groups)).toEqual(new Set(['learning rate = 0.001', 'learning rate = 0.003']))
+  await shot(page, '36-curves-grouped')
+  // the runs table groups by it too; save it as a view, reload, restore it: the Pareto chart is grouped again
+  await page.getByTestId('tab-runs').click()
+  await expect(page.getByTestId('group-by-path')).toHaveValue('optimizer.lr')
+  await expect(page.getByTestId('group-label')).toHaveText(['0.001 (12)', '0.003 (12)'])
+  await page.getByTestId('view-name').fill('by learning rate')
+  await page.getByTestId('save-view').click()
+  await expect(page.getByTestId('views').locator('option')).toContainText(['by learning rate'])
+  await page.reload()
+  await expect(page.getByTestId('run-total')).toContainText('24 run(s)')
+  await page.getByTestId('views').selectOption({ label: 'by learning rate' })
+  await expect(page.getByTestId('group-label')).toHaveCount(2)
+  await page.getByTestId('tab-pareto').click()
+  await expect(page.getByTestId('pareto-group-by')).toHaveValue('optimizer.lr')
+  await expect(page.getByTestId('pareto-group')).toHaveText(['learning rate = 0.001', 'learning rate = 0.003'])
+})
+
+test('GPU figures beside CPU and memory; TensorBoard, CSV and Parquet downloads read back by independent readers', async ({ page }) => {
+  const list = await api<{ rows: { id: number; name: string }[] }>(page, 'listRuns', { search: 'dense-L8-s', sort: { by: 'name', dir: 'asc' } })
+  const [run, other] = list.rows
+  expect(run!.name).toBe('dense-L8-s0')
+  await page.goto(`${server.url}/#/runs/${run!.id}`)
+  await expect(page.getByTestId('run-name')).toContainText('dense-L8-s0')
+  await expect(page.getByTestId('run-system-note')).toContainText('GPU utilisation and memory of its GPU, from nvidia-smi')
+  await expect(page.getByTestId('run-gpu').locator('canvas').first()).toBeVisible()
+  await expect(page.getByTestId('run-gpu-key').locator('option')).toHaveText(['sys/gpu_util_percent', 'sys/gpu_mem_mb', 'sys/gpu_mem_total_mb'])
+  await expect(page.getByTestId('run-system-key').locator('option')).toHaveText(['sys/cpu_percent', 'sys/rss_mb'])
+  await shot(page, '37-run-gpu')
+
+  const train = (s: number) => 3.2 - 0.1 * 8 + (20 - s) * 0.05
+  // TensorBoard: TFRecord framing and every CRC checked, Event protobufs decoded, one scalar per stored value
+  const tb = await download(page, 'run-metrics-download-tensorboard')
+  expect(tb.name).toMatch(new RegExp(`^run-${run!.id}-dense-L8-s0\\.events\\.out\\.tfevents\\.`))
+  const ev = readScalarEvents(tb.data)
+  expect(ev.fileVersion).toBe('brain.Event:2')
+  const tbLoss = ev.scalars.filter((x) => x.tag === 'train/loss')
+  expect(tbLoss.map((x) => x.step)).toEqual([...Array(20).keys()])
+  expect(tbLoss.map((x) => x.value)).toEqual([...Array(20).keys()].map((s) => Math.fround(train(s))))
+  expect(ev.scalars.filter((x) => x.tag === 'sys/gpu_util_percent').map((x) => x.value)).toEqual([...Array(20).keys()].map((s) => 50 + s))
+  await expect(page.getByTestId('run-metrics-download-done')).toContainText(`${ev.scalars.length} values`)
+  // long CSV: exact doubles
+  const csv = await download(page, 'run-metrics-download-csv')
+  expect(csv.name).toBe(`run-${run!.id}-metrics.csv`)
+  const lines = csv.data.toString('utf8').trim().split('\n')
+  expect(lines[0]).toBe('run_id,run,key,step,value')
+  expect(lines.length - 1).toBe(ev.scalars.length)
+  const csvLoss = lines.filter((l) => l.includes(',train/loss,')).map((l) => l.split(','))
+  expect(csvLoss.map((c) => Number(c[4]))).toEqual([...Array(20).keys()].map(train))
+  // Parquet, read by hyparquet: the same rows as the CSV
+  const pq = await download(page, 'run-metrics-download-parquet')
+  expect(pq.name).toBe(`run-${run!.id}-metrics.parquet`)
+  const rows = await readParquetRows(pq.data)
+  expect(rows).toHaveLength(lines.length - 1)
+  expect(rows.filter((r) => r['key'] === 'train/loss').map((r) => r['value'])).toEqual([...Array(20).keys()].map(train))
+
+  // two runs ticked in the runs table: one long Parquet file of both
+  await openGrid(page)
+  await page.getByTestId(`select-${run!.id}`).check()
+  await page.getByTestId(`select-${other!.id}`).check()
+  const both = await download(page, 'selected-metrics-download-parquet')
+  expect(both.name).toBe(`runs-${[run!.id, other!.id].join('-')}-metrics.parquet`)
+  const all = await readParquetRows(both.data)
+  expect(new Set(all.map((r) => r['run']))).toEqual(new Set(['dense-L8-s0', other!.name]))
+  expect(all.filter((r) => r['run'] === other!.name && r['key'] === 'val/loss').map((r) => [r['step'], r['value']])).toEqual([0, 10, 20].map((s) => [BigInt(s), 3.2 - 0.1 * 8 + 0 + Number(other!.name.slice(-1)) * 0.01 + (20 - s) * 0.04]))
 })

@@ -4,7 +4,7 @@
  * trivial requests are answered in a small fraction of the heavy request's time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { seedSyntheticExperiment } from '../core/reporting/synthetic.js'
+import { seedSyntheticExperiment } from '../core/report-export/synthetic.js'
 import { startServer, type RunningServer } from '../core/server/server.js'
 import { openStore } from '../core/store/store.js'
 import { tempDir, type TempDir } from '../core/store/test-helpers.js'

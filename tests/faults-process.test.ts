@@ -10,6 +10,7 @@ import { forkLauncher } from '../core/jobs/process.js'
 import { JobQueue } from '../core/jobs/queue.js'
 import { openStore } from '../core/store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../core/store/test-helpers.js'
+import { parseRunConfig } from '../core/config/index.js'
 
 const BIN = resolve(import.meta.dirname, '../bin/skipbench.mjs')
 const ENV = { ...process.env, SKIPBENCH_DB: '', SKIPBENCH_HOME: '', SKIPBENCH_RUNS_DIR: '' }
@@ -78,7 +79,7 @@ describe('workers start from any directory (item 2)', () => {
     const store = openStore(join(tmp.path, 's.db'))
     const queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), launcher: forkLauncher({ entry: bad }) })
     try {
-      const { job } = queue.addTrain(tinyRunConfig({ steps: 2 }), { maxAttempts: 1 })
+      const { job } = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 2 })), { maxAttempts: 1 })
       await queue.start()
       const failed = await queue.waitFor(job.id, ['failed', 'completed'], 30_000)
       expect(failed.status).toBe('failed')
@@ -111,7 +112,7 @@ describe('runs resume / runs cancel from the CLI (item 7)', () => {
   async function pausedJob(db: string) {
     const store = openStore(db)
     const queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
-    const { job, run } = queue.addTrain(tinyRunConfig({ steps: 12, checkpointEvery: 2, valEvery: 4 }))
+    const { job, run } = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 12, checkpointEvery: 2, valEvery: 4 })))
     const off = queue.on('progress', (e) => {
       if (e.event === 'step' && e.step >= 4) {
         off()

@@ -22,20 +22,18 @@ import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { resolveStorePaths } from '../../core/jobs/index.js'
 import { JobQueue } from '../../core/jobs/queue.js'
-import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/reporting/index.js'
+import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/report-export/index.js'
 import { openStore } from '../../core/store/index.js'
 import {
   CalibrationCache,
-  compareExperiment,
   estimateSweep,
   expandSweep,
-  fmtSeconds,
-  formatComparison,
-  formatSweepPlan,
   paperGrid,
   queueSweep,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
+import { compareExperiment } from '../../core/analysis/index.js'
+import { fmtSeconds, formatComparison, formatSweepPlan } from '../format.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 import { formatWritten } from './report.js'
 import { asUserErrors, runSweepToCompletion } from './sweep.js'

@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { FLOPS_ESTIMATORS, flopsReport, type FlopsEstimator, type FlopsReport } from '../../core/flops/index.js'
 import { ConfigError, getPreset, parseModelConfig, parseRunConfig, presetNames, resolveRunConfigInput, type ModelConfig, type RunConfig } from '../../core/config/index.js'
-import { fmtFlops, table } from '../../core/sweeps/format.js'
+import { fmtFlops, table } from '../format.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 

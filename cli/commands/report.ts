@@ -2,7 +2,7 @@
 import { dirname, relative, resolve } from 'node:path'
 import { z } from 'zod'
 import { REPORT_FORMATS, slug } from '../../core/report/index.js'
-import { buildReport, ChromiumMissingError, parseFormats, ReportError, type BuiltReport, type WrittenFile } from '../../core/reporting/index.js'
+import { buildReport, ChromiumMissingError, parseFormats, ReportError, type BuiltReport, type WrittenFile } from '../../core/report-export/index.js'
 import { comparisonOptions, parseArgv, UsageError, validate } from '../args.js'
 import { measureOptions, measureRuns, openExistingStore } from './compare.js'
 import { asUserErrors, defaultDbPath } from './sweep.js'

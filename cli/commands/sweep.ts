@@ -14,12 +14,8 @@ import { JobQueue } from '../../core/jobs/queue.js'
 import { openStore, type Job } from '../../core/store/index.js'
 import {
   CalibrationCache,
-  compareExperiment,
   estimateSweep,
   expandSweep,
-  fmtSeconds,
-  formatComparison,
-  formatSweepPlan,
   PAPER_GRID_GROUPS,
   parseAssignment,
   queueSweep,
@@ -33,6 +29,8 @@ import {
   type SweepEstimate,
   type SweepSpec,
 } from '../../core/sweeps/index.js'
+import { compareExperiment } from '../../core/analysis/index.js'
+import { fmtSeconds, formatComparison, formatSweepPlan } from '../format.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { ProgressBar } from '../progress.js'

@@ -31,7 +31,7 @@ import { summarize, type Summary } from './stats.js'
 import { assess, pooledNoise, savingDefinedAt, type FairnessCheck, type FrontierCheck, type GroupInput, type Verdict } from './verdict.js'
 
 /** What the training-FLOPs axis means for gated runs, wherever it is shown. */
-export const HYPOTHETICAL_TRAINING_FLOPS_NOTE =
+const HYPOTHETICAL_TRAINING_FLOPS_NOTE =
   'gated training FLOPs are hypothetical: what the run would cost if skipped blocks were not computed; the engines train densely, so the FLOPs actually executed are the dense-equivalent ones shown beside them'
 
 /**

@@ -40,12 +40,12 @@ export interface Frontier {
 export type Extrapolation = 'below' | 'above'
 
 /** Tolerance on log10 FLOPs when deciding whether a point lies at a frontier end (≈ 2e-12 relative). */
-export const LOG10_FLOPS_TOLERANCE = 1e-12
+const LOG10_FLOPS_TOLERANCE = 1e-12
 /** Tolerance on loss (nats) when deciding whether a loss lies at a frontier end. */
-export const LOSS_TOLERANCE = 1e-12
+const LOSS_TOLERANCE = 1e-12
 
 /** log10 of a FLOPs value, rejecting what a log axis cannot show. */
-export function log10Flops(flops: number, what = 'FLOPs'): number {
+function log10Flops(flops: number, what = 'FLOPs'): number {
   if (typeof flops !== 'number' || !Number.isFinite(flops) || flops <= 0)
     throw new RangeError(`${what} must be a finite number > 0 to sit on a log axis, got ${String(flops)}`)
   return Math.log10(flops)

@@ -2,7 +2,6 @@
 export {
   addExclusions,
   compareRuns,
-  HYPOTHETICAL_TRAINING_FLOPS_NOTE,
   notCostedReason,
   type CompareOptions,
   type Comparison,
@@ -15,9 +14,6 @@ export {
 export {
   frontierFlopsAt,
   frontierLossAt,
-  log10Flops,
-  LOG10_FLOPS_TOLERANCE,
-  LOSS_TOLERANCE,
   paretoFrontier,
   type Extrapolation,
   type FlopsAtLoss,
@@ -29,18 +25,30 @@ export {
 export {
   canonicalJson,
   parseRunRecord,
-  runRecordSchema,
   seedGroupKey,
   seedGroupLabel,
   type ParsedRun,
   type ParseResult,
   type RunRecord,
 } from './records.js'
+export {
+  compareExperiment,
+  costRun,
+  experimentRuns,
+  findExperiment,
+  recordId,
+  runRecordsFromStore,
+  toRunRecord,
+  type CostedRun,
+  type CostOptions,
+  type CostResult,
+  type ExperimentComparison,
+  type RecordsOptions,
+  type ValidationSource,
+} from './stored-runs.js'
 export { averageRanks, incompleteBeta, logGamma, spearman, studentTCdf, studentTQuantile, summarize, type Summary } from './stats.js'
 export {
   assess,
-  BOOTSTRAP_REPLICATES,
-  BOOTSTRAP_SEED,
   checkFrontier,
   pooledNoise,
   savingDefinedAt,

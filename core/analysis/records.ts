@@ -6,7 +6,7 @@ import { z } from 'zod'
 import { FLOPS_ESTIMATORS } from '../flops/index.js'
 import { ConfigError, parseModelConfig, type ModelConfig } from '../model/config.js'
 
-export const runRecordSchema = z
+const runRecordSchema = z
   .object({
     id: z.string().min(1),
     /** 'dense' ⇔ config.zero_init_masks true; 'gated' (including "nocontrol") ⇔ false. Checked against config. */

@@ -109,8 +109,8 @@ export interface GroupInput {
   ids: string[]
 }
 
-export const BOOTSTRAP_REPLICATES = 4000
-export const BOOTSTRAP_SEED = 0x5eed13
+const BOOTSTRAP_REPLICATES = 4000
+const BOOTSTRAP_SEED = 0x5eed13
 
 
 function normal(u: () => number): () => number {

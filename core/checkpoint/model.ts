@@ -37,7 +37,7 @@ export interface LoadedModel {
 }
 
 /** Names, missing/unexpected tensors and shape mismatches against the config; [] when they agree. */
-export function weightProblems(config: ModelConfig, shapes: Map<string, readonly number[]>): string[] {
+function weightProblems(config: ModelConfig, shapes: Map<string, readonly number[]>): string[] {
   const problems: string[] = []
   const expected = new Map(paramSpecs(config).map((p) => [p.name, p.shape]))
   for (const [name, shape] of expected) {

@@ -9,8 +9,9 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { numel } from '../model/params.js'
 import { jsonProblem } from '../util/json-problem.js'
+import { UserError } from '../user-errors.js'
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'CheckpointError'

@@ -8,47 +8,28 @@
  * Submission is idempotent: the job row (with its key) is committed before `sbatch`, the key is the job's name, and
  * before submitting, a job of that name is looked up (squeue, then sacct) and adopted if it exists.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, relative, resolve } from 'node:path'
 import { readTrainerState } from '../checkpoint/index.js'
+import { defaultDataDir } from '../paths.js'
 import { TypedEmitter } from '../jobs/events.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob, type ClusterJobState } from '../store/clusters.js'
 import { ingestRunFolder } from '../store/ingest.js'
-import { lineValues, RUN_JSON, runKind, toPoints } from '../store/run-folder.js'
+import { RUN_JSON, runKind } from '../store/run-folder.js'
 import type { Store } from '../store/store.js'
 import { nowIso, type JsonObject, type Run, type RunStatus } from '../store/types.js'
 import { parseRunConfig, resolveRunConfigInput, runConfigToJson, type RunConfig } from '../config/index.js'
-import type { ClusterCheckLine as CheckLine, SlurmInfo } from '../contract/cluster.js'
+import type { ClusterCheckLine as CheckLine } from '../contract/cluster.js'
+import { Accounting } from './accounting.js'
+import { checkCluster } from './check.js'
+import { skipbenchLauncher } from './launcher.js'
 import { ClusterError, parseClusterProfile, type ClusterProfile, type ClusterProfileInput } from './profile.js'
 import { ClusterShell, shq } from './shell.js'
-import {
-  buildJobScript,
-  describeEnd,
-  isResubmittable,
-  jobName,
-  outcomeOf,
-  outputPath,
-  parseSacct,
-  parseSbatch,
-  parseSqueue,
-  SACCT_FIELDS,
-  SQUEUE_FORMAT,
-  type AccountingEntry,
-  type JobTask,
-  type QueueEntry,
-} from './slurm.js'
-
-export interface ClusterProgress {
-  runId: number
-  clusterJobId: number
-  event: 'step' | 'validation'
-  step: number
-  totalSteps: number
-  values: Record<string, number>
-}
+import { buildJobScript, describeEnd, isResubmittable, jobName, newKey, outcomeOf, outputPath, parseSbatch, parseSqueue, SQUEUE_FORMAT, type JobTask, type QueueEntry } from './slurm.js'
+import { stageData } from './stage-data.js'
+import { outputTail, tailMetrics, type ClusterProgress } from './tail.js'
 
 export interface ClusterEvents {
   /** metric lines committed from a running job's metrics.jsonl */
@@ -84,24 +65,6 @@ export interface ClusterManagerOptions {
 const TERMINAL: readonly ClusterJobState[] = ['completed', 'failed', 'cancelled']
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'run'
-const newKey = () => randomBytes(6).toString('hex')
-/** bytes of metrics.jsonl read per command */
-const TAIL_CHUNK = 4 * 1024 * 1024
-
-/** This installation's CLI, started with this Node: what a local cluster's jobs run by default. */
-export function localSkipbenchCommand(): string {
-  const candidates = [fileURLToPath(new URL('../../bin/skipbench.mjs', import.meta.url)), process.argv[1] ?? '']
-  const bin = candidates.find((p) => p && /skipbench(\.m?js)?$/.test(p) && existsSync(p))
-  if (!bin) throw new ClusterError('cannot tell where this skipbench installation is; give the cluster profile --skipbench CMD')
-  return `${shq(process.execPath)} ${shq(resolve(bin))}`
-}
-
-/** The shell prefix that starts skipbench on a node (ends with the command; arguments follow). */
-export function skipbenchLauncher(p: ClusterProfile, workdir: string): string {
-  if (p.skipbench) return `exec ${p.skipbench}`
-  if (!p.ssh) return `exec ${localSkipbenchCommand()}`
-  return `cd ${shq(`${workdir}/skipbench`)} && exec npx --no-install skipbench`
-}
 
 export class ClusterManager extends TypedEmitter<ClusterEvents> {
   readonly store: Store
@@ -110,15 +73,14 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
   private readonly missingGraceMs: number
   private readonly missingSince = new Map<number, number>()
   private readonly absWorkdir = new Map<string, string>()
-  /** per cluster: whether sacct needs -c (no slurmdbd) */
-  private readonly sacctFile = new Map<string, boolean>()
+  private readonly accounting = new Accounting()
   private polling: Promise<void> | null = null
 
   constructor(o: ClusterManagerOptions) {
     super()
     this.store = o.store
     this.runsDir = resolve(o.runsDir)
-    this.dataDir = resolve(o.dataDir ?? process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
+    this.dataDir = o.dataDir ? resolve(o.dataDir) : defaultDataDir()
     this.missingGraceMs = o.missingGraceMs ?? 120_000
   }
 
@@ -149,38 +111,6 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     return this.store.clusters.remove(name)
   }
 
-  /** Connectivity, the Slurm clients, the workdir, and the Node and skipbench versions on the cluster. */
-  async check(name: string): Promise<CheckLine[]> {
-    const p = this.profile(name)
-    const sh = new ClusterShell(p)
-    const lines: CheckLine[] = []
-    const conn = await sh.run('echo skipbench-ok', { timeoutMs: 30_000 })
-    const connected = conn.code === 0 && conn.stdout.includes('skipbench-ok')
-    lines.push({ check: 'connectivity', ok: connected, detail: connected ? sh.where : `${sh.where}: ${conn.timedOut ? 'no answer within 30 s' : conn.stderr.trim().split('\n').pop() || `exit ${conn.code}`}` })
-    if (!connected) return lines
-    if (p.slurmConf) {
-      const r = await sh.run(`test -r ${shq(p.slurmConf)}`, { timeoutMs: 15_000 })
-      lines.push({ check: 'SLURM_CONF', ok: r.code === 0, detail: r.code === 0 ? p.slurmConf : `${p.slurmConf} is not readable there (Slurm clients would retry it for 60 s); fix the profile's slurmConf` })
-    }
-    for (const cmd of ['sbatch', 'squeue', 'sacct', 'scancel']) {
-      const r = await sh.run(`command -v ${cmd}`, { timeoutMs: 15_000 })
-      lines.push({ check: cmd, ok: r.code === 0, detail: r.code === 0 ? r.stdout.trim() : `${cmd} not found on the PATH${p.setup ? '' : ' (a --setup CMD such as "module load slurm" may be needed)'}` })
-    }
-    const ctl = await sh.run('sinfo -h -o "%P %a %D %t"', { timeoutMs: 20_000 })
-    lines.push({ check: 'slurm controller', ok: ctl.code === 0 && !ctl.timedOut, detail: ctl.code === 0 ? ctl.stdout.trim().split('\n').join('; ') : ctl.timedOut ? 'sinfo did not answer within 20 s (a wrong SLURM_CONF makes it retry for 60 s)' : ctl.stderr.trim().split('\n').pop() || `exit ${ctl.code}` })
-    const wd = await sh.run(`mkdir -p ${shq(p.workdir)} && cd ${shq(p.workdir)} && t=$(mktemp .skipbench-check.XXXXXX) && rm -f "$t" && pwd`, { timeoutMs: 20_000 })
-    lines.push({ check: 'workdir writable', ok: wd.code === 0, detail: wd.code === 0 ? wd.stdout.trim() : `${p.workdir}: ${wd.stderr.trim().split('\n').pop() || `exit ${wd.code}`}` })
-    const setup = p.setup ? `${p.setup}\n` : ''
-    const node = await sh.run(`${setup}node --version`, { timeoutMs: 20_000 })
-    lines.push({ check: 'node', ok: node.code === 0, detail: node.code === 0 ? node.stdout.trim() : 'node not found (the jobs need Node.js >= 20.19)' })
-    if (wd.code === 0) {
-      const launcher = skipbenchLauncher(p, wd.stdout.trim()).replace(/\bexec /, '')
-      const sb = await sh.run(`${setup}${launcher} --version`, { timeoutMs: 60_000 })
-      lines.push({ check: 'skipbench', ok: sb.code === 0, detail: sb.code === 0 ? sb.stdout.trim() : `${launcher} --version failed: ${sb.stderr.trim().split('\n').pop() || `exit ${sb.code}`}${p.skipbench ? '' : p.ssh ? ` (install skipbench in ${p.workdir}/skipbench, or give --skipbench CMD)` : ''}` })
-    }
-    return lines
-  }
-
   private shell(p: ClusterProfile): ClusterShell {
     return new ClusterShell(p)
   }
@@ -193,6 +123,11 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     const abs = out.trim().split('\n').pop()!
     this.absWorkdir.set(p.name, abs)
     return abs
+  }
+
+  /** Connectivity, the Slurm clients, the workdir, and the Node and skipbench versions on the cluster. */
+  check(name: string): Promise<CheckLine[]> {
+    return checkCluster(this.profile(name))
   }
 
   // ------------------------------------------------------------------ submit
@@ -259,7 +194,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     try {
       const tasks: JobTask[] = []
       for (const [i, e] of entries.entries()) {
-        const dataDir = await this.stageData(p, sh, W, e.config)
+        const dataDir = await stageData(this.dataDir, p, sh, W, e.config, (message) => this.emit('log', { runId: null, level: 'info', message }))
         if (!e.resumeFrom) writeFileSync(join(local, `task-${i}.json`), JSON.stringify(e.run.config, null, 2))
         tasks.push({ configPath: e.resumeFrom ? null : `${jobDir}/task-${i}.json`, runDir: e.job.remoteRunDir, resumeFrom: e.resumeFrom, runUid: e.run.uid, dataDir })
       }
@@ -270,7 +205,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     }
     let jobId: string | null = null
     for (let attempt = 0; attempt < 3 && !jobId; attempt++) {
-      const existing = await this.lookupByName(p, sh, [jobName(key)])
+      const existing = await this.accounting.lookupByName(p, sh, [jobName(key)])
       if (existing.length) {
         jobId = existing[0]!.arrayJobId ?? existing[0]!.jobId
         break
@@ -299,62 +234,6 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     })
     for (const j of out) this.emit('job', { job: j, previous: 'submitting' })
     return out
-  }
-
-  /** Jobs of these names, from squeue (recent) and then accounting. */
-  private async lookupByName(p: ClusterProfile, sh: ClusterShell, names: string[]): Promise<{ jobId: string; arrayJobId: string | null }[]> {
-    const q = parseSqueue(await sh.check('squeue', `squeue -h --states=all --name=${shq(names.join(','))} -o ${shq(SQUEUE_FORMAT)}`, { timeoutMs: 30_000, retries: 2 })).filter((e) => names.includes(e.name))
-    if (q.length) return q.map((e) => ({ jobId: e.jobId, arrayJobId: e.arrayJobId }))
-    return (await this.sacct(p, sh, names)).map((e) => ({ jobId: e.jobId, arrayJobId: e.arrayJobId }))
-  }
-
-  /** sacct from slurmdbd, or from the job-completion file (`sacct -c`) when there is no accounting database. */
-  private async sacct(p: ClusterProfile, sh: ClusterShell, names: string[]): Promise<AccountingEntry[]> {
-    // `sacct -c` ignores --name: filter here too
-    return (await this.sacctRaw(p, sh, names)).filter((e) => names.includes(e.name))
-  }
-
-  private async sacctRaw(p: ClusterProfile, sh: ClusterShell, names: string[]): Promise<AccountingEntry[]> {
-    const args = `--parsable2 -n --name=${shq(names.join(','))} -o ${SACCT_FIELDS}`
-    if (this.sacctFile.get(p.name) !== true) {
-      const r = await sh.run(`sacct -X -S now-14days ${args}`, { timeoutMs: 30_000, retries: 2 })
-      if (r.code === 0 && !/accounting storage is disabled/i.test(r.stdout + r.stderr)) {
-        this.sacctFile.set(p.name, false)
-        return parseSacct(r.stdout)
-      }
-      if (!/accounting storage is disabled|slurmdbd/i.test(r.stdout + r.stderr) && r.code !== 0) return []
-      this.sacctFile.set(p.name, true)
-    }
-    const r = await sh.run(`sacct -c ${args}`, { timeoutMs: 30_000, retries: 2 })
-    return r.code === 0 ? parseSacct(r.stdout) : []
-  }
-
-  /**
-   * Copy a named dataset (the shipped corpus included) to <workdir>/data/<content hash>/ once, and return that
-   * folder as the job's --data-dir. Synthetic data, explicit shard lists and dataset paths need nothing: paths
-   * are read on the cluster.
-   */
-  private async stageData(p: ClusterProfile, sh: ClusterShell, W: string, config: RunConfig): Promise<string | null> {
-    const d = config.data
-    if (d.train_shards || d.dataset === 'synthetic') return null
-    const name = d.dataset === 'default' && d.tokenizer ? `default-${d.tokenizer}` : d.dataset
-    if (name !== 'default' && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) return null // a path: read on the cluster
-    const { resolveDataset } = await import('../data/dataset.js')
-    const r = await resolveDataset(this.dataDir, name, d.tokenizer ? { tokenizer: d.tokenizer } : {})
-    const folder = r.trainPaths.length ? dirname(r.trainPaths[0]!) : null
-    if (!folder || !existsSync(join(folder, 'dataset.json'))) return null
-    const files = readdirSync(folder).filter((f) => statSync(join(folder, f)).isFile()).sort()
-    const h = createHash('sha256')
-    for (const f of files) h.update(`${f}\0`).update(readFileSync(join(folder, f)))
-    const hash = h.digest('hex').slice(0, 24)
-    const remote = `${W}/data/${hash}`
-    const have = await sh.run(`test -f ${shq(remote)}/.complete`, { timeoutMs: 30_000, retries: 2 })
-    if (have.code === 0) return remote
-    const tmp = `${remote}.part-${newKey()}`
-    await sh.upload(folder, `${tmp}/datasets/${basename(folder)}`)
-    await sh.check('finishing the dataset copy', `touch ${shq(tmp)}/.complete && (mv -T ${shq(tmp)} ${shq(remote)} 2>/dev/null || rm -rf ${shq(tmp)})`, { timeoutMs: 60_000 })
-    this.emit('log', { runId: null, level: 'info', message: `copied dataset ${r.name} to ${p.name}:${remote}` })
-    return remote
   }
 
   // ------------------------------------------------------------------ watch
@@ -413,7 +292,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     }
     // squeue has no exit code: a job that ended is looked up in accounting too (the code tells a kill from a bug)
     const ended = seen.some(({ q }) => !['pending', 'running'].includes(outcomeOf(q.state)))
-    const acct = missing.length || ended ? await this.sacct(p, sh, names) : []
+    const acct = missing.length || ended ? await this.accounting.sacct(p, sh, names) : []
     for (const { job, q } of seen) {
       const a = acct.find((e) => e.jobId === q.jobId)
       await this.update(p, sh, job, { jobId: q.arrayIndex !== null && !/^\d+$/.test(q.jobId) ? null : q.jobId, state: q.state, node: q.node, elapsed: q.elapsed, reason: q.reason, exitCode: a?.exitCode ?? null })
@@ -460,8 +339,8 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
         if (outcome === 'running') this.emit('run', { runId: job.runId, status: 'running', error: null })
       }
       if (outcome === 'running') {
-        await this.tail(sh, job)
-        await this.outputTail(sh, job)
+        await tailMetrics(this.store, sh, job, (e) => this.emit('progress', e))
+        await outputTail(this.store, sh, job)
       }
       return
     }
@@ -470,74 +349,10 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     await this.collect(p, sh, job, outcome, reason, s.state, s.exitCode)
   }
 
-  /** Read new complete lines of the run's metrics.jsonl into the store (idempotent: rows are keyed by step). */
-  private async tail(sh: ClusterShell, job: ClusterJob): Promise<void> {
-    const run = this.store.runs.get(job.runId)
-    if (!run) return
-    const totalSteps = Number((run.config.training as { train_steps?: number } | undefined)?.train_steps ?? 0)
-    let offset = job.metricsOffset
-    for (let round = 0; round < 64; round++) {
-      const f = `${job.remoteRunDir}/metrics.jsonl`
-      const r = await sh.run(`f=${shq(f)}; [ -f "$f" ] || exit 0; stat -c %s "$f"; tail -c +${offset + 1} "$f" | head -c ${TAIL_CHUNK}`, { timeoutMs: 60_000, retries: 2 })
-      if (r.code !== 0 || r.timedOut || !r.stdout) return
-      const nl = r.stdout.indexOf('\n')
-      const size = Number(r.stdout.slice(0, nl))
-      if (size < offset) {
-        // truncated (a resume rewrote it): read again from the start; stored rows are never duplicated
-        offset = 0
-        continue
-      }
-      const body = r.stdout.slice(nl + 1)
-      const end = body.lastIndexOf('\n')
-      if (end < 0) break
-      const text = body.slice(0, end + 1)
-      const points: ReturnType<typeof toPoints> = []
-      const progress: ClusterProgress[] = []
-      for (const line of text.split('\n')) {
-        if (!line.trim()) continue
-        let obj: unknown
-        try {
-          obj = JSON.parse(line)
-        } catch {
-          continue
-        }
-        const lv = obj && typeof obj === 'object' ? lineValues(obj as Record<string, unknown>) : null
-        if (!lv) continue
-        points.push(...toPoints(lv.step, lv.values))
-        progress.push({ runId: job.runId, clusterJobId: job.id, event: lv.type, step: lv.step, totalSteps, values: lv.values })
-      }
-      const next = offset + Buffer.byteLength(text, 'utf8')
-      this.store.transaction(() => {
-        if (points.length) this.store.metrics.insert(job.runId, points)
-        this.store.clusters.updateJob(job.id, { metricsOffset: next })
-        const tps = this.store.metrics.meanTokensPerSec(job.runId)
-        if (tps !== null) this.store.runs.update(job.runId, { tokensPerSec: tps })
-      })
-      offset = next
-      // one step event (the newest) and every validation, as the local runner's throttled events
-      const steps = progress.filter((e) => e.event === 'step')
-      for (const e of progress) if (e.event === 'validation' || e === steps[steps.length - 1]) this.emit('progress', e)
-      if (Buffer.byteLength(body, 'utf8') < TAIL_CHUNK) break
-    }
-  }
-
-  private async outputTail(sh: ClusterShell, job: ClusterJob): Promise<string | null> {
-    if (!job.outputPath) return null
-    const r = await sh.run(`tail -n 40 ${shq(job.outputPath)} 2>/dev/null | cut -c1-400`, { timeoutMs: 30_000, retries: 1 })
-    if (r.code !== 0) return null
-    // the trainer's --json step lines say little to a reader: keep the rest, and the newest step line
-    const lines = r.stdout.split('\n').filter(Boolean)
-    const steps = lines.filter((l) => l.startsWith('{"event":"step"'))
-    const kept = lines.filter((l) => !l.startsWith('{"event":"step"') || l === steps[steps.length - 1]).slice(-8)
-    const text = kept.join('\n')
-    this.store.clusters.updateJob(job.id, { outputTail: text })
-    return text
-  }
-
   /** A job ended: last metrics, output tail, run folder copied back and ingested, status, and maybe a resubmission. */
   private async collect(p: ClusterProfile, sh: ClusterShell, job: ClusterJob, outcome: 'completed' | 'failed' | 'cancelled', reasonIn: string | null, slurmState: string, exitCode: string | null): Promise<void> {
-    await this.tail(sh, job)
-    const tail = await this.outputTail(sh, job)
+    await tailMetrics(this.store, sh, job, (e) => this.emit('progress', e))
+    const tail = await outputTail(this.store, sh, job)
     const run = this.store.runs.require(job.runId)
     let reason = reasonIn
     if (outcome === 'failed') {
@@ -638,20 +453,3 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
   }
 }
 
-/** The `slurm` object of a run (run list rows, `runs show`, the run page): core/contract/cluster.ts SlurmInfo. */
-export function slurmInfo(j: ClusterJob): SlurmInfo {
-  return {
-    cluster: j.cluster,
-    job_id: j.jobId ?? (j.arrayJobId && j.arrayIndex !== null ? `${j.arrayJobId}_${j.arrayIndex}` : j.arrayJobId),
-    array_job_id: j.arrayIndex !== null ? j.arrayJobId : null,
-    array_index: j.arrayIndex,
-    state: j.state,
-    slurm_state: j.slurmState,
-    node: j.node,
-    elapsed: j.elapsed,
-    exit_code: j.exitCode,
-    reason: j.reason,
-    attempt: j.attempt,
-    output_tail: j.outputTail,
-  }
-}

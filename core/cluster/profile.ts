@@ -4,10 +4,11 @@
  * (migration 0050).
  */
 import { ClusterProfileSchema, type ClusterProfile } from '../contract/cluster.js'
+import { UserError } from '../user-errors.js'
 
-export { CLUSTER_NAME_RE, ClusterProfileSchema, type ClusterProfile, type ClusterProfileInput } from '../contract/cluster.js'
+export { ClusterProfileSchema, type ClusterProfile, type ClusterProfileInput } from '../contract/cluster.js'
 
-export class ClusterError extends Error {
+export class ClusterError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'ClusterError'

@@ -2,6 +2,9 @@
  * Slurm's plain command-line surface, which is stable across versions: job scripts for `sbatch --parsable`, and
  * parsers of `squeue -h -o` and `sacct --parsable2 -n` output. No JSON output is used (it changes with the release).
  */
+import { randomBytes } from 'node:crypto'
+import type { SlurmInfo } from '../contract/cluster.js'
+import type { ClusterJob } from '../store/clusters.js'
 import { shq } from './shell.js'
 import type { ClusterProfile } from './profile.js'
 
@@ -196,4 +199,25 @@ export function describeEnd(e: { jobId: string | null; state: string; exitCode: 
     exit = signal ? ` (exit ${e.exitCode} = killed by signal ${signal})` : code ? ` (exit code ${code}${code === 137 ? ' = killed by SIGKILL' : code === 143 ? ' = SIGTERM' : ''})` : ''
   }
   return `Slurm job ${e.jobId ?? '?'} ${e.state}${exit}${e.node ? ` on ${e.node}` : ''}${e.elapsed ? ` after ${e.elapsed}` : ''}`
+}
+
+/** a new submission key: a job's name is skipbench-<key> */
+export const newKey = () => randomBytes(6).toString('hex')
+
+/** The `slurm` object of a run (run list rows, `runs show`, the run page): core/contract/cluster.ts SlurmInfo. */
+export function slurmInfo(j: ClusterJob): SlurmInfo {
+  return {
+    cluster: j.cluster,
+    job_id: j.jobId ?? (j.arrayJobId && j.arrayIndex !== null ? `${j.arrayJobId}_${j.arrayIndex}` : j.arrayJobId),
+    array_job_id: j.arrayIndex !== null ? j.arrayJobId : null,
+    array_index: j.arrayIndex,
+    state: j.state,
+    slurm_state: j.slurmState,
+    node: j.node,
+    elapsed: j.elapsed,
+    exit_code: j.exitCode,
+    reason: j.reason,
+    attempt: j.attempt,
+    output_tail: j.outputTail,
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { getPreset, mergeConfig, parseRunConfig, parseRunConfigWithWarnings, PRESETS, resolveRunConfigInput, RunConfigError, runKind, targetEnd, tokensPerStep } from './index.js'
+import { getPreset, mergeConfig, parseRunConfig, parseRunConfigWithWarnings, PRESETS, assertResolved, resolveRunConfigInput, RunConfigError, runKind, targetEnd, tokensPerStep } from './index.js'
 
 const minimal = { training: { train_steps: 10 } }
 const problems = (input: unknown): string[] => {
@@ -88,5 +88,20 @@ describe('derived facts', () => {
     expect(targetEnd(parseRunConfig(minimal))).toBeNull()
     expect(runKind(gated({ name: 'dummy' }))).toBe('gated')
     expect(runKind(parseRunConfig(minimal))).toBe('dense')
+  })
+})
+
+describe('assertResolved (the integrity check at a process boundary)', () => {
+  it('accepts a resolved config as it is, and refuses one that would need defaults or is invalid, naming the fields', () => {
+    const json = JSON.parse(JSON.stringify(parseRunConfig(minimal))) as Record<string, unknown>
+    expect(assertResolved(json)).toBe(json) // the same object: nothing re-parsed into a copy, nothing defaulted
+    const partial = structuredClone(json)
+    delete partial.schedule
+    delete (partial.optimizer as Record<string, unknown>).lr
+    expect(() => assertResolved(partial)).toThrow(RunConfigError)
+    expect(() => assertResolved(partial)).toThrow(/optimizer\.lr: missing or not resolved[\s\S]*schedule: missing or not resolved/)
+    expect(partial.schedule).toBeUndefined() // and nothing was filled in on the way
+    expect(() => assertResolved(minimal)).toThrow(/not resolved/)
+    expect(() => assertResolved({ ...json, training: { ...(json.training as object), train_steps: 0 } })).toThrow(/training\.train_steps/)
   })
 })

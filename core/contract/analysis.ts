@@ -16,7 +16,7 @@ export type Summary = z.infer<typeof Summary>
 
 const Extrapolation = z.enum(['below', 'above']).nullable()
 
-export const FrontierPoint = z.object({
+const FrontierPoint = z.object({
   flops: z.number(),
   log10Flops: z.number(),
   loss: z.number(),
@@ -24,7 +24,7 @@ export const FrontierPoint = z.object({
   label: z.string().optional(),
 })
 
-export const GatedGap = z.object({
+const GatedGap = z.object({
   id: z.string(),
   group: z.string(),
   label: z.string(),
@@ -43,7 +43,7 @@ export const GatedGap = z.object({
 })
 export type GatedGap = z.infer<typeof GatedGap>
 
-export const SeedGroup = z.object({
+const SeedGroup = z.object({
   key: z.string(),
   label: z.string(),
   kind: z.enum(['dense', 'gated']),
@@ -61,14 +61,14 @@ export type SeedGroup = z.infer<typeof SeedGroup>
 const Interval = z.tuple([z.number(), z.number()])
 const Direction = z.enum(['better', 'worse', 'equal'])
 
-export const FairnessCheck = z.object({
+const FairnessCheck = z.object({
   name: z.enum(['training tokens', 'LR schedule', 'dataset and tokenizer', 'evaluation set']),
   ok: z.boolean().nullable(),
   detail: z.string(),
 })
 export type FairnessCheck = z.infer<typeof FairnessCheck>
 
-export const PointAssessment = z.object({
+const PointAssessment = z.object({
   group: z.string(),
   label: z.string(),
   n: z.number().int(),
@@ -84,7 +84,7 @@ export const PointAssessment = z.object({
 })
 export type PointAssessment = z.infer<typeof PointAssessment>
 
-export const Verdict = z.object({
+const Verdict = z.object({
   conclusive: z.boolean(),
   direction: Direction.nullable(),
   text: z.string(),

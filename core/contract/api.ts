@@ -9,7 +9,7 @@ import { Comparison } from './analysis.js'
 import { ConfigIssueSchema } from '../config/issues.js'
 import { ClusterCheckLine, ClusterName, ClusterProfileSchema } from './cluster.js'
 import { AppInfo, Empty, Id, Num, PresetSummary, RunConfigDoc, Tag } from './blocks.js'
-import { EvaluationInfo, Experiment, ExperimentCreate, ExperimentUpdate, FlopsEstimator, FlopsKind, GatesData, GatesQuery, LogLine, RunDetail, RunDiff, RunKind, RunList, RunListQuery, ParallelData, RunRow, RunStatus, SavedView, SeriesData, SeriesQuery, ViewState } from './runs.js'
+import { EvaluationInfo, Experiment, ExperimentCreate, ExperimentUpdate, FlopsEstimator, FlopsKind, GatesData, GatesQuery, LogLine, RunDetail, RunDiff, RunKind, RunList, RunListQuery, ParallelData, RunRow, RunStatus, SavedView, GroupByPath, METRICS_EXPORT_FORMATS, MetricsExport, SeriesData, SeriesQuery, ViewState } from './runs.js'
 
 export * from './blocks.js'
 export * from './runs.js'
@@ -53,7 +53,7 @@ export type ConfigCheck = z.infer<typeof ConfigCheck>
 
 const JsonScalar = z.union([z.string(), z.number(), z.boolean(), z.null()])
 const ConfigPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, { error: 'use a dotted config path such as model.n_layers' })
-export const SweepAxis = z
+const SweepAxis = z
   .object({
     /** dotted config path, e.g. "model.n_layers", "controller.mean_target_end", "training.seed" */
     path: ConfigPath,
@@ -104,8 +104,12 @@ export const SweepPlan = z.object({
   invalid: z.number().int(),
   totalTrainingFlops: z.number(),
   totalSeconds: z.number(),
+  /** the likely range of totalSeconds (as a single run's estimate: wider when the rate is a guess) */
+  totalSecondsRange: z.tuple([z.number(), z.number()]),
   /** concurrency the time estimate assumes */
   concurrency: z.number().int(),
+  /** axis (and `set`) paths that name no config field, by group and axis index ("unknown field …, did you mean …") */
+  axisIssues: z.array(z.object({ group: z.number().int(), axis: z.number().int().nullable(), issue: ConfigIssue })),
 })
 export type SweepPlan = z.infer<typeof SweepPlan>
 
@@ -116,7 +120,18 @@ export const MAX_SWEEP_RUNS = 512
 export const ComparisonResult = z.object({
   comparison: Comparison,
   /** the runs behind the comparison's ids (id = String(runId)) */
-  runs: z.array(z.object({ id: z.string(), runId: Id, name: z.string(), kind: RunKind, seed: z.number().int().nullable(), targetEnd: Num })),
+  runs: z.array(
+    z.object({
+      id: z.string(),
+      runId: Id,
+      name: z.string(),
+      kind: RunKind,
+      seed: z.number().int().nullable(),
+      targetEnd: Num,
+      /** the run's value of the request's groupBy config path (absent when not grouped) */
+      group: z.union([z.string(), z.number()]).nullable().optional(),
+    }),
+  ),
   /** runs of the experiment not in the comparison, and why (not finished, no validation, ...) */
   skipped: z.array(z.object({ runId: Id, name: z.string(), reason: z.string() })),
 })
@@ -200,7 +215,7 @@ export const Settings = z.object({
 })
 export type Settings = z.infer<typeof Settings>
 
-export const SettingsUpdate = z
+const SettingsUpdate = z
   .object({
     dataDir: z.string().min(1).optional(),
     engine: z.enum(['ort', 'tfjs']).nullable().optional(),
@@ -219,7 +234,7 @@ const RunRef = z.object({ runId: Id }).strict()
 const Started = z.object({ runId: Id, jobId: Id })
 
 /** Method table: name → input/output schemas. Adding a method here without implementing it is a compile error. */
-/** comparison report formats (core/report, core/reporting) */
+/** comparison report formats (core/report, core/report-export) */
 export const REPORT_FORMATS = ['html', 'pdf', 'csv', 'json', 'md', 'tex'] as const
 
 export const API = {
@@ -300,6 +315,17 @@ export const API = {
     output: z.object({ path: z.string(), bytes: z.number(), format: z.string(), dtype: z.string(), configPath: z.string().nullable() }),
   },
 
+  /** runs' stored metrics as files to download (the same files as `skipbench runs export`), bytes in base64 */
+  exportMetrics: {
+    input: z
+      .object({
+        runIds: z.array(Id).min(1, { error: 'select at least one run' }).max(500, { error: 'export at most 500 runs at a time' }),
+        format: z.enum(METRICS_EXPORT_FORMATS, { error: 'must be tensorboard, csv or parquet' }),
+      })
+      .strict(),
+    output: MetricsExport,
+  },
+
   compareExperiment: {
     input: z
       .object({
@@ -309,6 +335,8 @@ export const API = {
         level: z.number().gt(0).lt(1).default(0.95),
         /** compare only these runs of the experiment (e.g. the ones brushed in parallel coordinates) */
         runIds: z.array(Id).max(10_000).optional(),
+        /** a config path: each run of the result gets its value as `group` (the chart colours points by it) */
+        groupBy: GroupByPath.optional(),
       })
       .strict(),
     output: ComparisonResult,
@@ -380,15 +408,17 @@ export type ApiHandlers = { [K in ApiMethod]: (input: z.output<(typeof API)[K]['
 export const API_METHODS = Object.keys(API) as ApiMethod[]
 
 /** IPC channel names: one prefix, validated by the preload and main (VS Code's validateIPC idea). */
-export const CHANNEL_PREFIX = 'skipbench:'
+const CHANNEL_PREFIX = 'skipbench:'
 export const channelOf = (m: ApiMethod) => `${CHANNEL_PREFIX}${m}`
 /** the one channel main sends events on */
 export const EVENT_CHANNEL = `${CHANNEL_PREFIX}event`
 
 /** Errors crossing a transport boundary. */
-export const ApiError = z.object({ error: z.string(), code: z.enum(['bad_request', 'not_found', 'conflict', 'internal', 'unauthorized']) })
-export type ApiError = z.infer<typeof ApiError>
-export type ApiErrorCode = ApiError['code']
+export type ApiErrorCode = 'bad_request' | 'not_found' | 'conflict' | 'internal' | 'unauthorized'
+export interface ApiError {
+  error: string
+  code: ApiErrorCode
+}
 
 export function isApiMethod(x: unknown): x is ApiMethod {
   return typeof x === 'string' && Object.prototype.hasOwnProperty.call(API, x)
@@ -396,7 +426,7 @@ export function isApiMethod(x: unknown): x is ApiMethod {
 
 // ------------------------------------------------------------------------------------------------ events
 
-export const RunStatusEvent = z.object({
+const RunStatusEvent = z.object({
   type: z.literal('run-status'),
   runId: Id,
   experimentId: Id.nullable(),
@@ -404,7 +434,7 @@ export const RunStatusEvent = z.object({
   error: z.string().nullable(),
   jobId: Id.nullable(),
 })
-export const JobProgressEvent = z.object({
+const JobProgressEvent = z.object({
   type: z.literal('job-progress'),
   jobId: Id,
   runId: Id,
@@ -415,7 +445,7 @@ export const JobProgressEvent = z.object({
   tokensPerSec: Num,
   etaSeconds: Num,
 })
-export const MetricsAppendedEvent = z.object({
+const MetricsAppendedEvent = z.object({
   type: z.literal('metrics-appended'),
   runId: Id,
   experimentId: Id.nullable(),
@@ -424,18 +454,18 @@ export const MetricsAppendedEvent = z.object({
   /** the run-level values of that step (per-layer keys left out) */
   values: z.record(z.string(), Num),
 })
-export const RunsChangedEvent = z.object({
+const RunsChangedEvent = z.object({
   type: z.literal('runs-changed'),
   change: z.enum(['created', 'deleted', 'updated']),
   runIds: z.array(Id),
   experimentId: Id.nullable(),
 })
-export const ExperimentChangedEvent = z.object({ type: z.literal('experiment-changed'), change: z.enum(['created', 'updated', 'deleted']), experimentId: Id })
-export const CheckpointEvent = z.object({ type: z.literal('checkpoint'), runId: Id, step: z.number().int(), final: z.boolean() })
-export const LogEvent = z.object({ type: z.literal('log'), runId: Id.nullable(), jobId: Id, level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() })
-export const EvaluationEvent = z.object({ type: z.literal('evaluation'), runId: Id, evaluation: EvaluationInfo })
-export const ImportProgressEvent = z.object({ type: z.literal('import-progress'), state: ImportState })
-export const SettingsChangedEvent = z.object({ type: z.literal('settings-changed'), settings: Settings })
+const ExperimentChangedEvent = z.object({ type: z.literal('experiment-changed'), change: z.enum(['created', 'updated', 'deleted']), experimentId: Id })
+const CheckpointEvent = z.object({ type: z.literal('checkpoint'), runId: Id, step: z.number().int(), final: z.boolean() })
+const LogEvent = z.object({ type: z.literal('log'), runId: Id.nullable(), jobId: Id, level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() })
+const EvaluationEvent = z.object({ type: z.literal('evaluation'), runId: Id, evaluation: EvaluationInfo })
+const ImportProgressEvent = z.object({ type: z.literal('import-progress'), state: ImportState })
+const SettingsChangedEvent = z.object({ type: z.literal('settings-changed'), settings: Settings })
 
 export const ServerEvent = z.discriminatedUnion('type', [
   RunStatusEvent,
@@ -453,7 +483,7 @@ export type ServerEvent = z.infer<typeof ServerEvent>
 export type ServerEventType = ServerEvent['type']
 export type EventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>
 
-export const EVENT_TYPES = [
+const EVENT_TYPES = [
   'run-status',
   'job-progress',
   'metrics-appended',

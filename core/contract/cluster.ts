@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 
-export const CLUSTER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+const CLUSTER_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 /** Slurm time limits: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS */
 const SLURM_TIME_RE = /^(\d+|\d+:\d{2}|\d+:\d{2}:\d{2}|\d+-\d+|\d+-\d+:\d{2}|\d+-\d+:\d{2}:\d{2})$/
 /** Slurm memory: a number with an optional K/M/G/T suffix */

@@ -33,7 +33,6 @@ export const RunKind = z.enum(['dense', 'gated'])
 export type RunKind = z.infer<typeof RunKind>
 /** statuses from which a run can be resumed from its last checkpoint (or retried from scratch) */
 export const RESUMABLE_RUN_STATUSES: readonly RunStatus[] = ['paused', 'interrupted', 'failed', 'cancelled']
-export const ACTIVE_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running']
 
 /** One run-table row: small (no config), with what the table shows and sorts by. */
 export const RunRow = z.object({
@@ -76,9 +75,12 @@ export const RunRow = z.object({
 })
 export type RunRow = z.infer<typeof RunRow>
 
-export const RUN_SORT_KEYS = ['id', 'name', 'status', 'kind', 'created_at', 'started_at', 'ended_at', 'last_step', 'tokens_per_sec', 'val_loss', 'train_loss'] as const
+const RUN_SORT_KEYS = ['id', 'name', 'status', 'kind', 'created_at', 'started_at', 'ended_at', 'last_step', 'tokens_per_sec', 'val_loss', 'train_loss'] as const
 export const RunSortKey = z.enum(RUN_SORT_KEYS)
 export type RunSortKey = z.infer<typeof RunSortKey>
+
+/** a config path to group runs by (the runs table, the Pareto chart, the loss curves) */
+export const GroupByPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/, { error: 'group by a dotted config path such as model.n_layers' })
 
 export const RunListQuery = z
   .object({
@@ -91,7 +93,7 @@ export const RunListQuery = z
     /** the filter language, e.g. "model.n_layers >= 8 and val.loss < 2.1 and tag:baseline" (core/store/filter.ts) */
     where: z.string().max(2000, { error: 'the filter is at most 2,000 characters' }).optional(),
     /** a config path; each row gets its value as `group` */
-    groupBy: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,7}$/, { error: 'group by a dotted config path such as model.n_layers' }).optional(),
+    groupBy: GroupByPath.optional(),
     sort: z.object({ by: RunSortKey, dir: z.enum(['asc', 'desc']).default('desc') }).strict().optional(),
     limit: z.number().int().min(1).max(10_000).default(1000),
     offset: z.number().int().min(0).default(0),
@@ -163,7 +165,7 @@ export type RunDetail = z.infer<typeof RunDetail>
 export const LogLine = z.object({ id: Id, at: z.string(), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string(), jobId: z.number().int().nullable() })
 export type LogLine = z.infer<typeof LogLine>
 
-export const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
+const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
 export const FlopsEstimator = z.enum(FLOPS_ESTIMATORS)
 export type FlopsEstimator = z.infer<typeof FlopsEstimator>
 /**
@@ -173,7 +175,7 @@ export type FlopsEstimator = z.infer<typeof FlopsEstimator>
  */
 export const FlopsKind = z.enum(['inference', 'training', 'measured'], { error: 'must be inference, training or measured' })
 export type FlopsKind = z.infer<typeof FlopsKind>
-export const SeriesX = z.enum(['step', 'tokens', 'flops'])
+const SeriesX = z.enum(['step', 'tokens', 'flops'])
 export type SeriesX = z.infer<typeof SeriesX>
 
 export const SeriesQuery = z
@@ -238,6 +240,16 @@ export const ParallelData = z.object({
   target: z.string(),
 })
 export type ParallelData = z.infer<typeof ParallelData>
+
+/** Formats of a metrics export: TensorBoard event files (one per run), long-format CSV or Parquet (run_id, run, key, step, value). */
+export const METRICS_EXPORT_FORMATS = ['tensorboard', 'csv', 'parquet'] as const
+export type MetricsExportFormat = (typeof METRICS_EXPORT_FORMATS)[number]
+export const MetricsExport = z.object({
+  files: z.array(z.object({ name: z.string(), path: z.string(), mediaType: z.string(), bytes: z.number().int(), base64: z.string() })),
+  /** stored values exported */
+  values: z.number().int(),
+})
+export type MetricsExport = z.infer<typeof MetricsExport>
 
 /** What a saved view restores in a runs table. */
 export const ViewState = z

@@ -16,7 +16,7 @@ export function linspace(start: number, end: number, n: number): Float64Array {
 }
 
 /** concat(x, reverse(x)) */
-export function flipcat(x: ArrayLike<number>): Float64Array {
+function flipcat(x: ArrayLike<number>): Float64Array {
   const n = x.length
   const out = new Float64Array(2 * n)
   for (let i = 0; i < n; i++) {

@@ -15,8 +15,9 @@
  */
 import type { Batch } from '../engine/engine.js'
 import { openShard, readShardHeader, type ShardReader } from './shard.js'
+import { UserError } from '../user-errors.js'
 
-export class LoaderError extends Error {
+export class LoaderError extends UserError {
   override readonly name = 'LoaderError'
 }
 
@@ -49,7 +50,7 @@ function checkPositiveInt(name: string, v: number): void {
 }
 
 /** Batches of one shard at window W: positions 0, W, 2W, … with pos + W + 1 ≤ len. */
-export function batchesInShard(numTokens: number, window: number): number {
+function batchesInShard(numTokens: number, window: number): number {
   return numTokens < window + 1 ? 0 : Math.floor((numTokens - 1) / window)
 }
 

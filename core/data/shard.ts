@@ -15,13 +15,14 @@
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
+import { UserError } from '../user-errors.js'
 
-export const SHARD_MAGIC = 20240520
-export const SHARD_VERSION = 1
+const SHARD_MAGIC = 20240520
+const SHARD_VERSION = 1
 export const SHARD_HEADER_BYTES = 1024
-export const LEGACY_HEADER_BYTES = 12
+const LEGACY_HEADER_BYTES = 12
 /** llm.c's llama-3 shards (uint32 tokens, version 7): recognised only to give a precise error. */
-export const LLAMA3_SHARD_MAGIC = 20240801
+const LLAMA3_SHARD_MAGIC = 20240801
 /** The header stores num_tokens as int32. */
 export const MAX_SHARD_TOKENS = 2 ** 31 - 1
 
@@ -44,7 +45,7 @@ export type ShardErrorCode =
   | 'closed'
 
 /** Every shard problem: names the file and the numbers involved. */
-export class ShardError extends Error {
+export class ShardError extends UserError {
   override readonly name = 'ShardError'
   constructor(
     readonly code: ShardErrorCode,

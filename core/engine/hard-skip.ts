@@ -6,6 +6,7 @@
 import { correctedForwardFlops, inferenceFlops } from '../flops/index.js'
 import { dims, type ModelConfig } from '../model/config.js'
 import type { Batch } from './engine.js'
+import { UserError } from '../user-errors.js'
 
 export interface HardSkipOptions {
   /** timed runs of each pass after one warm-up each (default 3); the minimum is reported. 0: no timing (ms = NaN) */
@@ -42,7 +43,7 @@ export interface HardSkipResult {
   logits?: Float32Array
 }
 
-export class HardSkipUnsupportedError extends Error {
+export class HardSkipUnsupportedError extends UserError {
   override name = 'HardSkipUnsupportedError'
 }
 

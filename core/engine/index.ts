@@ -11,10 +11,11 @@ import type { Engine } from './engine.js'
 
 export type { Engine } from './engine.js'
 import { ENGINE_NAMES, type EngineName } from '../config/run.js'
+import { UserError } from '../user-errors.js'
 
 export { ENGINE_NAMES, type EngineName }
-export const TFJS_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const
-export const ORT_BACKENDS = ['auto', 'cpu', 'cuda', 'webgpu'] as const
+const TFJS_BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const
+const ORT_BACKENDS = ['auto', 'cpu', 'cuda', 'webgpu'] as const
 
 export interface CreateEngineOptions {
   /** which runtime; default ort */
@@ -25,20 +26,15 @@ export interface CreateEngineOptions {
   threads?: number
 }
 
-export class EngineError extends Error {
+export class EngineError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'EngineError'
   }
 }
 
-/** Which engine implementations this build has (both are compiled in; the native code loads only on use). */
-export function availableEngines(): EngineName[] {
-  return ['ort', 'tfjs']
-}
-
 /** The default engine: onnxruntime (faster training and evaluation on CPUs, CUDA via its provider). */
-export function defaultEngineName(): EngineName {
+function defaultEngineName(): EngineName {
   return 'ort'
 }
 

@@ -1,71 +1,12 @@
-// TensorBoard event files and long-format CSV from a stored run, read back by an INDEPENDENT reader written here:
-// TFRecord framing, a bit-by-bit CRC-32C (not the writer's table), and a generic protobuf wire-format decoder.
+// TensorBoard event files and long-format CSV/Parquet from a stored run, read back by INDEPENDENT readers
+// (./testing/readers.ts: TFRecord framing, a bit-by-bit CRC-32C, a generic protobuf decoder; hyparquet).
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openStore, type Store } from '../store/store.js'
 import { tempDir, type TempDir } from '../store/test-helpers.js'
-import { exportRunMetrics } from './metrics.js'
-
-function crc32cBitwise(b: Uint8Array): number {
-  let crc = ~0 >>> 0
-  for (const byte of b) {
-    crc ^= byte
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1
-  }
-  return ~crc >>> 0
-}
-const unmask = (m: number) => {
-  const r = (m - 0xa282ead8) >>> 0
-  return ((r << 15) | (r >>> 17)) >>> 0
-}
-
-/** TFRecord: [u64 len][u32 masked crc(len)][data][u32 masked crc(data)] — every CRC checked. */
-function readRecords(buf: Buffer): Buffer[] {
-  const out: Buffer[] = []
-  let p = 0
-  while (p < buf.length) {
-    const lenBytes = buf.subarray(p, p + 8)
-    const len = Number(buf.readBigUInt64LE(p))
-    expect(unmask(buf.readUInt32LE(p + 8))).toBe(crc32cBitwise(lenBytes))
-    const data = buf.subarray(p + 12, p + 12 + len)
-    expect(unmask(buf.readUInt32LE(p + 12 + len))).toBe(crc32cBitwise(data))
-    out.push(data)
-    p += 12 + len + 4
-  }
-  expect(p).toBe(buf.length)
-  return out
-}
-
-type Field = { field: number; wire: number; value: bigint | Buffer }
-/** Generic protobuf wire-format decoder: varint (0), fixed64 (1), length-delimited (2), fixed32 (5). */
-function decode(b: Buffer): Field[] {
-  const out: Field[] = []
-  let p = 0
-  const varint = () => {
-    let v = 0n
-    let shift = 0n
-    for (;;) {
-      const byte = b[p++]!
-      v |= BigInt(byte & 0x7f) << shift
-      if (!(byte & 0x80)) return v
-      shift += 7n
-    }
-  }
-  while (p < b.length) {
-    const k = Number(varint())
-    const field = k >> 3
-    const wire = k & 7
-    if (wire === 0) out.push({ field, wire, value: varint() })
-    else if (wire === 1) out.push({ field, wire, value: b.subarray(p, (p += 8)) })
-    else if (wire === 5) out.push({ field, wire, value: b.subarray(p, (p += 4)) })
-    else if (wire === 2) {
-      const n = Number(varint())
-      out.push({ field, wire, value: b.subarray(p, (p += n)) })
-    } else throw new Error(`wire type ${wire}`)
-  }
-  return out
-}
+import { exportRunMetrics, metricsExportFiles } from './metrics.js'
+import { decodeProtobuf as decode, readParquetRows, readScalarEvents, readTfRecords as readRecords } from './testing/readers.js'
 
 let dir: TempDir
 let store: Store
@@ -143,13 +84,50 @@ describe('parquet export', () => {
     ])
     const res = exportRunMetrics(store, [a.id], 'parquet', join(dir.path, 'pq'))
     expect(res.values).toBe(3)
-    const { parquetReadObjects } = await import('hyparquet')
-    const buf = readFileSync(res.files[0]!)
-    const rows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) })
+    const rows = await readParquetRows(readFileSync(res.files[0]!))
     expect(rows).toEqual([
       { run_id: BigInt(a.id), run: 'a', key: 'train/loss', step: 0n, value: 0.30000000000000004 },
       { run_id: BigInt(a.id), run: 'a', key: 'train/loss', step: 1n, value: -1e-300 },
       { run_id: BigInt(a.id), run: 'a', key: 'val/loss', step: 5n, value: null },
     ])
+  })
+})
+
+describe('metrics export in memory (what the app downloads)', () => {
+  it('the same bytes as the folder export, with flat download names', async () => {
+    dir = tempDir('sb-export-')
+    store = openStore(dir.file('sb.db'))
+    const a = store.runs.create({ name: 'a/b run', kind: 'dense', config: {}, startedAt: '2026-12-06T08:00:00.000Z' })
+    const b = store.runs.create({ name: 'b', kind: 'dense', config: {} })
+    store.metrics.insert(a.id, [
+      { step: 0, key: 'train/loss', value: 3.5 },
+      { step: 1, key: 'sys/cpu_percent', value: 97.25 },
+    ])
+    store.metrics.insert(b.id, [{ step: 0, key: 'train/loss', value: 2 }])
+    const tb = metricsExportFiles(store, [a.id, b.id], 'tensorboard')
+    expect(tb.values).toBe(3)
+    expect(tb.files.map((f) => f.name)).toEqual([expect.stringMatching(new RegExp(`^run-${a.id}-a_b_run\\.events\\.out\\.tfevents\\.\\d+\\.`)), expect.stringMatching(new RegExp(`^run-${b.id}-b\\.events\\.out\\.tfevents\\.`))])
+    const ev = readScalarEvents(tb.files[0]!.data)
+    expect(ev.fileVersion).toBe('brain.Event:2')
+    expect(ev.scalars.map((x) => [x.step, x.tag, x.value])).toEqual([
+      [0, 'train/loss', 3.5],
+      [1, 'sys/cpu_percent', 97.25],
+    ])
+    const pq = metricsExportFiles(store, [a.id, b.id], 'parquet')
+    expect(pq.files.map((f) => [f.name, f.mediaType])).toEqual([[`runs-${a.id}-${b.id}-metrics.parquet`, 'application/vnd.apache.parquet']])
+    expect(await readParquetRows(pq.files[0]!.data)).toHaveLength(3)
+    const csv = metricsExportFiles(store, [b.id], 'csv')
+    expect(csv.files[0]!.name).toBe(`run-${b.id}-metrics.csv`)
+    expect(csv.files[0]!.data.toString('utf8')).toBe(`run_id,run,key,step,value\n${b.id},b,train/loss,0,2\n`)
+  })
+  it('the readers refuse a corrupted event file', () => {
+    dir = tempDir('sb-export-')
+    store = openStore(dir.file('sb.db'))
+    const a = store.runs.create({ name: 'a', kind: 'dense', config: {} })
+    store.metrics.insert(a.id, [{ step: 0, key: 'train/loss', value: 3.5 }])
+    const data = Buffer.from(metricsExportFiles(store, [a.id], 'tensorboard').files[0]!.data)
+    data[data.length - 6] = data[data.length - 6]! ^ 0xff
+    expect(() => readRecords(data)).toThrow(/bad data CRC/)
+    expect(() => readRecords(data.subarray(0, data.length - 2))).toThrow(/torn record/)
   })
 })

@@ -4,9 +4,7 @@
  * `tensorflow.Event` protobufs — a first event with file_version "brain.Event:2", then one event per (step, metric)
  * with a scalar summary value (tag = the metric key, simple_value = float32). TensorBoard, Aim and W&B sync read them.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { join } from 'node:path'
 
 // ------------------------------------------------------------------------------------------------ CRC32C
 
@@ -21,19 +19,19 @@ const CRC_TABLE = (() => {
 })()
 
 /** CRC-32C (Castagnoli), as TFRecord uses. */
-export function crc32c(buf: Uint8Array): number {
+function crc32c(buf: Uint8Array): number {
   let c = 0xffffffff
   for (let i = 0; i < buf.length; i++) c = CRC_TABLE[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8)
   return (c ^ 0xffffffff) >>> 0
 }
 
 /** TFRecord's masked CRC: rotate right by 15 and add a constant. */
-export function maskedCrc32c(buf: Uint8Array): number {
+function maskedCrc32c(buf: Uint8Array): number {
   const c = crc32c(buf)
   return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0
 }
 
-export function tfrecord(data: Uint8Array): Buffer {
+function tfrecord(data: Uint8Array): Buffer {
   const out = Buffer.alloc(8 + 4 + data.length + 4)
   out.writeBigUInt64LE(BigInt(data.length), 0)
   out.writeUInt32LE(maskedCrc32c(out.subarray(0, 8)), 8)
@@ -68,12 +66,12 @@ function floatField(field: number, v: number): number[] {
 }
 
 /** Event { wall_time = 1 (double); step = 2 (int64); file_version = 3 (string); summary = 5 (Summary) } */
-export function fileVersionEvent(wallTime: number): Uint8Array {
+function fileVersionEvent(wallTime: number): Uint8Array {
   return Uint8Array.from([...doubleField(1, wallTime), ...bytesField(3, Buffer.from('brain.Event:2'))])
 }
 
 /** Summary { value = 1 (Value { tag = 1 (string); simple_value = 2 (float) }) } */
-export function scalarEvent(wallTime: number, step: number, tag: string, value: number): Uint8Array {
+function scalarEvent(wallTime: number, step: number, tag: string, value: number): Uint8Array {
   const v = Uint8Array.from([...bytesField(1, Buffer.from(tag, 'utf8')), ...floatField(2, value)])
   const summary = Uint8Array.from(bytesField(1, v))
   return Uint8Array.from([...doubleField(1, wallTime), ...key(2, 0), ...varint(step), ...bytesField(5, summary)])
@@ -86,11 +84,10 @@ export interface ScalarSeries {
 }
 
 /**
- * Write one event file for a run into `dir` (created). Points are ordered by step, then key. NaN values are written
- * as NaN (TensorBoard shows them as gaps). Returns the file path and the number of scalar events.
+ * One run's event file in memory: its standard name (events.out.tfevents.<time>.<host>) and bytes. Points are ordered
+ * by step, then key. NaN values are written as NaN (TensorBoard shows them as gaps).
  */
-export function writeTensorboardEvents(dir: string, series: ScalarSeries[], o: { wallTime?: (step: number) => number } = {}): { path: string; events: number } {
-  mkdirSync(dir, { recursive: true })
+export function tensorboardEventFile(series: ScalarSeries[], o: { wallTime?: (step: number) => number } = {}): { name: string; data: Buffer; events: number } {
   const now = Date.now() / 1000
   const wall = o.wallTime ?? (() => now)
   const points: { step: number; key: string; value: number }[] = []
@@ -98,7 +95,5 @@ export function writeTensorboardEvents(dir: string, series: ScalarSeries[], o: {
   points.sort((a, b) => a.step - b.step || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
   const parts: Buffer[] = [tfrecord(fileVersionEvent(now))]
   for (const p of points) parts.push(tfrecord(scalarEvent(wall(p.step), p.step, p.key, p.value)))
-  const path = join(dir, `events.out.tfevents.${Math.floor(now)}.${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}`)
-  writeFileSync(path, Buffer.concat(parts))
-  return { path, events: points.length }
+  return { name: `events.out.tfevents.${Math.floor(now)}.${hostname().replace(/[^A-Za-z0-9.-]/g, '_')}`, data: Buffer.concat(parts), events: points.length }
 }

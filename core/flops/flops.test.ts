@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { parseModelConfig, type ModelConfig } from '../model/config.js'
 import {
   correctedForwardFlops,
+  cumulativeTrainingFlops,
   flopsReport,
   inferenceFlops,
   paperComponents,
@@ -253,5 +254,29 @@ describe('inference option checks and the report', () => {
     expect(q.gated_attention).toBe('query')
     expect(q.notes.join(' ')).toMatch(/K\/V/)
     expect(q.inference_flops_per_sequence_exact).toBeUndefined()
+  })
+})
+
+describe('cumulative training FLOPs (the one step-by-step sum: run page axis, estimates, sweep costs)', () => {
+  it('element n is the FLOPs of the first n steps; the last is trainingFlops; dense steps all cost the same', () => {
+    const g = tiny({ zero_init_masks: false, gated_attention: 'query' })
+    const zeros = [0, 0.5, 0.25, 0.5, 1]
+    for (const estimator of ['paper', 'corrected'] as const) {
+      const c = cumulativeTrainingFlops(g, { estimator, batchSize: 3, zeroFractions: zeros })
+      expect(c.length).toBe(zeros.length + 1)
+      expect(c[0]).toBe(0)
+      for (let n = 1; n <= zeros.length; n++) expect(c[n]).toBe(trainingFlops(g, { estimator, batchSize: 3, zeroFractions: zeros.slice(0, n) }))
+      // a step at sparsity s costs the forward pass at s × batch (× 3 for the corrected estimator's backward)
+      const step2 = inferenceFlops(g, { estimator, sparsity: 0.25 }).perSequence * 3 * (estimator === 'corrected' ? 3 : 1)
+      expect(c[3]! - c[2]!).toBeCloseTo(step2, 6)
+      // more skipping, fewer FLOPs
+      expect(c[5]! - c[4]!).toBeLessThan(c[1]! - c[0]!)
+    }
+    const d = tiny()
+    const dense = cumulativeTrainingFlops(d, { estimator: 'corrected', batchSize: 2, steps: 4 })
+    const perStep = 3 * 2 * inferenceFlops(d, { estimator: 'corrected' }).perSequence
+    expect([...dense]).toEqual([0, perStep, 2 * perStep, 3 * perStep, 4 * perStep])
+    expect(cumulativeTrainingFlops(d, { estimator: 'paper', batchSize: 2, steps: 0 })).toEqual(new Float64Array([0]))
+    expect(() => cumulativeTrainingFlops(g, { estimator: 'corrected', batchSize: 1, steps: 3 })).toThrow(/zeroFractions/)
   })
 })

@@ -17,17 +17,11 @@ import { paperComponents, paperFlopsFromComponents, pySparsity } from './paper.j
 
 export { paramCount }
 export {
-  FLOPS_EXP,
   FLOPS_SILU,
   FLOPS_SOFTMAX,
   FLOPS_SQRT,
-  paperAttention,
-  paperBlock,
   paperComponents,
   paperFlopsTransformer,
-  paperRmsNorm,
-  paperRotaryEmb,
-  paperSwiglu,
   pySparsity,
   type PaperComponents,
   type PyNumber,
@@ -38,7 +32,7 @@ export const FLOPS_ESTIMATORS = ['paper', 'corrected'] as const
 export type FlopsEstimator = (typeof FLOPS_ESTIMATORS)[number]
 
 /** Factor from forward to training FLOPs under the corrected estimator (backward ≈ 2 × forward). */
-export const CORRECTED_TRAINING_MULTIPLIER = 3
+const CORRECTED_TRAINING_MULTIPLIER = 3
 
 export interface InferenceFlopsOptions {
   estimator: FlopsEstimator
@@ -163,11 +157,19 @@ function checkBatch(b: number): void {
  * reference, but over EVERY step (the reference sums a wandb-sampled history, spec D.2 (ii)).
  */
 export function paperTrainingFlopsExact(config: ModelConfig, opts: Omit<TrainingFlopsOptions, 'estimator'>): bigint {
+  let sum = 0n
+  paperSteps(config, opts, (total) => (sum = total))
+  return sum
+}
+
+/** Paper: calls `at(total, i)` after each step i with the exact running total (× batchSize). */
+function paperSteps(config: ModelConfig, opts: Omit<TrainingFlopsOptions, 'estimator'>, at: (total: bigint, i: number) => void): void {
   checkConfig(config)
   checkBatch(opts.batchSize)
   const z = stepFractions(config, { ...opts, estimator: 'paper' })
   const { gated } = dims(config)
   const k = paperComponents(config)
+  const B = BigInt(opts.batchSize)
   const memo = new Map<number, bigint>()
   let sum = 0n
   for (let i = 0; i < z.length; i++) {
@@ -175,22 +177,31 @@ export function paperTrainingFlopsExact(config: ModelConfig, opts: Omit<Training
     let f = memo.get(s)
     if (f === undefined) memo.set(s, (f = paperFlopsFromComponents(config, k, gated, pySparsity(s))))
     sum += f
+    at(sum * B, i)
   }
-  return sum * BigInt(opts.batchSize)
+  if (!z.length) at(0n, -1)
 }
 
 /**
- * Training FLOPs over a whole run. `paper`: forward only per step × batch sequences (the nearest double to the
- * exact int; see paperTrainingFlopsExact). `corrected`: 3 × Σ_steps forward(s_step) × batchSize.
+ * Cumulative training FLOPs: element n is the training FLOPs of the first n optimizer steps (element 0 is 0; the
+ * length is steps + 1), so the last element is trainingFlops(config, opts). The one place a run's FLOPs are
+ * accumulated step by step (the run page's FLOPs axis, the run estimates and the sweep costs all come from here).
+ * `paper`: the exact running int (forward only) rounded to the nearest double at each step. `corrected`:
+ * 3 × Σ forward(s_step) × batchSize, a Neumaier-compensated running sum.
  */
-export function trainingFlops(config: ModelConfig, opts: TrainingFlopsOptions): number {
-  if (opts.estimator === 'paper') return toNumber(paperTrainingFlopsExact(config, opts))
+export function cumulativeTrainingFlops(config: ModelConfig, opts: TrainingFlopsOptions): Float64Array {
+  if (opts.estimator === 'paper') {
+    const out = new Float64Array(stepFractions(config, opts).length + 1)
+    paperSteps(config, opts, (total, i) => (out[i + 1] = toNumber(total)))
+    return out
+  }
   if (opts.estimator !== 'corrected')
     throw new RangeError(`unknown FLOPs estimator ${String(opts.estimator)}; use one of ${FLOPS_ESTIMATORS.join(', ')}`)
   checkConfig(config)
   checkBatch(opts.batchSize)
   const z = stepFractions(config, opts)
   const L = config.n_layers
+  const out = new Float64Array(z.length + 1)
   const memo = new Map<number, number>()
   // Neumaier-compensated sum: tens of thousands of terms of ~1e12 each.
   let sum = 0
@@ -202,8 +213,19 @@ export function trainingFlops(config: ModelConfig, opts: TrainingFlopsOptions): 
     const t = sum + f
     comp += Math.abs(sum) >= Math.abs(f) ? sum - t + f : f - t + sum
     sum = t
+    out[i + 1] = CORRECTED_TRAINING_MULTIPLIER * (sum + comp) * opts.batchSize
   }
-  return CORRECTED_TRAINING_MULTIPLIER * (sum + comp) * opts.batchSize
+  return out
+}
+
+/**
+ * Training FLOPs over a whole run. `paper`: forward only per step × batch sequences (the nearest double to the
+ * exact int; see paperTrainingFlopsExact). `corrected`: 3 × Σ_steps forward(s_step) × batchSize.
+ */
+export function trainingFlops(config: ModelConfig, opts: TrainingFlopsOptions): number {
+  if (opts.estimator === 'paper') return toNumber(paperTrainingFlopsExact(config, opts))
+  const c = cumulativeTrainingFlops(config, opts)
+  return c[c.length - 1]!
 }
 
 export interface FlopsReportOptions extends InferenceFlopsOptions {

@@ -20,7 +20,7 @@
 import { dims, type ModelConfig } from '../model/config.js'
 
 export const FLOPS_SQRT = 8
-export const FLOPS_EXP = 10
+const FLOPS_EXP = 10
 export const FLOPS_SOFTMAX = FLOPS_EXP + 2
 export const FLOPS_SILU = FLOPS_EXP + 4
 
@@ -80,13 +80,13 @@ export interface PaperComponents {
 }
 
 /** flops_rms_norm: T·(4D + 2 + SQRT). */
-export function paperRmsNorm(c: ModelConfig): bigint {
+function paperRmsNorm(c: ModelConfig): bigint {
   const { T, D } = sizes(c)
   return T * (4n * D + 2n + BigInt(FLOPS_SQRT))
 }
 
 /** flops_swiglu: three matmuls 2·T·D·F, silu (SILU per element) and the elementwise product. */
-export function paperSwiglu(c: ModelConfig): bigint {
+function paperSwiglu(c: ModelConfig): bigint {
   const { T, D, F } = sizes(c)
   let f = 0n
   f += 2n * T * D * F // w1(x)
@@ -101,13 +101,13 @@ export function paperSwiglu(c: ModelConfig): bigint {
  * flops_apply_rotary_emb: a complex multiply (6 FLOPs) per pair, for q and k; `6*T*H*hd // 2` (floor division,
  * ported as such, although 6·… is always even so the floor never drops anything).
  */
-export function paperRotaryEmb(c: ModelConfig): bigint {
+function paperRotaryEmb(c: ModelConfig): bigint {
   const { T, H, Hkv, hd } = sizes(c)
   return pyFloorDiv(6n * T * H * hd, 2n) + pyFloorDiv(6n * T * Hkv * hd, 2n)
 }
 
 /** flops_grouped_query_attention: projections, RoPE, full-T² scores and mixing, wo. */
-export function paperAttention(c: ModelConfig): bigint {
+function paperAttention(c: ModelConfig): bigint {
   const { T, D, H, Hkv, hd } = sizes(c)
   let f = 0n
   f += 2n * T * D * H * hd // wq
@@ -124,7 +124,7 @@ export function paperAttention(c: ModelConfig): bigint {
 }
 
 /** flops_transformer_block: attention + SwiGLU + 4 RMSNorms + 2 gate products + 2 residual adds. */
-export function paperBlock(c: ModelConfig): bigint {
+function paperBlock(c: ModelConfig): bigint {
   const { T, D } = sizes(c)
   return paperAttention(c) + paperSwiglu(c) + 4n * paperRmsNorm(c) + 4n * T * D
 }

@@ -9,15 +9,15 @@
  *   skipbench runs resume ID                   → resumeRun, then runWorker
  *   skipbench runs cancel ID                   → cancelRun
  *
- * Paths: --db PATH wins, else $SKIPBENCH_DB, else <home>/skipbench.db with <home> = $SKIPBENCH_HOME or ./.skipbench
- * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
- * $SKIPBENCH_RUNS_DIR says otherwise.
+ * Paths: core/paths.ts resolveStorePaths (--db, else $SKIPBENCH_DB, else $SKIPBENCH_HOME or ./.skipbench/skipbench.db;
+ * run folders beside the database unless $SKIPBENCH_RUNS_DIR says otherwise).
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { deviceLabel } from '../report/device.js'
-import { ClusterManager, slurmInfo } from '../cluster/manager.js'
+import { ClusterManager } from '../cluster/manager.js'
+import { slurmInfo } from '../cluster/slurm.js'
 import type { SlurmInfo } from '../contract/cluster.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob } from '../store/clusters.js'
 import { NotFoundError } from '../store/errors.js'
@@ -26,23 +26,11 @@ import { openStore, type OpenStoreOptions, type Store } from '../store/store.js'
 import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '../store/types.js'
 import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
+import { parseRunConfig, resolveRunConfigInput } from '../config/index.js'
 import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
+import { resolveStorePaths } from '../paths.js'
 
-export interface StorePaths {
-  /** the database file */
-  db: string
-  /** where new run folders are created */
-  runsDir: string
-}
-
-/** Resolve --db and the runs folder (see the file comment for the defaults). */
-export function resolveStorePaths(o: { db?: string; runsDir?: string; env?: NodeJS.ProcessEnv } = {}): StorePaths {
-  const env = o.env ?? process.env
-  const home = resolve(env.SKIPBENCH_HOME || '.skipbench')
-  const db = resolve(o.db ?? (env.SKIPBENCH_DB || join(home, 'skipbench.db')))
-  const runsDir = resolve(o.runsDir ?? (env.SKIPBENCH_RUNS_DIR || join(dirname(db), 'runs')))
-  return { db, runsDir }
-}
+export { resolveStorePaths, type StorePaths } from '../paths.js'
 
 /**
  * Open (creating and migrating if needed) the database at --db or the default. Close it when done.
@@ -208,9 +196,10 @@ export interface QueueAddOptions {
 /** Validate and queue a training job (nothing runs until a worker/app/server runner picks it up). */
 export function queueAdd(store: Store, o: QueueAddOptions): { job: Job; run: Run } {
   const doc = typeof o.config === 'string' ? readConfigFile(o.config) : o.config
+  const config = parseRunConfig(resolveRunConfigInput(doc)) // the CLI's boundary: parsed once, here
   const experimentId = o.experiment ? store.experiments.ensure(o.experiment).id : null
   const runsDir = o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir
-  return enqueueTrain(store, runsDir, doc, {
+  return enqueueTrain(store, runsDir, config, {
     experimentId,
     ...(o.name ? { name: o.name } : {}),
     ...(o.tags ? { tags: o.tags } : {}),

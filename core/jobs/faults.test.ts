@@ -14,6 +14,7 @@ import { openStore, type Store } from '../store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../store/test-helpers.js'
 import { JobQueue } from './queue.js'
 import { expectClose, expectCompleteRun, expectConsistentDb, referenceLosses } from './test-support.js'
+import { parseRunConfig } from '../config/index.js'
 
 let tmp: TempDir
 let store: Store
@@ -87,7 +88,7 @@ const committed = (s: Store, runId: number) => {
 describe('a training worker killed with SIGKILL mid-step', () => {
   it('[process] is retried from its last valid checkpoint while attempts remain, ending equal to an uninterrupted run', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
-    const { job, run } = queue.addTrain(CFG, { maxAttempts: 2 })
+    const { job, run } = queue.addTrain(parseRunConfig(CFG), { maxAttempts: 2 })
     const pid = workerPid(queue, job.id)
     let killed = false
     queue.on('progress', async (e) => {
@@ -112,7 +113,7 @@ describe('a training worker killed with SIGKILL mid-step', () => {
 
   it('[process] is marked failed with the reason when no attempts remain, keeps every committed row, and resumes later', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
-    const { job, run } = queue.addTrain(CFG)
+    const { job, run } = queue.addTrain(parseRunConfig(CFG))
     const pid = workerPid(queue, job.id)
     let killed = false
     queue.on('progress', async (e) => {
@@ -203,7 +204,7 @@ describe('a full disk', () => {
     const runsDir = mountTmpfs(join(tmp.path, 'small'), 400)!
     queue = new JobQueue({ store, runsDir })
     const cfg = tinyRunConfig({ steps: 40, checkpointEvery: 4, valEvery: 8 })
-    const { job, run } = queue.addTrain(cfg)
+    const { job, run } = queue.addTrain(parseRunConfig(cfg))
     await queue.start()
     const failed = await queue.waitFor(job.id, ['completed', 'failed'], 90_000)
     expect(failed.status).toBe('failed')
@@ -247,7 +248,7 @@ describe('a full disk', () => {
         }
         closeSync(fd)
       })
-      const { job, run } = q.addTrain(tinyRunConfig({ steps: 40, checkpointEvery: 8, valEvery: 8 }))
+      const { job, run } = q.addTrain(parseRunConfig(tinyRunConfig({ steps: 40, checkpointEvery: 8, valEvery: 8 })))
       await q.start()
       while (errors.length < 3) await new Promise((r) => setTimeout(r, 20))
       expect(errors[0]).toMatch(/full/i)
@@ -273,7 +274,7 @@ describe('a full disk', () => {
     const errors: number[] = []
     queue.on('storage-error', (e) => errors.push(e.pendingRows))
     queue.on('progress', (e) => e.step === 3 && (full = true))
-    const { job, run } = queue.addTrain(CFG)
+    const { job, run } = queue.addTrain(parseRunConfig(CFG))
     await queue.start()
     while (errors.length < 4) await new Promise((r) => setTimeout(r, 20))
     expect(Math.max(...errors)).toBeGreaterThan(0)
@@ -288,7 +289,7 @@ describe('a corrupt last checkpoint', () => {
   async function pausedRun(keep = 0) {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const cfg = tinyRunConfig({ steps: 40, checkpointEvery: 8, valEvery: 8, keep })
-    const { job, run } = queue.addTrain(cfg)
+    const { job, run } = queue.addTrain(parseRunConfig(cfg))
     const off = queue.on('progress', (e) => {
       if (e.event === 'step' && e.step >= 12) {
         off()

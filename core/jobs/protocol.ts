@@ -12,7 +12,7 @@ export const MetricValue = z.union([z.number(), z.nan(), z.literal(Infinity), z.
 // ---------------------------------------------------------------- job payloads (what the queue stores)
 
 export const TrainPayload = z.object({
-  /** the resolved RunConfig as JSON (parseRunConfig validated it when the job was added) */
+  /** the ResolvedRunConfig as JSON (parsed once before the job was added; the worker checks it with assertResolved) */
   config: z.record(z.string(), z.unknown()),
   /** the run folder (the trainer writes it; the parent ingests from it after a crash) */
   runDir: z.string().min(1),
@@ -24,16 +24,15 @@ export const TrainPayload = z.object({
 export type TrainPayload = z.infer<typeof TrainPayload>
 
 export const EvalPayload = z.object({
-  /** the run the checkpoint belongs to (its config supplies model and data defaults) */
+  /** the run the checkpoint belongs to */
   runId: z.number().int(),
   /** checkpoint folder (model.safetensors + config.json) */
   checkpoint: z.string().min(1),
-  /** the run config as JSON (copied from the run when the job was added) */
+  /**
+   * the resolved config of the evaluation as JSON: the run's, with the evaluation's data (another dataset) and token
+   * budget (training.val_tokens) merged in and parsed once when the job was added
+   */
   config: z.record(z.string(), z.unknown()),
-  /** overrides of config.data (e.g. another dataset) */
-  data: z.record(z.string(), z.unknown()).optional(),
-  /** validation token budget (default: the run's training.val_tokens) */
-  valTokens: z.number().int().positive().optional(),
   dataDir: z.string().optional(),
 })
 export type EvalPayload = z.infer<typeof EvalPayload>

@@ -7,6 +7,7 @@ import { openStore, type Store } from '../store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../store/test-helpers.js'
 import { JobQueue, type ProgressEvent } from './queue.js'
 import { expectClose, expectCompleteRun, expectConsistentDb, referenceLosses } from './test-support.js'
+import { parseRunConfig } from '../config/index.js'
 
 let tmp: TempDir
 let store: Store
@@ -29,7 +30,7 @@ describe('JobQueue', () => {
     queue.on('progress', (e) => progress.push(e))
     const statuses: string[] = []
     queue.on('job', (e) => statuses.push(e.job.status))
-    const { job, run } = queue.addTrain(tinyRunConfig({ steps: 6 }), { name: 'first' })
+    const { job, run } = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 6 })), { name: 'first' })
     expect(job.status).toBe('queued')
     await queue.start()
     const done = await queue.waitFor(job.id, ['completed', 'failed'], 60_000)
@@ -60,7 +61,7 @@ describe('JobQueue control', () => {
   it('cancel checkpoints then stops; resume continues with no duplicated or missing step, equal to an uninterrupted run', async () => {
     const cfg = tinyRunConfig({ steps: 60, checkpointEvery: 20, valEvery: 20 })
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
-    const { job, run } = queue.addTrain(cfg)
+    const { job, run } = queue.addTrain(parseRunConfig(cfg))
     queue.on('progress', (e) => e.event === 'step' && e.step === 10 && queue!.cancel(job.id))
     await queue.start()
     const cancelled = await queue.waitFor(job.id, ['cancelled', 'completed', 'failed'], 60_000)
@@ -87,9 +88,9 @@ describe('JobQueue control', () => {
 
   it('pause holds a job; concurrency 1 runs one training job at a time; retry starts a fresh run', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
-    const a = queue.addTrain(tinyRunConfig({ steps: 4 }), { name: 'a' })
-    const b = queue.addTrain(tinyRunConfig({ steps: 4 }), { name: 'b' })
-    const c = queue.addTrain(tinyRunConfig({ steps: 4 }), { name: 'c' })
+    const a = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 4 })), { name: 'a' })
+    const b = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 4 })), { name: 'b' })
+    const c = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 4 })), { name: 'c' })
     expect(queue.pause(c.job.id).status).toBe('paused')
     let maxRunning = 0
     queue.on('job', () => (maxRunning = Math.max(maxRunning, store.jobs.countActive('train'))))
@@ -111,7 +112,7 @@ describe('JobQueue control', () => {
 
   it('evaluates a checkpoint in an eval job: loss, gate statistics, FLOPs', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
-    const { job, run } = queue.addTrain(tinyRunConfig({ steps: 4 }))
+    const { job, run } = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 4 })))
     await queue.start()
     await queue.waitFor(job.id, ['completed'], 60_000)
     const evalJob = queue.addEval(run.id)
@@ -133,7 +134,7 @@ describe('JobQueue control', () => {
 
   it('several workers write through the parent at once; a reader process never sees a partial step', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), concurrency: { train: 3 }, flushIntervalMs: 20 })
-    const jobs = [0, 1, 2].map((i) => queue!.addTrain(tinyRunConfig({ steps: 16, seed: i, valEvery: 4 }), { name: `w${i}` }))
+    const jobs = [0, 1, 2].map((i) => queue!.addTrain(parseRunConfig(tinyRunConfig({ steps: 16, seed: i, valEvery: 4 })), { name: `w${i}` }))
     const reader = spawnReader(store.path, 6000)
     await queue.start()
     let overlap = 0

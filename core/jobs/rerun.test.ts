@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ingestRunFolder } from '../store/ingest.js'
 import { openStore, type Store } from '../store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../store/test-helpers.js'
-import { parseRunConfig } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 import { compareRunMetrics, formatRerunComparison, queueRerun } from './rerun.js'
+import { parseRunConfig, runConfigToJson } from '../config/index.js'
 
 let dir: TempDir
 let store: Store
@@ -69,7 +69,7 @@ describe('re-run exactly', () => {
     dir = tempDir('sb-rerun-')
     store = openStore(dir.file('sb.db'))
     const exp = store.experiments.ensure('e')
-    const orig = store.runs.create({ name: 'r', kind: 'gated', config: { ...tinyRunConfig({ seed: 3 }) } as never, experimentId: exp.id, tags: ['baseline'] })
+    const orig = store.runs.create({ name: 'r', kind: 'gated', config: runConfigToJson(parseRunConfig(tinyRunConfig({ seed: 3 }))) as never, experimentId: exp.id, tags: ['baseline'] })
     const { run, job } = queueRerun(store, orig.id, join(dir.path, 'runs'))
     expect(run.rerunOf).toBe(orig.id)
     expect(run.experimentId).toBe(exp.id)
@@ -78,5 +78,8 @@ describe('re-run exactly', () => {
     expect(job.kind).toBe('train')
     const bare = store.runs.create({ name: 'x', kind: 'dense', config: {} })
     expect(() => queueRerun(store, bare.id, dir.path)).toThrow(/no stored config/)
+    // the stored config is checked, never re-defaulted: one that lacks resolved fields is refused, naming them
+    const partial = store.runs.create({ name: 'p', kind: 'gated', config: tinyRunConfig({ seed: 3 }) as never })
+    expect(() => queueRerun(store, partial.id, dir.path)).toThrow(/schedule: missing or not resolved/)
   })
 })

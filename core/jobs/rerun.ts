@@ -10,6 +10,7 @@
 import type { Store } from '../store/store.js'
 import type { Job, Run } from '../store/types.js'
 import { isTimingOrSystemKey } from '../trainer/system-metrics.js'
+import { assertResolved, type ResolvedRunConfig } from '../config/index.js'
 import { enqueueTrain, JobError, type AddTrainOptions } from './queue.js'
 
 export interface MetricMismatch {
@@ -82,7 +83,7 @@ export function formatRerunComparison(c: RerunComparison): string {
   return `run ${c.rerun} DIFFERS from run ${c.original}: ${c.mismatchCount} of ${c.compared + c.mismatchCount} values differ or are missing${first}`
 }
 
-export type Enqueue = (config: unknown, o: AddTrainOptions & { dataDir?: string }) => { job: Job; run: Run }
+export type Enqueue = (config: ResolvedRunConfig, o: AddTrainOptions & { dataDir?: string }) => { job: Job; run: Run }
 
 /**
  * Queue an exact re-run of a stored run: same resolved config (seed included), same data folder, same experiment and
@@ -94,7 +95,8 @@ export function queueRerun(store: Store, runId: number, runsDir: string, enqueue
   const prevJob = store.jobs.forRun(runId).find((j) => j.kind === 'train')
   const dataDir = typeof prevJob?.payload.dataDir === 'string' ? prevJob.payload.dataDir : undefined
   const add: Enqueue = enqueue ?? ((c, o) => enqueueTrain(store, runsDir, c, o))
-  const r = add(orig.config, {
+  // the stored config was resolved when the run was queued: checked, not re-parsed or re-defaulted
+  const r = add(assertResolved(orig.config), {
     name: `${orig.name} (rerun of ${orig.id})`,
     experimentId: orig.experimentId,
     tags: orig.tags,

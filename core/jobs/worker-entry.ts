@@ -9,13 +9,11 @@
  */
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { CheckpointError, loadModelCheckpoint, MODEL_FILE, readTrainerState } from '../checkpoint/index.js'
-import { createEngine } from '../engine/index.js'
-import { inferenceFlops } from '../flops/index.js'
+import { CheckpointError, MODEL_FILE, readCheckpointConfig, readTrainerState } from '../checkpoint/index.js'
 import { stepEventValues } from '../store/run-folder.js'
 import { openTrainData } from '../trainer/data.js'
-import { GateMetricsAccumulator } from '../trainer/gate-metrics.js'
-import { mergeConfig, parseRunConfig, RunConfigError } from '../config/index.js'
+import { evaluateCheckpoint } from '../trainer/evaluate.js'
+import { assertResolved, RunConfigError } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
 import { parseToWorker, type FromWorker, type StartMessage } from './protocol.js'
 
@@ -74,7 +72,8 @@ function fileSize(p: string): number | null {
 
 async function train(msg: Extract<StartMessage, { kind: 'train' }>): Promise<number> {
   const { payload } = msg
-  const config = parseRunConfig(payload.config)
+  // resolved once when the job was queued: checked here, never re-parsed or re-defaulted
+  const config = assertResolved(payload.config)
   const prepared = await prepareRun({
     config,
     runDir: payload.runDir,
@@ -126,50 +125,40 @@ async function train(msg: Extract<StartMessage, { kind: 'train' }>): Promise<num
 
 async function evaluate(msg: Extract<StartMessage, { kind: 'eval' }>): Promise<number> {
   const p = msg.payload
-  const model = loadModelCheckpoint(p.checkpoint)
-  const input = mergeConfig<Record<string, unknown>>(structuredClone(p.config), {
-    ...(p.data ? { data: p.data } : {}),
-    ...(p.valTokens ? { training: { val_tokens: p.valTokens } } : {}),
-  })
-  const config = { ...parseRunConfig(input), model: model.config }
-  const data = await openTrainData(config, p.dataDir ? { dataDir: p.dataDir } : {})
-  const engine = await createEngine(config.engine)
+  // resolved (with the evaluation's data and token budget) once when the job was queued: checked, not re-parsed
+  const config = assertResolved(p.config)
+  const data = await openTrainData({ ...config, model: readCheckpointConfig(p.checkpoint).config }, p.dataDir ? { dataDir: p.dataDir } : {})
   try {
-    await engine.init({ config: model.config, weights: model.weights, optimizer: config.optimizer })
-    let ceSum = 0
-    let tokens = 0
-    const acc = new GateMetricsAccumulator()
-    for (const b of data.valBatches()) {
-      if (ac.signal.aborted) throw new Error('evaluation cancelled')
-      const r = await engine.evalStep(b)
-      ceSum += r.ceSum
-      tokens += r.tokens
-      if (r.gates) acc.add(r.gates, r.tokens)
-    }
-    const gates = model.config.zero_init_masks ? null : acc.compute()
+    // the same measurement as `skipbench eval` (core/trainer/evaluate.ts): the dataset's validation shards, or the
+    // synthetic dataset's windows, up to training.val_tokens
+    const windows = data.info.valShards.length ? null : [...data.valBatches()]
+    const r = await evaluateCheckpoint({
+      checkpoint: p.checkpoint,
+      data: windows ? { dataset: data.info.dataset, windows: windows.reduce((n, b) => n + b.batchSize, 0), batches: windows } : data.info.valShards,
+      maxTokens: config.training.val_tokens,
+      engine: config.engine,
+      signal: ac.signal,
+    })
     let step: number | null = null
     try {
       step = readTrainerState(p.checkpoint).step
     } catch {
       step = null
     }
-    const zeros = gates ? gates.zeros.mean.map((z) => Math.min(1, Math.max(0, z))) : 0
-    const fl = inferenceFlops(model.config, { estimator: 'corrected', sparsity: zeros })
     await port.send({
       type: 'eval-result',
       dataset: data.info.dataset,
       split: 'val',
       step,
-      tokens,
-      loss: tokens ? ceSum / tokens : NaN,
-      gateStats: gates,
-      flopsPerToken: fl.perToken,
-      flops: fl.perToken * tokens,
+      tokens: r.tokens,
+      loss: r.loss,
+      gateStats: r.gate_stats,
+      flopsPerToken: r.flops_per_token,
+      flops: r.flops_per_token * r.tokens,
     })
     return 0
   } finally {
     data.close()
-    await engine.dispose().catch(() => {})
   }
 }
 

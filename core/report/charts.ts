@@ -40,6 +40,11 @@ export interface ParetoChartOptions {
   animation?: boolean
   /** label every point with this text (reports; off by default): the point's run ids → text */
   pointLabel?: (ids: string[]) => string
+  /**
+   * group-by (core/report/groups.ts): every point takes its run's group colour, one legend entry per group (in
+   * `order`), the kind shown by the symbol (dense frontier ●, dominated ○, gated ◆); the frontier stays a line
+   */
+  groups?: { order: readonly { label: string; color: string }[]; of: (id: string) => { label: string; color: string } }
 }
 
 interface GatedDatum {
@@ -109,6 +114,7 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
     extrapolated: g.atEqualFlops.extrapolated,
     ...(pl ? { pointLabel: pl([g.id]) } : {}),
   }))
+  const grouped = o.groups ? groupedSeries(o.groups, frontier, dominated, gated) : null
   const pointLabels = pl
     ? {
         label: { show: true, position: 'right' as const, distance: 4, fontSize: 9, color: '#444', formatter: (p: unknown) => (p as { data?: { pointLabel?: string } }).data?.pointLabel ?? '' },
@@ -116,38 +122,44 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
       }
     : {}
 
-  const series: SeriesOption[] = [
-    {
-      type: 'line',
-      name: 'dense frontier',
-      data: frontier,
-      symbol: 'circle',
-      symbolSize: 8,
-      lineStyle: { color: PALETTE.frontier, width: 2 },
-      itemStyle: { color: PALETTE.dense },
-      z: 2,
-      ...pointLabels,
-    },
-    {
-      type: 'scatter',
-      name: 'dense (dominated)',
-      data: dominated,
-      symbol: 'emptyCircle',
-      symbolSize: 8,
-      itemStyle: { color: PALETTE.dominated },
-      ...pointLabels,
-    },
-    {
-      type: 'scatter',
-      name: 'gated',
-      data: gated,
-      symbol: 'diamond',
-      symbolSize: 11,
-      itemStyle: { color: ramp(PALETTE.gatedLow, PALETTE.gatedHigh, 0.5) },
-      z: 3,
-      ...pointLabels,
-    },
-  ]
+  const series: SeriesOption[] = grouped
+    ? [
+        // the frontier's line only: its points are drawn in their groups' colours
+        { type: 'line', name: 'dense frontier', data: frontier, symbol: 'none', lineStyle: { color: PALETTE.frontier, width: 2 }, itemStyle: { color: PALETTE.dense }, z: 2, silent: true },
+        ...grouped.map((g): SeriesOption => ({ type: 'scatter', name: g.label, data: g.data as ScatterDatum[], itemStyle: { color: g.color }, z: 3, ...pointLabels })),
+      ]
+    : [
+        {
+          type: 'line',
+          name: 'dense frontier',
+          data: frontier,
+          symbol: 'circle',
+          symbolSize: 8,
+          lineStyle: { color: PALETTE.frontier, width: 2 },
+          itemStyle: { color: PALETTE.dense },
+          z: 2,
+          ...pointLabels,
+        },
+        {
+          type: 'scatter',
+          name: 'dense (dominated)',
+          data: dominated,
+          symbol: 'emptyCircle',
+          symbolSize: 8,
+          itemStyle: { color: PALETTE.dominated },
+          ...pointLabels,
+        },
+        {
+          type: 'scatter',
+          name: 'gated',
+          data: gated,
+          symbol: 'diamond',
+          symbolSize: 11,
+          itemStyle: { color: ramp(PALETTE.gatedLow, PALETTE.gatedHigh, 0.5) },
+          z: 3,
+          ...pointLabels,
+        },
+      ]
 
   if (o.errorBars !== false) {
     const bars: [number, number, number][] = []
@@ -197,21 +209,25 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
     // only the kinds of point this chart has (no empty "dense (dominated)" entry); gated points name their E range
     legend: {
       bottom: 0,
-      data: [
-        ...(frontier.length ? ['dense frontier'] : []),
-        ...(dominated.length ? ['dense (dominated)'] : []),
-        ...(gated.length ? ['gated'] : []),
-      ],
+      ...(grouped ? { type: 'scroll' as const } : {}),
+      data: grouped
+        ? [...(frontier.length ? ['dense frontier'] : []), ...grouped.map((g) => g.label)]
+        : [
+            ...(frontier.length ? ['dense frontier'] : []),
+            ...(dominated.length ? ['dense (dominated)'] : []),
+            ...(gated.length ? ['gated'] : []),
+          ],
       formatter: (n: string) => (n === 'gated' && targets.length ? `gated: target end E ${tMin === tMax ? tMin : `${tMin} (orange) … ${tMax} (yellow)`}` : n),
     },
     grid: { left: 70, right: 30, top: 70, bottom: 70 },
     tooltip: {
       trigger: 'item',
       formatter: (p: unknown) => {
-        const d = (p as { data?: { name?: string; flops?: number; value?: [number, number]; gap?: number | null; extrapolated?: string | null } }).data
+        const d = (p as { data?: { name?: string; flops?: number; value?: [number, number]; gap?: number | null; extrapolated?: string | null; group?: string } }).data
         if (!d?.value || d.flops === undefined) return ''
+        const group = d.group ? `<br/>${d.group}` : ''
         const gap = d.gap === undefined ? '' : d.gap === null ? `<br/>gap: n/a${d.extrapolated ? ` (outside frontier, ${d.extrapolated})` : ''}` : `<br/>gap to frontier: ${d.gap >= 0 ? '+' : ''}${d.gap.toFixed(4)} nats`
-        return `${d.name ?? ''}<br/>${measured ? 'time / token' : 'FLOPs'}: ${fmtX(d.flops)}<br/>CE: ${d.value[1].toFixed(4)}${gap}`
+        return `${d.name ?? ''}${group}<br/>${measured ? 'time / token' : 'FLOPs'}: ${fmtX(d.flops)}<br/>CE: ${d.value[1].toFixed(4)}${gap}`
       },
     },
     xAxis: {
@@ -244,8 +260,30 @@ export function paretoChartOption(c: Comparison, o: ParetoChartOptions = {}): EC
   }
 }
 
+type Point = { value: [number, number]; flops: number; name: string; pointLabel?: string }
+type ScatterDatum = { value: [number, number]; name: string; symbol: string; symbolSize: number }
+/** The Pareto points split by group: each keeps its kind's symbol; groups in the given order, empty ones dropped. */
+function groupedSeries(
+  groups: NonNullable<ParetoChartOptions['groups']>,
+  frontier: (Point & { ids: string[] })[],
+  dominated: (Point & { ids: string[] })[],
+  gated: (Point & { id: string; gap: number | null; extrapolated: string | null })[],
+): { label: string; color: string; data: unknown[] }[] {
+  const out = new Map(groups.order.map((g) => [g.label, { label: g.label, color: g.color, data: [] as unknown[] }]))
+  const put = (id: string, datum: object) => {
+    const g = groups.of(id)
+    let bucket = out.get(g.label)
+    if (!bucket) out.set(g.label, (bucket = { label: g.label, color: g.color, data: [] }))
+    bucket.data.push({ ...datum, group: g.label })
+  }
+  for (const p of frontier) put(p.ids[0]!, { ...p, symbol: 'circle', symbolSize: 9 })
+  for (const p of dominated) put(p.ids[0]!, { ...p, symbol: 'emptyCircle', symbolSize: 8 })
+  for (const g of gated) put(g.id, { value: g.value, flops: g.flops, id: g.id, name: g.name, gap: g.gap, extrapolated: g.extrapolated, symbol: 'diamond', symbolSize: 11, ...(g.pointLabel ? { pointLabel: g.pointLabel } : {}) })
+  return [...out.values()].filter((b) => b.data.length)
+}
+
 /** A 1-2-5 step giving about 5 intervals over a span. */
-export function niceStep(span: number): number {
+function niceStep(span: number): number {
   const raw = span / 5
   const e = Math.floor(Math.log10(raw))
   const m = raw / 10 ** e
@@ -259,6 +297,8 @@ export interface CurveSeries {
   /** x (step, tokens or FLOPs) and y pairs, x ascending */
   points: [number, number][]
   color?: string
+  /** group-by: the line takes the group's colour and legend entry (one entry per group; the tooltip names the run) */
+  group?: { label: string; color: string }
 }
 
 /** Exponential moving average smoothing (TensorBoard-style, debiased), weight in [0, 1). */
@@ -273,29 +313,68 @@ export function smooth(points: [number, number][], weight: number): [number, num
   })
 }
 
+/** Logged metrics in words, for axis names and headings (the key stays in the metric picker and tooltips). */
+const METRIC_LABELS: Readonly<Record<string, string>> = {
+  'train/loss': 'training loss (nats)',
+  'val/loss': 'validation loss (nats)',
+  'train/ce': 'training cross-entropy (nats)',
+  'train/lr': 'learning rate',
+  'train/tokens_per_sec': 'tokens per second',
+  'train/controller_loss': 'controller loss',
+  'train/gates/mean': 'gate mean (training)',
+  'val/gates/mean': 'gate mean (validation)',
+  'train/gates/var': 'gate variance (training)',
+  'train/zeros/mean': 'zero fraction (training)',
+  'val/zeros/mean': 'zero fraction (validation)',
+  'val/tokens': 'validation tokens',
+  'sys/cpu_percent': 'CPU (% of one core)',
+  'sys/rss_mb': 'memory (MB)',
+  'sys/heap_mb': 'JS heap (MB)',
+}
+
+/** A metric key in words: "val/loss" → "validation loss (nats)"; unknown keys with "/" and "_" as spaces. */
+export function metricLabel(key: string): string {
+  return METRIC_LABELS[key] ?? key.replace(/\//g, ' ').replace(/_/g, ' ')
+}
+
 export function lossCurvesOption(
   series: CurveSeries[],
   o: { xAxis: 'step' | 'tokens' | 'flops'; yName?: string; smoothing?: number; title?: string; animation?: boolean; logX?: boolean } = { xAxis: 'step' },
 ): EChartsOption {
   const xName = { step: 'optimizer step', tokens: 'training tokens', flops: 'training FLOPs' }[o.xAxis]
+  const grouped = series.some((s) => s.group)
+  const runLabel = new Map(series.map((s) => [s.id, s.label]))
   return {
     animation: o.animation ?? true,
     title: o.title ? { text: o.title, left: 'center' } : undefined,
-    legend: { bottom: 0, type: 'scroll' },
+    legend: grouped ? { bottom: 0, type: 'scroll', data: [...new Set(series.map((s) => s.group?.label ?? s.label))] } : { bottom: 0, type: 'scroll' },
     grid: { left: 60, right: 30, top: o.title ? 50 : 20, bottom: 70 },
-    tooltip: { trigger: 'axis' },
+    tooltip: grouped
+      ? {
+          trigger: 'axis',
+          // series share their group's name: say which run each line is
+          formatter: (ps: unknown) =>
+            (ps as { seriesId?: string; seriesName?: string; marker?: string; value?: [number, number] }[])
+              .map((p) => `${p.marker ?? ''}${runLabel.get(p.seriesId ?? '') ?? ''} (${p.seriesName ?? ''}): ${typeof p.value?.[1] === 'number' ? +p.value[1].toPrecision(5) : '–'}`)
+              .join('<br/>'),
+        }
+      : { trigger: 'axis' },
     xAxis: { type: o.logX ? 'log' : 'value', name: xName, nameLocation: 'middle', nameGap: 30, scale: true, axisLabel: o.xAxis === 'step' ? {} : { formatter: (v: number) => fmtFlops(v) } },
     yAxis: { type: 'value', name: o.yName ?? 'loss (nats)', nameLocation: 'middle', nameGap: 42, scale: true },
     dataZoom: [{ type: 'inside', xAxisIndex: 0 }],
-    series: series.map((s) => ({
-      type: 'line',
-      name: s.label,
-      data: smooth(s.points, o.smoothing ?? 0),
-      showSymbol: false,
-      sampling: 'lttb',
-      lineStyle: { width: 1.5, ...(s.color ? { color: s.color } : {}) },
-      ...(s.color ? { itemStyle: { color: s.color } } : {}),
-    })),
+    series: series.map((s) => {
+      const color = s.group?.color ?? s.color
+      return {
+        type: 'line',
+        ...(grouped ? { id: s.id } : {}),
+        name: s.group?.label ?? s.label,
+        data: smooth(s.points, o.smoothing ?? 0),
+        showSymbol: false,
+        sampling: 'lttb',
+        lineStyle: { width: 1.5, ...(color ? { color } : {}) },
+        ...(color ? { itemStyle: { color } } : {}),
+      }
+    }),
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The report model: everything a comparison report shows, as plain JSON-serialisable data. Built from the store by
- * core/reporting (Node); turned into HTML, Markdown, LaTeX, CSV and JSON here (pure: no Node, no DOM), so the
+ * core/report-export (Node); turned into HTML, Markdown, LaTeX, CSV and JSON here (pure: no Node, no DOM), so the
  * renderer can format a preview from the same model the CLI writes.
  */
 import type { Comparison, Summary } from '../contract/analysis.js'

@@ -2,14 +2,15 @@
 import { describe, expect, it } from 'vitest'
 import { openStore } from '../store/index.js'
 import { tempDir } from '../store/test-helpers.js'
-import { buildReportModel } from '../reporting/build.js'
-import { seedSyntheticExperiment } from '../reporting/synthetic.js'
+import { buildReportModel } from '../report-export/build.js'
+import { seedSyntheticExperiment } from '../report-export/synthetic.js'
 import { csvLine, escapeHtml, escapeLatex, fmtSci, fmtSigned, fmtSummary, slug } from './format.js'
 import { renderReportHtml, REPORT_CSP, tableFields } from './html.js'
 import { renderReportLatex, renderRunsTableLatex } from './latex.js'
 import { renderReportMarkdown } from './markdown.js'
 import { reportFigures } from './figures.js'
-import { parseCsv, runsCsv, runsCsvHeader, seriesCsv } from './tables.js'
+import { runsCsv, runsCsvHeader, seriesCsv } from './tables.js'
+import { parseCsv } from './test-support.js'
 
 function model(runs = 30) {
   const tmp = tempDir('skipbench-report-unit-')

@@ -93,7 +93,7 @@ export function runsCsv(m: ReportModel): string {
   return lines.join('\n') + '\n'
 }
 
-export const SERIES_CSV_HEADER = ['run_id', 'name', 'key', 'step', 'value'] as const
+const SERIES_CSV_HEADER = ['run_id', 'name', 'key', 'step', 'value'] as const
 
 /** Every series of the report in long form: the loss curves (val/loss, train/loss) and the gate heatmaps' values. */
 export function seriesCsv(m: ReportModel): string {
@@ -139,36 +139,3 @@ export function reportJson(m: ReportModel): string {
   return JSON.stringify(m, null, 1) + '\n'
 }
 
-/** Parse RFC 4180 CSV (what runsCsv/seriesCsv write) into rows of strings. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"'
-          i++
-        } else quoted = false
-      } else field += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      row.push(field)
-      field = ''
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-    } else field += ch
-  }
-  if (field !== '' || row.length) {
-    row.push(field)
-    rows.push(row)
-  }
-  return rows
-}

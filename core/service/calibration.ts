@@ -55,10 +55,12 @@ export class StartupCalibration {
     readonly launcher?: WorkerLauncher,
   ) {}
 
-  /** Calibrations of this machine and engine in the cache (empty until the first one is written). */
-  calibrations(engine: CreateEngineOptions = this.engine): Calibration[] {
-    const shape = calibrationShape(startupShapes(engine)[0]!)
-    return new CalibrationCache(this.cacheFile).sameMachine(shape.engine, shape.backend, shape.threads)
+  /**
+   * This machine's calibrations in the cache, of every engine (empty until the first one is written): the ones
+   * this start wrote and any a `skipbench sweep` wrote there; an estimate takes those of its run's engine.
+   */
+  calibrations(): Calibration[] {
+    return new CalibrationCache(this.cacheFile).thisMachine()
   }
 
   /** Start the background calibration: the training shapes unless this machine has them, and the worker start. */

@@ -5,19 +5,18 @@
  * of runs do not recompute.
  */
 import type { ComparisonResult, FlopsKind } from '../contract/api.js'
-import { compareRuns, notCostedReason, type RunRecord } from '../analysis/index.js'
+import { compareRuns, costRun, notCostedReason, recordId, toRunRecord, type CostResult, type RunRecord } from '../analysis/index.js'
 import { targetEnd } from '../config/index.js'
-import { costRun, recordId, toRunRecord, type CostResult } from '../sweeps/index.js'
 import type { Context } from './context.js'
 import { notFound } from './errors.js'
 
 const cache = new WeakMap<Context, Map<number, { key: string; cost: CostResult }>>()
 
-export function compareExperiment(ctx: Context, q: { experimentId: number; estimator: 'paper' | 'corrected'; flopsKind: FlopsKind; level: number; runIds?: number[] | undefined }): ComparisonResult {
+export function compareExperiment(ctx: Context, q: { experimentId: number; estimator: 'paper' | 'corrected'; flopsKind: FlopsKind; level: number; runIds?: number[] | undefined; groupBy?: string | undefined }): ComparisonResult {
   if (!ctx.store.experiments.get(q.experimentId)) throw notFound(`experiment ${q.experimentId}`)
   let memo = cache.get(ctx)
   if (!memo) cache.set(ctx, (memo = new Map()))
-  const rows = ctx.store.runs.list({ experimentId: q.experimentId, ...(q.runIds ? { ids: q.runIds } : {}), limit: 10_000, sort: { by: 'id', dir: 'asc' }, summaries: [] }).rows
+  const rows = ctx.store.runs.list({ experimentId: q.experimentId, ...(q.runIds ? { ids: q.runIds } : {}), ...(q.groupBy ? { groupBy: q.groupBy } : {}), limit: 10_000, sort: { by: 'id', dir: 'asc' }, summaries: [] }).rows
   const records: RunRecord[] = []
   const runs: ComparisonResult['runs'] = []
   const skipped: ComparisonResult['skipped'] = []
@@ -35,7 +34,7 @@ export function compareExperiment(ctx: Context, q: { experimentId: number; estim
       continue
     }
     records.push(toRunRecord(c.costed, q.estimator))
-    runs.push({ id: recordId(c.costed.run), runId: row.id, name: row.name, kind: row.kind, seed: c.costed.config.training.seed, targetEnd: targetEnd(c.costed.config) })
+    runs.push({ id: recordId(c.costed.run), runId: row.id, name: row.name, kind: row.kind, seed: c.costed.config.training.seed, targetEnd: targetEnd(c.costed.config), ...(row.group !== undefined ? { group: row.group } : {}) })
   }
   const comparison = compareRuns(records, { estimator: q.estimator, flopsKind: q.flopsKind, level: q.level })
   // the same reasons as `skipbench compare` (which lists these runs among the exclusions)

@@ -7,8 +7,12 @@ import type { DatasetInfo, DatasetList, ImportRequest, ImportState } from '../co
 import { ensureDefaultCorpus, importDataset, isDefaultCorpusReady, listDatasets, type ImportProgress } from '../data/index.js'
 import type { z } from 'zod'
 import type { ImportRequest as ImportRequestSchema } from '../contract/api.js'
+import { isAbsolute, resolve } from 'node:path'
+import type { ApiHandlers } from '../contract/api.js'
 import type { Context } from './context.js'
 import { notFound } from './errors.js'
+import { globBase } from './paths.js'
+import type { ServiceState } from './state.js'
 
 interface Running {
   state: ImportState
@@ -106,6 +110,28 @@ export class Imports {
     })
     publish()
     return state
+  }
+}
+
+export function datasetHandlers(s: ServiceState): Pick<ApiHandlers, 'listDatasets' | 'prepareCorpus' | 'importDataset' | 'cancelImport'> {
+  return {
+    async listDatasets() {
+      return s.imports.list()
+    },
+    async prepareCorpus({ tokenizer }) {
+      return s.imports.prepareCorpus(tokenizer)
+    },
+    async importDataset(req) {
+      const from = req.from.map((f) => {
+        const abs = isAbsolute(f) ? f : resolve(s.ctx.dataDir, f)
+        s.paths.resolve(globBase(abs), 'import source', 'read')
+        return abs
+      })
+      return s.imports.importDataset({ ...req, from })
+    },
+    async cancelImport({ importId }) {
+      return s.imports.cancel(importId)
+    },
   }
 }
 

@@ -2,7 +2,7 @@
  * Errors at the service boundary and how each maps to a transport code: the user's mistakes (a bad config, a run
  * that cannot be resumed, a missing file) are 4xx with their message; anything else is an internal error.
  */
-import { USER_ERROR_NAMES } from '../user-errors.js'
+import { isUserError } from '../user-errors.js'
 import type { ApiErrorCode } from '../contract/api.js'
 
 export class ServiceError extends Error {
@@ -35,7 +35,7 @@ export function classify(e: unknown): { code: ApiErrorCode; message: string; sta
   const sqlite = String((err as { code?: unknown }).code ?? '')
   if (sqlite === 'SQLITE_CONSTRAINT_UNIQUE') return { code: 'conflict', message: uniqueMessage(err.message), status: 409 }
   // AbortError (a cancelled import) and RangeError (a bad number reaching core) are the caller's too
-  if (USER_ERROR_NAMES.has(err.name) || err.name === 'AbortError' || err.name === 'RangeError') return { code: 'bad_request', message: err.message, status: 400 }
+  if (isUserError(err) || err.name === 'AbortError' || err.name === 'RangeError') return { code: 'bad_request', message: err.message, status: 400 }
   return { code: 'internal', message: err.message || 'internal error', status: 500 }
 }
 

@@ -1,16 +1,20 @@
 /** Run lists, details, series, gate heatmaps, diffs and run actions over the store and the job queue. */
-import { slurmInfo } from '../cluster/manager.js'
+import { slurmInfo } from '../cluster/slurm.js'
 import { cancelRun as cancelRunAnywhere, runPlace } from '../jobs/commands.js'
-import { existsSync, rmSync } from 'node:fs'
-import { relative, resolve, isAbsolute } from 'node:path'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { join, relative, resolve, isAbsolute } from 'node:path'
 import type { z } from 'zod'
-import type { API, CheckpointInfo, EvaluationInfo, GatesData, JobInfo, LogLine, RunDetail, RunRow, SeriesData } from '../contract/api.js'
-import { inferenceFlops } from '../flops/index.js'
-import { compareRunMetrics, formatRerunComparison } from '../jobs/rerun.js'
+import { CONFIG_FILE, FINAL_DIR, MODEL_FILE } from '../checkpoint/index.js'
+import { exportModel } from '../trainer/export-model.js'
+import type { API, ApiHandlers, RunConfigDoc, CheckpointInfo, EvaluationInfo, GatesData, JobInfo, LogLine, RunDetail, RunRow, SeriesData } from '../contract/api.js'
+import { cumulativeTrainingFlops } from '../flops/index.js'
+import { compareRunMetrics, formatRerunComparison, queueRerun } from '../jobs/rerun.js'
 import type { RunListQuery as StoreQuery, RunListRow } from '../store/runs.js'
 import type { Job, RunStatus } from '../store/types.js'
 import { type Context, finite, isRunLevelKey } from './context.js'
 import { conflict, notFound } from './errors.js'
+import { resolveDataPaths } from './paths.js'
+import type { ServiceState } from './state.js'
 
 type In<K extends keyof typeof API> = z.output<(typeof API)[K]['input']>
 
@@ -53,7 +57,7 @@ export function toRow(ctx: Context, r: Omit<RunListRow, 'summaries'> & { summari
   }
 }
 
-export function listRuns(ctx: Context, q: In<'listRuns'>) {
+function listRuns(ctx: Context, q: In<'listRuns'>) {
   const sort: StoreQuery['sort'] = !q.sort
     ? { by: 'id', dir: 'desc' }
     : q.sort.by === 'val_loss'
@@ -78,7 +82,7 @@ export function listRuns(ctx: Context, q: In<'listRuns'>) {
 }
 
 /** One run as a table row (the same shape listRuns gives). */
-export function runRow(ctx: Context, runId: number): RunRow {
+function runRow(ctx: Context, runId: number): RunRow {
   const r = ctx.store.runs.list({ ids: [runId], summaries: SUMMARY_KEYS, limit: 1 }).rows[0]
   if (!r) throw notFound(`run ${runId}`)
   return toRow(ctx, r)
@@ -86,7 +90,7 @@ export function runRow(ctx: Context, runId: number): RunRow {
 
 const jobInfo = (j: Job): JobInfo => ({ id: j.id, kind: j.kind, status: j.status, attempts: j.attempts, error: j.error, resumeFrom: j.resumeFrom, createdAt: j.createdAt, endedAt: j.endedAt })
 
-export function getRun(ctx: Context, runId: number): RunDetail {
+function getRun(ctx: Context, runId: number): RunDetail {
   const run = ctx.store.runs.get(runId)
   if (!run) throw notFound(`run ${runId}`)
   const jobs = ctx.jobIds(runId).map((id) => ctx.store.jobs.get(id)).filter((j): j is Job => !!j)
@@ -122,41 +126,36 @@ function rerunInfo(ctx: Context, runId: number, of: number | null, status: RunSt
   return { of, identical: c.identical, compared: c.compared, mismatchCount: c.mismatchCount, summary: formatRerunComparison(c) }
 }
 
-export function getRunLogs(ctx: Context, q: In<'getRunLogs'>): LogLine[] {
+function getRunLogs(ctx: Context, q: In<'getRunLogs'>): LogLine[] {
   if (!ctx.store.runs.get(q.runId)) throw notFound(`run ${q.runId}`)
   return ctx.store.logs.forRun(q.runId, { afterId: q.afterId, limit: q.limit }).map((l) => ({ id: l.id, at: l.at, level: l.level, message: l.message, jobId: l.jobId }))
 }
 
 // ------------------------------------------------------------------------------------------------ series
 
-/** Cumulative training FLOPs after n steps (index n), from the per-step zero fractions (gated) or constant (dense). */
+/**
+ * Cumulative training FLOPs after n steps (index n), by core/flops from the logged per-step zero fractions (gated; a
+ * step with no or an invalid value takes the previous one) or none (dense).
+ */
 function cumulativeFlops(ctx: Context, runId: number, estimator: 'paper' | 'corrected', upTo: number): Float64Array | null {
   const d = ctx.derived(runId)
   if (!d.model || !d.batch) return null
-  const factor = d.batch * (estimator === 'corrected' ? 3 : 1)
-  const out = new Float64Array(upTo + 2)
-  if (!d.gated) {
-    const f = inferenceFlops(d.model, { estimator }).perSequence * factor
-    for (let n = 0; n < out.length; n++) out[n] = n * f
-    return out
-  }
+  const steps = upTo + 1
+  if (!d.gated) return cumulativeTrainingFlops(d.model, { estimator, batchSize: d.batch, steps })
   const z = ctx.store.metrics.series(runId, 'train/zeros/mean', { maxPoints: 0 })
   const byStep = new Map<number, number>()
   z.steps.forEach((s, i) => byStep.set(s, z.values[i]!))
-  const memo = new Map<number, number>()
+  const zeros = new Float64Array(steps)
   let last = 0
-  for (let n = 1; n < out.length; n++) {
-    let s = byStep.get(n - 1) ?? last
+  for (let n = 0; n < steps; n++) {
+    let s = byStep.get(n) ?? last
     if (!Number.isFinite(s) || s < 0 || s > 1) s = 0
-    last = s
-    let f = memo.get(s)
-    if (f === undefined) memo.set(s, (f = inferenceFlops(d.model, { estimator, sparsity: s }).perSequence * factor))
-    out[n] = out[n - 1]! + f
+    zeros[n] = last = s
   }
-  return out
+  return cumulativeTrainingFlops(d.model, { estimator, batchSize: d.batch, zeroFractions: zeros })
 }
 
-export function getSeries(ctx: Context, q: In<'getSeries'>): { series: SeriesData[] } {
+function getSeries(ctx: Context, q: In<'getSeries'>): { series: SeriesData[] } {
   const out: SeriesData[] = []
   for (const runId of q.runIds) {
     const run = ctx.store.runs.get(runId)
@@ -180,7 +179,7 @@ export function getSeries(ctx: Context, q: In<'getSeries'>): { series: SeriesDat
   return { series: out }
 }
 
-export function getGates(ctx: Context, q: In<'getGates'>): GatesData {
+function getGates(ctx: Context, q: In<'getGates'>): GatesData {
   const d = ctx.derived(q.runId)
   if (!ctx.store.runs.get(q.runId)) throw notFound(`run ${q.runId}`)
   const layers = d.nLayers ?? 0
@@ -206,7 +205,7 @@ export function getGates(ctx: Context, q: In<'getGates'>): GatesData {
   }
 }
 
-export function diffRuns(ctx: Context, ids: number[]) {
+function diffRuns(ctx: Context, ids: number[]) {
   for (const id of ids) if (!ctx.store.runs.get(id)) throw notFound(`run ${id}`)
   const d = ctx.store.runs.diff(ids)
   return { runs: d.runs, fields: d.fields.map((f) => ({ path: f.path, values: f.values })) }
@@ -222,18 +221,18 @@ function requireTrainJob(ctx: Context, runId: number): number {
 }
 
 /** Cancel wherever the run runs (core/jobs cancelRun: this runner's queue, or scancel on its Slurm cluster). */
-export async function cancelRun(ctx: Context, runId: number): Promise<RunRow> {
+async function cancelRun(ctx: Context, runId: number): Promise<RunRow> {
   if (runPlace(ctx.store, runId) === 'local') requireTrainJob(ctx, runId)
   await cancelRunAnywhere(ctx.store, runId, { queue: ctx.queue, cluster: ctx.clusters, runsDir: ctx.runsDir })
   return runRow(ctx, runId)
 }
 
-export function resumeRun(ctx: Context, runId: number): RunRow {
+function resumeRun(ctx: Context, runId: number): RunRow {
   ctx.queue.resume(requireTrainJob(ctx, runId))
   return runRow(ctx, runId)
 }
 
-export function retryRun(ctx: Context, runId: number): { runId: number; jobId: number } {
+function retryRun(ctx: Context, runId: number): { runId: number; jobId: number } {
   const job = ctx.queue.retry(requireTrainJob(ctx, runId))
   if (job.runId === null) throw conflict(`retrying run ${runId} created no run`)
   return { runId: job.runId, jobId: job.id }
@@ -266,3 +265,104 @@ export async function deleteRun(ctx: Context, runId: number, deleteFiles: boolea
 }
 
 export const isActive = (s: RunStatus) => s === 'queued' || s === 'running'
+
+type RunMethod =
+  | 'listRuns'
+  | 'getRun'
+  | 'getRunLogs'
+  | 'getSeries'
+  | 'getGates'
+  | 'diffRuns'
+  | 'cancelRun'
+  | 'resumeRun'
+  | 'retryRun'
+  | 'rerunRun'
+  | 'updateRun'
+  | 'deleteRun'
+  | 'cloneRun'
+  | 'evaluateRun'
+  | 'exportModel'
+
+export function runHandlers(s: ServiceState): Pick<ApiHandlers, RunMethod> {
+  return {
+    async listRuns(q) {
+      return listRuns(s.ctx, q)
+    },
+    async getRun({ runId }) {
+      return getRun(s.ctx, runId)
+    },
+    async getRunLogs(q) {
+      return getRunLogs(s.ctx, q)
+    },
+    async getSeries(q) {
+      return getSeries(s.ctx, q)
+    },
+    async getGates(q) {
+      return getGates(s.ctx, q)
+    },
+    async diffRuns({ runIds }) {
+      return diffRuns(s.ctx, runIds)
+    },
+    async cancelRun({ runId }) {
+      return cancelRun(s.ctx, runId)
+    },
+    async resumeRun({ runId }) {
+      return resumeRun(s.ctx, runId)
+    },
+    async retryRun({ runId }) {
+      const ctx = s.ctx
+      const r = retryRun(ctx, runId)
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [r.runId], experimentId: ctx.derived(r.runId).experimentId })
+      return r
+    },
+    async rerunRun({ runId }) {
+      const ctx = s.ctx
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      const { job, run } = queueRerun(ctx.store, runId, ctx.runsDir, (c, o) => ctx.queue.addTrain(c, o))
+      ctx.emit({ type: 'runs-changed', change: 'created', runIds: [run.id], experimentId: run.experimentId })
+      return { runId: run.id, jobId: job.id }
+    },
+    async updateRun({ runId, ...patch }) {
+      const ctx = s.ctx
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      ctx.store.runs.update(runId, patch)
+      const row = runRow(ctx, runId)
+      ctx.emit({ type: 'runs-changed', change: 'updated', runIds: [runId], experimentId: row.experimentId })
+      return row
+    },
+    async deleteRun({ runId, deleteFiles }) {
+      return deleteRun(s.ctx, runId, deleteFiles)
+    },
+    async cloneRun({ runId }) {
+      const run = s.ctx.store.runs.get(runId)
+      if (!run) throw notFound(`run ${runId}`)
+      const config = structuredClone(run.config) as RunConfigDoc
+      const name = `${run.name} (copy)`
+      config.name = name
+      return { config, name, experimentId: run.experimentId }
+    },
+    async evaluateRun({ runId, dataset, tokenizer, valTokens }) {
+      const ctx = s.ctx
+      if (!ctx.store.runs.get(runId)) throw notFound(`run ${runId}`)
+      // evaluation data by path obeys the same rule as every other path (core/service/paths.ts)
+      const data = resolveDataPaths({ dataset, ...(tokenizer ? { tokenizer } : {}) }, s.paths)
+      const job = ctx.queue.addEval(runId, { data, ...(valTokens ? { valTokens } : {}) })
+      return { jobId: job.id }
+    },
+    async exportModel({ runId, format, dtype, outDir }) {
+      const ctx = s.ctx
+      const run = ctx.store.runs.get(runId)
+      if (!run) throw notFound(`run ${runId}`)
+      const ck = run.runDir ? join(run.runDir, FINAL_DIR) : null
+      if (!ck || !existsSync(join(ck, CONFIG_FILE))) throw conflict(`run ${runId} has no final checkpoint yet: export it once it has finished training`)
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)
+      const dir = outDir ? s.paths.resolve(outDir, 'export folder', 'write') : join(ctx.homeDir, 'exports', `${run.name.replace(/[^A-Za-z0-9._-]+/g, '_')}-${stamp}`)
+      const file = join(dir, format === 'onnx' ? 'model.onnx' : MODEL_FILE)
+      if (existsSync(file) || (format === 'safetensors' && existsSync(join(dir, CONFIG_FILE))))
+        throw conflict(`${existsSync(file) ? file : join(dir, CONFIG_FILE)} already exists: choose another folder`)
+      mkdirSync(dir, { recursive: true })
+      const r = await exportModel({ checkpoint: ck, format, out: file, dtype })
+      return { path: r.path, bytes: r.bytes, format: r.format, dtype: r.dtype, configPath: r.configPath }
+    },
+  }
+}

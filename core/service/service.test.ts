@@ -3,8 +3,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { API, API_METHODS, ServerEvent, type ApiHandlers } from '../contract/api.js'
-import { planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
-import { checkRunConfig } from '../config/index.js'
+import { estimateRun, planSweep, DEFAULT_FLOPS_PER_SEC } from './config.js'
+import { checkRunConfig, parseRunConfig } from '../config/index.js'
+import { trainingFlops } from '../flops/index.js'
 import { createService, dispatch, BadRequest, type Service } from './service.js'
 import { SweepSpec } from '../contract/api.js'
 import { writeShard } from '../data/shard.js'
@@ -63,10 +64,38 @@ describe('service contract', () => {
     const r = checkRunConfig({ model: { dim: 30, n_heads: 4, n_layers: 3, zero_init_masks: false }, training: { train_steps: 0, foo: 1 } })
     expect(r.ok).toBe(false)
     const issues = r.ok ? [] : r.issues
-    expect(issues).toContainEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1', label: 'steps' })
+    expect(issues).toContainEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1', label: 'steps', text: 'Steps must be at least 1' })
     expect(issues.find((i) => i.path === 'model.dim')?.message).toMatch(/dim \(30\) must be divisible by n_heads \(4\)/)
     expect(issues.find((i) => i.path === 'model.n_layers')?.message).toMatch(/even n_layers/)
     expect(issues.find((i) => i.path === 'training.foo')?.message).toBe('unknown key "foo"')
+  })
+  it('validates against the data folder as well as the schema: an unknown dataset is refused before a run starts', async () => {
+    const doc = { ...tiny(), data: { dataset: 'synthetc' } }
+    const r = await call('validateConfig', { config: doc })
+    expect(r.ok).toBe(false)
+    expect(r.issues).toEqual([expect.objectContaining({ path: 'data.dataset', label: 'dataset', text: expect.stringMatching(/^No dataset named “synthetc” here: did you mean “synthetic”\?/) })])
+    // flagged beside the schema's own issues, not only once they are fixed
+    const both = await call('validateConfig', { config: { ...doc, training: { ...tiny().training, train_steps: 0 } } })
+    expect(both.issues.map((i) => i.path)).toEqual(['training.train_steps', 'data.dataset'])
+    const missing = await call('validateConfig', { config: { ...tiny(), data: { dataset: './no-such-folder' } } })
+    expect(missing.issues[0]).toMatchObject({ path: 'data.dataset', text: expect.stringMatching(/^Nothing at .*no-such-folder/) })
+    const e = await call('createExperiment', { name: 'refused' })
+    await expect(call('startRun', { config: doc, experimentId: e.id })).rejects.toThrow(/^Not started: No dataset named “synthetc”/)
+    expect((await call('listRuns', { experimentId: e.id })).total).toBe(0)
+    // a sweep whose points name an unknown dataset is invalid point by point, and not started either
+    const spec = { groups: [{ name: 'dense', base: doc, axes: [{ path: 'model.n_layers', values: [1, 2] }] }] }
+    expect((await call('planSweep', spec)).invalid).toBe(2)
+    await expect(call('startSweep', { experimentId: e.id, spec })).rejects.toThrow(/Not started: 2 of 2 sweep runs are invalid/)
+    await call('deleteExperiment', { id: e.id })
+  })
+  it('flags a typo in a sweep axis path at the axis ("unknown field …, did you mean …"), not as invalid or duplicate points', async () => {
+    const spec = { groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'controller.mean_target_edn', values: [0.3, 0.6] }] }] }
+    const plan = await call('planSweep', spec)
+    expect(plan.axisIssues).toEqual([{ group: 0, axis: 0, issue: expect.objectContaining({ message: 'unknown field "controller.mean_target_edn", did you mean "controller.mean_target_end"?' }) }])
+    expect(plan.runs.some((r) => r.issues.some((i) => /duplicate/.test(i.message)))).toBe(false)
+    const e = await call('createExperiment', { name: 'typo' })
+    await expect(call('startSweep', { experimentId: e.id, spec })).rejects.toThrow(/Not started: Unknown field “controller.mean_target_edn”: did you mean “controller.mean_target_end”/)
+    await call('deleteExperiment', { id: e.id })
   })
   it('validates a config with field issues, and estimates FLOPs and time for a valid one', async () => {
     const bad = await call('validateConfig', { config: { ...tiny(), training: { ...tiny().training, train_steps: 0 }, model: { ...tiny().model, dim: 15 } } })
@@ -82,13 +111,18 @@ describe('service contract', () => {
   it('expands sweeps like core/sweeps: groups, axes crossed, seeds, point names', () => {
     const tp = { flopsPerSec: DEFAULT_FLOPS_PER_SEC, source: 'default' as const, runs: 0 }
     const spec = { groups: [{ name: 'dense', base: tiny(), axes: [{ path: 'model.n_layers', values: [2, 4] }] }, { name: 'gated', base: tiny({ gated: true, layers: 4 }), axes: [{ path: 'controller.mean_target_end', values: [0.5, 0.75] }] }], seeds: 2 }
-    const { plan, sweep } = planSweep(SweepSpec.parse(spec), tp, 2, null)
+    const { plan, sweep } = planSweep(SweepSpec.parse(spec), tp, 2)
     expect(plan.runs.map((r) => r.name)).toEqual(['dense-L2-s0', 'dense-L2-s1', 'dense-L4-s0', 'dense-L4-s1', 'gated-E0.5-s0', 'gated-E0.5-s1', 'gated-E0.75-s0', 'gated-E0.75-s1'])
     expect(sweep.points[2]!.config.model.n_layers).toBe(4)
     expect(sweep.points[7]!.config.training.seed).toBe(1)
     expect(plan.totalSeconds).toBeCloseTo(plan.runs.reduce((a, r) => a + r.seconds!, 0) / 2)
+    // the total as a range, like a single run's estimate (a default rate: wide)
+    expect(plan.totalSecondsRange[0]).toBeLessThan(plan.totalSeconds)
+    expect(plan.totalSecondsRange[1]).toBeGreaterThan(plan.totalSeconds)
+    // one time estimator: a point of the plan takes as long as the same config validated alone
+    sweep.points.forEach((p, i) => expect(plan.runs[i]!.seconds).toBe(estimateRun(p.config, tp).seconds))
     // a bad point is reported with field paths, not thrown
-    const bad = planSweep(SweepSpec.parse({ groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'model.n_layers', values: [2, 3] }] }] }), tp, 1, null).plan
+    const bad = planSweep(SweepSpec.parse({ groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'model.n_layers', values: [2, 3] }] }] }), tp, 1).plan
     expect(bad.invalid).toBe(1)
     expect(bad.runs[1]!.issues[0]!.path).toBe('model.n_layers')
   })
@@ -177,6 +211,15 @@ describe('service with real training', () => {
     const fl = await call('getSeries', { runIds: [gated.id], keys: ['train/loss'], x: 'flops' })
     const xs = fl.series[0]!.x
     expect(xs.every((x, i) => i === 0 || x > xs[i - 1]!)).toBe(true)
+    // the FLOPs axis is core/flops' cumulative training FLOPs over the logged zero fractions: after the last step,
+    // the run's total training FLOPs by both estimators
+    const cfg = parseRunConfig((await call('getRun', { runId: gated.id })).config)
+    const zeros = (await call('getSeries', { runIds: [gated.id], keys: ['train/zeros/mean'] })).series[0]!.y as number[]
+    expect(zeros).toHaveLength(6)
+    for (const estimator of ['paper', 'corrected'] as const) {
+      const last = (await call('getSeries', { runIds: [gated.id], keys: ['train/loss'], x: 'flops', estimator })).series[0]!.x.at(-1)
+      expect(last).toBe(trainingFlops(cfg.model, { estimator, batchSize: cfg.training.batch_size * cfg.training.grad_acc_steps, zeroFractions: zeros }))
+    }
     const g = await call('getGates', { runId: gated.id, split: 'train', metric: 'gates' })
     expect(g.layers).toBe(4)
     expect(g.values).toHaveLength(4)

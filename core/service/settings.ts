@@ -1,7 +1,10 @@
 /** User settings kept in `<dataDir>/settings.json`: default engine/backend for new runs, training concurrency, allowed folders. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
+import type { ApiHandlers, Settings } from '../contract/api.js'
+import { BadRequest, conflict } from './errors.js'
+import type { ServiceState } from './state.js'
 
 export const StoredSettings = z.object({
   engine: z.enum(['ort', 'tfjs']).nullable().default(null),
@@ -32,4 +35,42 @@ export function saveSettings(dataDir: string, s: StoredSettings): void {
   const tmp = `${file}.${process.pid}.tmp`
   writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n')
   renameSync(tmp, file)
+}
+
+export function settingsHandlers(s: ServiceState): Pick<ApiHandlers, 'getSettings' | 'updateSettings'> {
+  let note: string | null = null
+  const settingsOut = (): Settings => ({
+    dataDir: s.ctx.dataDir,
+    database: s.ctx.dbPath,
+    runsDir: s.ctx.runsDir,
+    engine: s.ctx.settings.engine,
+    backend: s.ctx.settings.backend,
+    concurrency: s.ctx.settings.concurrency,
+    allowedFolders: s.ctx.settings.allowedFolders,
+    dataDirEditable: s.opts.dataDirEditable ?? false,
+    note,
+  })
+  return {
+    async getSettings() {
+      return settingsOut()
+    },
+    async updateSettings(patch) {
+      note = null
+      if (patch.dataDir !== undefined && resolve(patch.dataDir) !== s.ctx.dataDir) {
+        if (!s.opts.dataDirEditable) throw new BadRequest('the data folder of a running server is set when it starts: restart it with `skipbench serve --data-dir DIR`')
+        const running = s.ctx.queue.running.length
+        if (running) throw conflict(`${running} run(s) are training in ${s.ctx.dataDir}: cancel or wait for them before switching the data folder`)
+        await s.switchDataDir(patch.dataDir)
+      }
+      const next = { ...s.ctx.settings }
+      if (patch.engine !== undefined) next.engine = patch.engine
+      if (patch.backend !== undefined) next.backend = patch.backend?.trim() || null
+      if (patch.concurrency !== undefined) next.concurrency = patch.concurrency
+      if (patch.allowedFolders !== undefined) next.allowedFolders = [...new Set(patch.allowedFolders.map((f) => resolve(f)))]
+      note = s.ctx.saveSettings(next)
+      const out = settingsOut()
+      s.ctx.emit({ type: 'settings-changed', settings: out })
+      return out
+    },
+  }
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { API, type ApiHandlers, type ApiOutput } from '../contract/api.js'
+import { readParquetRows, readScalarEvents } from '../export/testing/readers.js'
 import { openStore, type JsonObject } from '../store/index.js'
 import { createService, dispatch, type Service } from './service.js'
 
@@ -86,5 +87,32 @@ describe('tracker features through the API', () => {
     expect(row.tags).toEqual(['flaky', 'deep'])
     expect((await call('listRuns', { where: 'note ~ "DIVERGED" and tag:flaky' })).rows.map((r) => r.id)).toEqual([two[0]])
     await expect(call('updateRun', { runId: two[0], tags: [''] })).rejects.toThrow(/tag cannot be empty/)
+  })
+
+  it('compareExperiment takes a group-by path (values per run: e2e/tracker.spec.ts on costed runs); a bad path is refused', async () => {
+    const c = await call('compareExperiment', { experimentId: expId, groupBy: 'model.n_layers' })
+    expect(c.runs.length + c.skipped.length).toBe(8)
+    for (const r of c.runs) expect(r.group).toBe(Number(r.name.slice(1)))
+    await expect(call('compareExperiment', { experimentId: expId, groupBy: "model') OR 1" })).rejects.toThrow(/dotted config path/)
+  })
+
+  it("exportMetrics: the CLI export's files through the API (base64), validated input, unknown runs named", async () => {
+    const ids = (await call('listRuns', { experimentId: expId, sort: { by: 'id', dir: 'asc' } })).rows.map((r) => r.id)
+    const pq = await call('exportMetrics', { runIds: ids.slice(0, 2), format: 'parquet' })
+    expect(pq.values).toBe(2)
+    expect(pq.files).toHaveLength(1)
+    expect(pq.files[0]).toMatchObject({ name: `runs-${ids[0]}-${ids[1]}-metrics.parquet`, path: 'metrics.parquet', mediaType: 'application/vnd.apache.parquet' })
+    const rows = await readParquetRows(Buffer.from(pq.files[0]!.base64, 'base64'))
+    expect(rows.map((r) => [r['run'], r['key'], r['step'], r['value']])).toEqual([
+      ['r2', 'val/loss', 10n, 4 - 0.2 * 2],
+      ['r3', 'val/loss', 10n, 4 - 0.2 * 3],
+    ])
+    const tb = await call('exportMetrics', { runIds: [ids[0]], format: 'tensorboard' })
+    const buf = Buffer.from(tb.files[0]!.base64, 'base64')
+    expect(tb.files[0]!.bytes).toBe(buf.length)
+    expect(readScalarEvents(buf).scalars.map((x) => [x.step, x.tag, x.value])).toEqual([[10, 'val/loss', Math.fround(3.6)]])
+    await expect(call('exportMetrics', { runIds: [], format: 'csv' })).rejects.toThrow(/select at least one run/)
+    await expect(call('exportMetrics', { runIds: [ids[0]], format: 'xlsx' })).rejects.toThrow(/tensorboard, csv or parquet/)
+    await expect(call('exportMetrics', { runIds: [ids[0], 99999], format: 'csv' })).rejects.toMatchObject({ code: 'not_found' })
   })
 })

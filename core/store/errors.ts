@@ -1,6 +1,7 @@
 /** Typed errors of the store. Each message says what happened and what to do about it. */
+import { UserError } from '../user-errors.js'
 
-export class StoreError extends Error {
+export class StoreError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'StoreError'

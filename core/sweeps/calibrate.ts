@@ -222,9 +222,12 @@ export class CalibrationCache {
 
   /** Every cached calibration of this engine/backend/threads on this host (to predict what timing a new one costs). */
   sameMachine(engine: string, backend: string, threads: number | null, host = hostInfo()): Calibration[] {
-    return Object.values(this.entries).filter(
-      (c) => c.shape.engine === engine && c.shape.backend === backend && c.shape.threads === threads && c.host.cpu === host.cpu && c.host.cpus === host.cpus && c.host.name === host.name,
-    )
+    return this.thisMachine(host).filter((c) => c.shape.engine === engine && c.shape.backend === backend && c.shape.threads === threads)
+  }
+
+  /** Every calibration of this machine, whatever its engine. */
+  thisMachine(host = hostInfo()): Calibration[] {
+    return Object.values(this.entries).filter((c) => c.host.cpu === host.cpu && c.host.cpus === host.cpus && c.host.name === host.name)
   }
 
   set(c: Calibration): void {

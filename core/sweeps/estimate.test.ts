@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { inferenceFlops, trainingFlops } from '../flops/index.js'
 import { tempDir } from '../store/test-helpers.js'
 import { CalibrationCache, calibrationKey, calibrationShape, microStepFlops, type Calibration } from './calibrate.js'
-import { calibrationTargets, estimateFromCalibrations, estimateSweep, pointSeconds, targetSparsity, trainRate, validationCount, WORKER_START_SECONDS } from './estimate.js'
+import { calibrationTargets, estimateFromCalibrations, estimateSweep, pointSeconds, runSeconds, targetSparsity, trainRate, validationCount, WORKER_START_SECONDS } from './estimate.js'
 import { expandSweep, type SweepSpec } from './grid.js'
 
 const tmp = tempDir('skipbench-sweep-est-')
@@ -119,6 +119,21 @@ describe('estimate', () => {
     const e = estimateFromCalibrations(sweep.points, two)
     expect(e.totals.seconds).toBeCloseTo(e.points.reduce((a, p) => a + p.seconds!.total, 0), 9)
     expect(e.points.find((p) => p.name === 'dense-L4')!.rate).toBe('interpolated')
+  })
+
+  it('runSeconds (the one time estimate): calibrations of the same engine, else FLOPs over a rate', () => {
+    const c4 = byName('dense-L4').config
+    const cals = [fakeCal('dense-L2', 1e9), fakeCal('dense-L8', 4e9)]
+    const fromCal = runSeconds(c4, cals, { flopsPerSecond: 1, workerStartSeconds: 7 })
+    expect(fromCal).toEqual({ total: pointSeconds(c4, cals, 7)!.seconds.total, train: pointSeconds(c4, cals, 7)!.seconds.train, calibrations: 2 })
+    // calibrations of another engine do not apply: corrected training FLOPs at s = 0 plus validations, over the rate, + 2 s
+    const other = cals.map((k) => ({ ...k, shape: { ...k.shape, engine: 'tfjs' as const } }))
+    const r = runSeconds(c4, other, { flopsPerSecond: 1e9 })
+    const train = trainingFlops(c4.model, { estimator: 'corrected', batchSize: 8, steps: 10 })
+    const val = validationCount(10, 5) * 64 * inferenceFlops(c4.model, { estimator: 'corrected' }).perToken
+    expect(r.calibrations).toBe(0)
+    expect(r.train).toBeNull()
+    expect(r.total).toBeCloseTo((train + val) / 1e9 + 2, 9)
   })
 
   it('calibrates the smallest and the largest config of the sweep (by FLOPs per sequence)', () => {

@@ -24,7 +24,7 @@ import type { ExpandedSweep, SweepPoint } from './grid.js'
 export const WORKER_START_SECONDS = 3
 
 /** FLOPs/s assumed for predicting how long a calibration would take when nothing has been measured yet. */
-export const PRIOR_FLOPS_PER_SECOND = 2e10
+const PRIOR_FLOPS_PER_SECOND = 2e10
 
 export interface PointFlops {
   /** training FLOPs with every gate open (s = 0): exact for dense runs, an upper bound for gated ones */
@@ -88,7 +88,7 @@ export function validationCount(trainSteps: number, valEvery: number): number {
 }
 
 /** Validation tokens evaluated each time (the split may hold fewer; unknown before the data is opened). */
-export function validationTokens(c: RunConfig): number {
+function validationTokens(c: RunConfig): number {
   const T = c.model.max_seq_len
   return Math.max(1, Math.floor(c.training.val_tokens / T)) * T
 }
@@ -161,6 +161,34 @@ export function pointSeconds(c: RunConfig, calibrations: readonly Calibration[],
   ).y
   const overhead = setup + workerStartSeconds
   return { seconds: { train, eval: evalSeconds, overhead, total: train + evalSeconds + overhead }, rate: tr.where }
+}
+
+/** Process start, engine and data set-up assumed per run when nothing was calibrated on this machine. */
+const UNCALIBRATED_OVERHEAD_SECONDS = 2
+
+export interface RunSeconds {
+  /** the whole run: training, validations, start-up */
+  total: number
+  /** the training steps alone (null when the time came from a FLOP rate, not calibrations) */
+  train: number | null
+  /** how many calibrations of the run's engine, backend and threads it came from (0: from `flopsPerSecond`) */
+  calibrations: number
+}
+
+/**
+ * A run's wall time on this machine, the one time estimate (the form's run estimate, the app's sweep plan): from
+ * the calibrations of the run's own engine, backend and threads when there are any (pointSeconds), else its
+ * corrected FLOPs (training at s = 0 plus its validations) over `flopsPerSecond`, plus a fixed set-up.
+ */
+export function runSeconds(c: RunConfig, calibrations: readonly Calibration[], o: { flopsPerSecond: number; workerStartSeconds?: number | null }): RunSeconds {
+  const shape = calibrationShape(c)
+  const cals = calibrations.filter((k) => k.shape.engine === shape.engine && k.shape.backend === shape.backend && k.shape.threads === shape.threads)
+  const t = cals.length ? pointSeconds(c, cals, o.workerStartSeconds ?? undefined) : null
+  if (t) return { total: t.seconds.total, train: t.seconds.train, calibrations: cals.length }
+  const steps = c.training.train_steps
+  const train = trainingFlops(c.model, { estimator: 'corrected', batchSize: c.training.batch_size * c.training.grad_acc_steps, zeroFractions: new Float64Array(steps) })
+  const val = validationCount(steps, c.training.val_every) * validationTokens(c) * inferenceFlops(c.model, { estimator: 'corrected', sparsity: 0 }).perToken
+  return { total: (train + val) / o.flopsPerSecond + UNCALIBRATED_OVERHEAD_SECONDS, train: null, calibrations: 0 }
 }
 
 /** The estimate from FLOPs and whatever calibrations there are (pure). */

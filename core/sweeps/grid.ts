@@ -9,9 +9,10 @@
  * the same resolved config are reported as duplicates (the later one is invalid).
  */
 import { canonicalJson } from '../analysis/records.js'
-import { ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, runConfigToJson, type ConfigIssue, type RunConfig } from '../config/index.js'
+import { ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, runConfigToJson, type ConfigIssue, type ResolvedRunConfig, type RunConfig } from '../config/index.js'
+import { UserError } from '../user-errors.js'
 
-export class SweepError extends Error {
+export class SweepError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'SweepError'
@@ -49,7 +50,8 @@ export interface SweepPoint {
   /** the values this point takes on the group's axes (and the seed) */
   assignment: Record<string, unknown>
   seed: number
-  config: RunConfig
+  /** parsed once here; queued as is */
+  config: ResolvedRunConfig
   warnings: string[]
 }
 
@@ -239,7 +241,7 @@ export function expandSweep(spec: SweepSpec): ExpandedSweep {
 }
 
 /** The evaluation facts a comparison needs equal across runs (core/analysis compareRuns excludes mismatches). */
-export function evaluationKey(c: RunConfig): string {
+function evaluationKey(c: RunConfig): string {
   const d = c.data
   return canonicalJson({
     dataset: d.dataset,

@@ -1,10 +1,9 @@
 /**
  * Sweeps (issue 6): grids over RunConfig fields expanded into validated runs of one experiment, an estimate of
- * their FLOPs and wall time from a calibration of this machine, queuing through the job runner, and the
- * comparison of the finished runs (stored runs → analysis RunRecords → compareRuns).
+ * their FLOPs and wall time from a calibration of this machine, and queuing through the job runner. The
+ * comparison of the finished runs (stored runs → analysis RunRecords → compareRuns) is core/analysis/stored-runs.ts.
  */
 export {
-  evaluationKey,
   expandSweep,
   getPath,
   normalizePath,
@@ -21,7 +20,6 @@ export {
 export {
   paperGrid,
   PAPER_DEPTHS,
-  PAPER_GATED_DEPTH,
   PAPER_GRID_GROUPS,
   PAPER_TARGET_ENDS,
   SCALES,
@@ -51,32 +49,14 @@ export {
   estimateSweep,
   pointFlops,
   pointSeconds,
-  PRIOR_FLOPS_PER_SECOND,
+  runSeconds,
   targetSparsity,
   trainRate,
   validationCount,
-  validationTokens,
   WORKER_START_SECONDS,
   type EstimateOptions,
   type PointEstimate,
   type PointFlops,
   type SweepEstimate,
 } from './estimate.js'
-export {
-  compareExperiment,
-  costRun,
-  dataLabels,
-  experimentRuns,
-  findExperiment,
-  recordId,
-  runRecordsFromStore,
-  toRunRecord,
-  type CostedRun,
-  type CostOptions,
-  type CostResult,
-  type ExperimentComparison,
-  type RecordsOptions,
-  type ValidationSource,
-} from './records.js'
 export { queueSweep, waitForSweep, type QueuedPoint, type QueuedSweep, type QueueSweepOptions, type SweepProgress } from './queue.js'
-export { fmtFlops, fmtSeconds, formatComparison, formatEstimate, formatSweepPlan, table } from './format.js'

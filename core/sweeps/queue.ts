@@ -84,7 +84,7 @@ export function queueSweep(queue: JobQueue, sweep: ExpandedSweep, o: QueueSweepO
       }
       continue
     }
-    const { job: j, run } = queue.addTrain(json, {
+    const { job: j, run } = queue.addTrain(p.config, {
       name: p.name,
       experimentId: exp.id,
       tags: [`sweep:${sweep.name}`, `group:${p.group}`],

@@ -13,7 +13,7 @@ import { frontierLossAt, type Comparison } from '../analysis/index.js'
 import { paperFlopsTransformer } from '../flops/index.js'
 import { openStore } from '../store/store.js'
 import { tempDir } from '../store/test-helpers.js'
-import { compareExperiment, costRun, experimentRuns } from './records.js'
+import { compareExperiment, costRun, experimentRuns } from '../analysis/index.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const bin = join(root, 'bin', 'skipbench.mjs')

@@ -35,13 +35,15 @@ import { initWeights } from '../model/init.js'
 import { paramCount } from '../model/params.js'
 import { Rng } from '../util/rng.js'
 import type { DataInfo, TrainData } from './data.js'
-import { GateMetricsAccumulator, computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-metrics.js'
+import { evaluateBatches } from './evaluate.js'
+import { computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-metrics.js'
 import { runConfigToJson, tokensPerStep, type RunConfig } from '../config/index.js'
 import { lrAt } from './schedule.js'
 import { SystemSampler } from './system-metrics.js'
+import { UserError } from '../user-errors.js'
 
 export const RUN_FILE = 'run.json'
-export const METRICS_FILE = 'metrics.jsonl'
+const METRICS_FILE = 'metrics.jsonl'
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed'
 
@@ -136,7 +138,7 @@ export interface TrainerOptions {
   runInfo?: Record<string, unknown>
 }
 
-export class TrainingError extends Error {
+export class TrainingError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'TrainingError'
@@ -253,18 +255,8 @@ export class Trainer {
   /** Mean CE over every validation token, and the validation gate metrics (weighted by tokens). */
   async validate(step: number): Promise<ValidationEvent> {
     const t0 = performance.now()
-    let ceSum = 0
-    let tokens = 0
-    const acc = new GateMetricsAccumulator()
-    for (const b of this.data.valBatches()) {
-      const r = await this.engine.evalStep(b)
-      ceSum += r.ceSum
-      tokens += r.tokens
-      if (this.gated && r.gates) acc.add(r.gates, r.tokens)
-    }
+    const { loss, tokens, gates } = await evaluateBatches(this.engine, this.data.valBatches(), { gated: this.gated })
     if (tokens === 0) throw new TrainingError('validation produced no tokens')
-    const loss = ceSum / tokens
-    const gates = this.gated ? acc.compute() : null
     const metrics: Record<string, number> = { 'val/loss': loss, 'val/tokens': tokens, ...(gates ? gateMetricsToDict(gates, 'val/') : {}) }
     const ev: ValidationEvent = { step, totalSteps: this.config.training.train_steps, loss, tokens, seconds: (performance.now() - t0) / 1000, gates, metrics }
     this.metricsSoFar.val_history.push({ step, loss, tokens })
@@ -289,6 +281,8 @@ export class Trainer {
         }
       this.emit('error', { error, message: error.message, step: this._step })
       throw error
+    } finally {
+      this.system.stop()
     }
   }
 
@@ -363,6 +357,8 @@ export class Trainer {
       ...(this.opts.runInfo ?? {}),
     })
     this.emit('start', { runDir, step: start, totalSteps: T, resumedFrom, engine: this.engine.info, data: this.data.info, params: paramCount(cfg.model) })
+    // GPU utilisation and memory beside the step metrics, when the engine computes on a GPU and nvidia-smi is there
+    this.system.startGpu(this.engine.info)
 
     const perStep = tokensPerStep(cfg)
     const valEvery = cfg.training.val_every

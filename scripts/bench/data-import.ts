@@ -21,7 +21,7 @@ import { gzipSync } from 'node:zlib'
 import { loadDefaultCorpusText } from '../../core/data/corpus.js'
 import { loadDataset } from '../../core/data/dataset.js'
 import { defaultWorkerCount, importDataset, type ImportOptions } from '../../core/data/import/index.js'
-import { writeParquet } from '../../core/data/import/testing/mini-parquet.js'
+import { writeParquet } from '../../core/export/parquet-writer.js'
 import type { TokenizerName } from '../../core/tokenizer/types.js'
 
 const { values: a } = parseArgs({

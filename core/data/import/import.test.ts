@@ -7,7 +7,7 @@ import { decodeDocuments, getTokenizer, type TokenizerName } from '../../tokeniz
 import { loadDataset, type DatasetManifest } from '../dataset.js'
 import { ShardError, readShard, readShardHeader, writeShard } from '../shard.js'
 import { ImportAbortedError, ImportError, importDataset, normalizeText, type ImportOptions, type ImportProgress } from './index.js'
-import { writeParquet } from './testing/mini-parquet.js'
+import { writeParquet } from '../../export/parquet-writer.js'
 
 let root: string
 let dataDir: string

@@ -18,7 +18,7 @@ import type { Utf8Mode } from './text.js'
 export * from './types.js'
 export { importBinShards, type BinImportOptions } from './bin.js'
 export { createEncoder, defaultWorkerCount, type Encoder } from './pool.js'
-export { DEFAULT_SEED, DEFAULT_SHARD_TOKENS, DEFAULT_VAL_FRACTION, runPipeline, type PipelineSpec } from './pipeline.js'
+export { DEFAULT_SEED, DEFAULT_VAL_FRACTION, runPipeline, type PipelineSpec } from './pipeline.js'
 export { arraySource, expandInputs, jsonlSource, txtSource, type DocItem, type DocSource, type SourceContext } from './sources.js'
 export { parquetSource } from './parquet-source.js'
 export { normalizeText } from './text.js'
@@ -84,7 +84,7 @@ function listForDetection(input: string, cwd: string, out: string[]): void {
 }
 
 /** Guesses the format of the inputs from file extensions (the most common recognised one). */
-export function detectFormat(from: string | readonly string[], cwd = process.cwd()): ImportFormat {
+function detectFormat(from: string | readonly string[], cwd = process.cwd()): ImportFormat {
   const files: string[] = []
   for (const f of typeof from === 'string' ? [from] : from) listForDetection(f, cwd, files)
   const counts = new Map<ImportFormat, number>()
@@ -98,7 +98,7 @@ export function detectFormat(from: string | readonly string[], cwd = process.cwd
 }
 
 /** Builds the document source for a text format. */
-export function makeSource(format: Exclude<ImportFormat, 'bin'>, opts: ImportOptions): DocSource {
+function makeSource(format: Exclude<ImportFormat, 'bin'>, opts: ImportOptions): DocSource {
   const common = {
     ...(opts.invalidUtf8 === undefined ? {} : { invalidUtf8: opts.invalidUtf8 }),
     ...(opts.maxDocBytes === undefined ? {} : { maxDocBytes: opts.maxDocBytes }),

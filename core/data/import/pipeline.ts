@@ -42,7 +42,7 @@ import type { EncodedBatch } from './encode.js'
 
 export const DEFAULT_VAL_FRACTION = 0.05
 export const DEFAULT_SEED = 1234
-export const DEFAULT_SHARD_TOKENS = 100_000_000
+const DEFAULT_SHARD_TOKENS = 100_000_000
 /** characters per batch sent to a worker */
 const BATCH_CHARS = 1 << 20
 const BATCH_DOCS = 2048
@@ -67,7 +67,7 @@ function abortError(signal: AbortSignal | undefined): ImportAbortedError {
   return new ImportAbortedError(r instanceof Error && r.message ? `import cancelled: ${r.message}` : 'import cancelled')
 }
 
-export function resolveCommon(opts: CommonImportOptions): { tokenizer: TokenizerName; valFraction: number; seed: number; shardTokens: number; workers: number } {
+function resolveCommon(opts: CommonImportOptions): { tokenizer: TokenizerName; valFraction: number; seed: number; shardTokens: number; workers: number } {
   const tokenizer = opts.tokenizer ?? 'gpt2'
   if (!isTokenizerName(tokenizer)) throw new ImportError(`unknown tokenizer "${String(tokenizer)}": use gpt2 or byte`)
   const valFraction = opts.valFraction ?? DEFAULT_VAL_FRACTION
@@ -108,7 +108,7 @@ export function commitBuildDir(tmpDir: string, finalDir: string, overwrite: bool
   } else fs.renameSync(tmpDir, finalDir)
 }
 
-export function shardEntries(shards: readonly WrittenShard[]): SplitInfo['shards'] {
+function shardEntries(shards: readonly WrittenShard[]): SplitInfo['shards'] {
   return shards.map((s) => ({ file: path.basename(s.path), numTokens: s.numTokens, bytes: s.fileBytes, sha256: s.sha256 }))
 }
 

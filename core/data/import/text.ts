@@ -52,8 +52,3 @@ export function utf8CutPoint(bytes: Uint8Array): number {
   while (i > 0 && (bytes[i]! & 0xc0) === 0x80 && len - i < 4) i--
   return i > 0 ? i : len
 }
-
-/** UTF-8 byte length of a string without encoding it. */
-export function utf8Length(s: string): number {
-  return Buffer.byteLength(s, 'utf8')
-}

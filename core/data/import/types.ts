@@ -2,6 +2,7 @@
  * Types shared by the importers, the default-corpus builder and dataset manifests.
  */
 import type { TokenizerName } from '../../tokenizer/types.js'
+import { UserError } from '../../user-errors.js'
 
 export type ImportFormat = 'txt' | 'jsonl' | 'parquet' | 'bin'
 
@@ -78,7 +79,7 @@ export interface ImportProgress {
 
 export type ProgressCallback = (p: ImportProgress) => void
 
-export class ImportError extends Error {
+export class ImportError extends UserError {
   override readonly name: string = 'ImportError'
   constructor(
     message: string,

@@ -18,7 +18,7 @@
 import type { Graph, Value } from './ir.js'
 
 /** Rows per chunk so a chunk of logits stays under `maxElements` (default 16 M floats = 64 MB). */
-export function chunkRows(N: number, V: number, maxElements = 16 * 1024 * 1024): number[] {
+function chunkRows(N: number, V: number, maxElements = 16 * 1024 * 1024): number[] {
   const per = Math.max(1, Math.min(N, Math.floor(maxElements / V)))
   const count = Math.ceil(N / per)
   const base = Math.floor(N / count)

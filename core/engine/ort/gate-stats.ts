@@ -6,7 +6,7 @@ import type { ControllerLoss, GateMoments, Moments } from '../engine.js'
 import type { Graph, Value } from './ir.js'
 
 /** zeros = 1[|g| < zero_eps] with zero_eps = 1e-8 (--gates_zero_eps). */
-export const GATES_ZERO_EPS = 1e-8
+const GATES_ZERO_EPS = 1e-8
 
 /**
  * Packed moments, each a mean over the N = B·T tokens:

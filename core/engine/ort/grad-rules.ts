@@ -8,7 +8,7 @@ import type { GradRule } from './autodiff.js'
 import { GraphError, numelOf, type AttrValue, type Graph, type Node, type Value } from './ir.js'
 
 /** Sum `dy` down to `shape` (the inverse of numpy broadcasting). */
-export function sumToShape(g: Graph, dy: Value, shape: readonly number[]): Value {
+function sumToShape(g: Graph, dy: Value, shape: readonly number[]): Value {
   const r = dy.shape.length
   const lead = r - shape.length
   const axes: number[] = []

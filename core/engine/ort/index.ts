@@ -4,6 +4,6 @@
  */
 export { createOrtEngine, OrtEngine, type OrtEngineOptions } from './ort-engine.js'
 export { exportOnnxModel, type ExportOptions } from './export.js'
-export { calibrate, OrtProviderError, probeWebgpu, resolveProvider, supportedBackends, AUTO_MIN_SPEEDUP, type Calibration, type OrtProvider } from './session.js'
+export { calibrate, OrtProviderError, probeWebgpu, resolveProvider, AUTO_MIN_SPEEDUP, type Calibration, type OrtProvider } from './session.js'
 export { describeWebgpuAdapter, formatAdapter, type AdapterInfo } from './adapter.js'
 export { formatPlacement, type GraphPlacement } from './placement.js'

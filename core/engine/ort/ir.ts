@@ -55,7 +55,7 @@ function sameShape(a: Shape, b: Shape) {
 }
 
 /** Numpy-style multidirectional broadcast of static shapes. */
-export function broadcastShapes(...shapes: Shape[]): number[] {
+function broadcastShapes(...shapes: Shape[]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length))
   const out: number[] = []
   for (let i = 0; i < rank; i++) {

@@ -7,7 +7,7 @@ import protobuf from 'protobufjs'
 
 const repeated = 'repeated' as const
 
-export const ONNX_SCHEMA = {
+const ONNX_SCHEMA = {
   nested: {
     onnx: {
       nested: {
@@ -102,9 +102,6 @@ export const ONNX_SCHEMA = {
     },
   },
 }
-
-/** TensorProto.DataType values used here. */
-export const ONNX_DTYPE = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const
 
 export const ONNX_ATTR = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const
 

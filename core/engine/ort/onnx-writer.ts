@@ -5,8 +5,8 @@
 import { dtypeCode, type AttrValue, type DType, type Graph, type Value } from './ir.js'
 import { ONNX_ATTR, modelProtoType } from './onnx-schema.js'
 
-export const OPSET = 17
-export const IR_VERSION = 8
+const OPSET = 17
+const IR_VERSION = 8
 
 export interface WriteOptions {
   graphName?: string
@@ -44,7 +44,7 @@ function attribute(name: string, a: AttrValue) {
 }
 
 /** Give every unnamed value a unique name (t<id>). Names of inputs/outputs are kept. */
-export function assignNames(g: Graph) {
+function assignNames(g: Graph) {
   const used = new Set<string>()
   const claim = (v: Value) => {
     if (v.name === null) v.name = `t${v.id}`
@@ -57,7 +57,7 @@ export function assignNames(g: Graph) {
 }
 
 /** Only nodes that contribute to an output (dead-code elimination keeps models lean). */
-export function liveNodes(g: Graph) {
+function liveNodes(g: Graph) {
   const live = new Set<number>(g.outputs.map((v) => v.id))
   const keep: boolean[] = new Array(g.nodes.length).fill(false)
   for (let i = g.nodes.length - 1; i >= 0; i--) {

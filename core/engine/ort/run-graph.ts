@@ -1,6 +1,6 @@
 /**
- * Run an IR graph once on the CPU provider (tests, probes, one-off evaluations). Engines keep their own
- * cached sessions; this helper builds a fresh one per call.
+ * Compile an IR graph into a fresh session on the CPU provider (the graph tests and probes). Engines keep their
+ * own cached sessions.
  */
 import type { DType, Graph } from './ir.js'
 import { serializeGraph } from './onnx-writer.js'
@@ -10,7 +10,7 @@ export type HostArray = Float32Array | Float64Array | Int32Array | BigInt64Array
 
 const ORT_TYPE: Record<Exclude<DType, 'bfloat16'>, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int32: 'int32', int64: 'int64', bool: 'bool' }
 
-export function toTensor(dtype: DType, data: HostArray, shape: readonly number[]): ort.Tensor {
+function toTensor(dtype: DType, data: HostArray, shape: readonly number[]): ort.Tensor {
   if (dtype === 'bfloat16') throw new Error('bfloat16 graph inputs are not supported (bfloat16 is for stored constants)')
   return new ort.Tensor(ORT_TYPE[dtype], data as never, [...shape])
 }
@@ -32,14 +32,5 @@ export async function compileGraph(g: Graph, threads = 1) {
       return Object.fromEntries(Object.entries(r).map(([k, t]) => [k, t.data as HostArray]))
     },
     release: () => session.release(),
-  }
-}
-
-export async function runGraph(g: Graph, feeds: Record<string, HostArray>): Promise<Record<string, HostArray>> {
-  const c = await compileGraph(g)
-  try {
-    return await c.run(feeds)
-  } finally {
-    await c.release()
   }
 }

@@ -10,6 +10,7 @@ import * as ort from 'onnxruntime-node'
 import { describeWebgpuAdapter, displayDevices, formatAdapter, type AdapterInfo } from './adapter.js'
 import { Graph } from './ir.js'
 import { serializeGraph } from './onnx-writer.js'
+import { UserError } from '../../user-errors.js'
 
 export type OrtProvider = 'auto' | 'cpu' | 'cuda' | 'webgpu'
 export type ResolvedProvider = Exclude<OrtProvider, 'auto'>
@@ -26,11 +27,11 @@ export interface SessionSettings {
   profilePrefix?: string
 }
 
-export class OrtProviderError extends Error {
+export class OrtProviderError extends UserError {
   override name = 'OrtProviderError'
 }
 
-export function supportedBackends(): { name: string; bundled: boolean }[] {
+function supportedBackends(): { name: string; bundled: boolean }[] {
   return ort.listSupportedBackends()
 }
 
@@ -96,7 +97,7 @@ function explainProviderError(provider: ResolvedProvider, e: unknown): Error {
  * Whether onnxruntime-node's CUDA provider library was installed next to its binding (it is downloaded by the
  * package's install script). 'auto' only probes CUDA when it is, so machines without it see no load error.
  */
-export function cudaLibraryPresent(): boolean {
+function cudaLibraryPresent(): boolean {
   try {
     const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json')
     const dir = join(dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch)
@@ -116,7 +117,7 @@ function probeModel(): Uint8Array {
 }
 
 /** null when the provider loads and computes x + 1 correctly, else the reason it does not. */
-export function probeProvider(provider: ResolvedProvider): Promise<string | null> {
+function probeProvider(provider: ResolvedProvider): Promise<string | null> {
   let p = probeCache.get(provider)
   if (!p) {
     p = (async () => {

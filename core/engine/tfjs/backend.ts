@@ -9,6 +9,7 @@
  * tfjs keeps one global backend per process: engines of one process share it (see acquire/release).
  */
 import * as tf from '@tensorflow/tfjs-core'
+import { UserError } from '../../user-errors.js'
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu'
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
@@ -23,7 +24,7 @@ export interface BackendStatus {
   fallbacks: string[]
 }
 
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'BackendUnavailableError'
@@ -31,7 +32,7 @@ export class BackendUnavailableError extends Error {
 }
 
 /** What a user must do to get the native TensorFlow backend. */
-export const TENSORFLOW_INSTALL_HINT =
+const TENSORFLOW_INSTALL_HINT =
   'install the native TensorFlow backend matching @tensorflow/tfjs-core ' +
   tf.version_core +
   ': on an NVIDIA GPU machine `npm i @tensorflow/tfjs-node-gpu@' +

@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core'
 
 /** Largest number of logits materialised at once. */
-export const LOGITS_BUDGET = 1 << 24
+const LOGITS_BUDGET = 1 << 24
 
-export function chunkTokens(V: number, budget = LOGITS_BUDGET): number {
+function chunkTokens(V: number, budget = LOGITS_BUDGET): number {
   return Math.max(1, Math.floor(budget / V))
 }
 

@@ -173,7 +173,7 @@ const CONFIGS: tf.GradConfig[] = [
 let registered = false
 
 /** Register the gradients above (idempotent; kernels that already have a gradient keep it). */
-export function registerGradients(): void {
+function registerGradients(): void {
   if (registered) return
   registered = true
   for (const c of CONFIGS) if (!tf.getGradient(c.kernelName)) tf.registerGradient(c)

@@ -14,5 +14,5 @@ export async function createTfjsEngine(opts: TfjsEngineOptions = {}): Promise<Tf
   return new TfjsEngine(await acquireBackend(opts.backend ?? 'auto'))
 }
 
-export { BackendUnavailableError, TENSORFLOW_INSTALL_HINT, type BackendChoice, type BackendStatus } from './backend.js'
+export { BackendUnavailableError, type BackendChoice, type BackendStatus } from './backend.js'
 export { TfjsEngine } from './engine.js'

@@ -54,7 +54,7 @@ export interface BlockContext {
 }
 
 /** Grouped-query causal self-attention with optional gated scores. x (N, D) normed, g (N) or null → (N, D). */
-export function attention(lp: LayerParams, x: tf.Tensor2D, g: tf.Tensor1D | null, ctx: BlockContext): tf.Tensor2D {
+function attention(lp: LayerParams, x: tf.Tensor2D, g: tf.Tensor1D | null, ctx: BlockContext): tf.Tensor2D {
   const { cfg, B, T } = ctx
   const { H, Hkv, hd, nRep } = dims(cfg)
   const c = ctx.consts.get(T)
@@ -84,7 +84,7 @@ export function attention(lp: LayerParams, x: tf.Tensor2D, g: tf.Tensor1D | null
   return linear(merged, lp.wo as tf.Tensor2D)
 }
 
-export function feedForward(lp: LayerParams, x: tf.Tensor2D): tf.Tensor2D {
+function feedForward(lp: LayerParams, x: tf.Tensor2D): tf.Tensor2D {
   return linear(swiglu(linear(x, lp.w1 as tf.Tensor2D), linear(x, lp.w3 as tf.Tensor2D)), lp.w2 as tf.Tensor2D) // (N, D)
 }
 

@@ -9,7 +9,7 @@ import { dims, type ModelConfig } from '../../model/config.js'
 import { numel, paramSpecs, type ParamGroup, type ParamSpec, type Weights } from '../../model/params.js'
 
 /** true when the parameter is stored transposed (in, out) internally. */
-export function isTransposed(spec: ParamSpec): boolean {
+function isTransposed(spec: ParamSpec): boolean {
   return spec.shape.length === 2 && spec.name !== 'tok_embeddings.weight'
 }
 
@@ -18,7 +18,7 @@ export function internalShape(spec: ParamSpec): number[] {
 }
 
 /** (rows, cols) row-major → (cols, rows) row-major, on plain arrays (the Weights boundary). */
-export function transposeArray(a: Float32Array, rows: number, cols: number): Float32Array {
+function transposeArray(a: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(a.length)
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c]!
   return out
@@ -176,7 +176,7 @@ export class ParamStore {
 }
 
 /** Every expected name present with the right length, and no unknown names; the message lists what is wrong. */
-export function checkWeights(specs: ParamSpec[], w: Weights): void {
+function checkWeights(specs: ParamSpec[], w: Weights): void {
   const problems: string[] = []
   const known = new Set(specs.map((s) => s.name))
   for (const s of specs) {

@@ -7,11 +7,12 @@
  */
 import { openStore } from '../../store/store.js'
 import { JobQueue } from '../queue.js'
+import { parseRunConfig } from '../../config/index.js'
 
 const [dbPath, runsDir, configJson] = process.argv.slice(2)
 const store = openStore(dbPath!)
 const queue = new JobQueue({ store, runsDir: runsDir!, stopGraceMs: 20_000, flushIntervalMs: 20 })
-const { job } = queue.addTrain(JSON.parse(configJson!))
+const { job } = queue.addTrain(parseRunConfig(JSON.parse(configJson!)))
 console.log(`JOB ${job.id}`)
 queue.on('job', (e) => {
   if (e.job.id === job.id && e.job.status === 'running' && e.job.pid) console.log(`WORKER ${e.job.pid}`)

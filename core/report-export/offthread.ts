@@ -44,10 +44,10 @@ export function previewReportOffThread(dbPath: string, options: ReportOptions, n
   } else worker = new Worker(url, { workerData })
   return new Promise<string>((resolve, reject) => {
     let settled = false
-    worker.once('message', (m: { ok: true; html: string } | { ok: false; name: string; message: string }) => {
+    worker.once('message', (m: { ok: true; html: string } | { ok: false; name: string; message: string; userError?: boolean }) => {
       settled = true
       if (m.ok) resolve(m.html)
-      else reject(Object.assign(new Error(m.message), { name: m.name }))
+      else reject(Object.assign(new Error(m.message), { name: m.name, userError: m.userError === true }))
       void worker.terminate()
     })
     worker.once('error', (e) => {

@@ -11,8 +11,9 @@ import { accessSync, constants, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { UserError } from '../user-errors.js'
 
-export class ChromiumMissingError extends Error {
+export class ChromiumMissingError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'ChromiumMissingError'

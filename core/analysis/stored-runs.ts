@@ -16,7 +16,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import { addExclusions, compareRuns, type CompareOptions, type Comparison, type Excluded, type RunRecord } from '../analysis/index.js'
+import { addExclusions, compareRuns, type CompareOptions, type Comparison, type Excluded } from './compare.js'
+import type { RunRecord } from './records.js'
 import { FLOPS_ESTIMATORS, inferenceFlops, trainingFlops, type FlopsEstimator } from '../flops/index.js'
 import type { Store } from '../store/store.js'
 import type { Evaluation, Experiment, Run } from '../store/types.js'
@@ -25,7 +26,7 @@ import { ConfigError } from '../model/config.js'
 import { parseRunConfig, runKind, targetEnd, type RunConfig } from '../config/index.js'
 import { latestMeasuredCost, type MeasuredCost } from '../trainer/measured-cost.js'
 import { FINAL_DIR } from '../checkpoint/index.js'
-import { SweepError } from './grid.js'
+import { SweepError } from '../sweeps/grid.js'
 
 export type ValidationSource = 'auto' | 'evaluation' | 'validation'
 
@@ -84,7 +85,7 @@ function readRunJsonData(run: Run): { dataset?: string; tokenizer?: string } {
 }
 
 /** Dataset and tokenizer labels of a run's own data (what compareRuns checks for fairness). */
-export function dataLabels(run: Run, c: RunConfig): { dataset: string; tokenizer: string } {
+function dataLabels(run: Run, c: RunConfig): { dataset: string; tokenizer: string } {
   const d = c.data
   if (!d.train_shards && d.dataset === 'synthetic') {
     const s: Partial<NonNullable<RunConfig['data']['synthetic']>> = d.synthetic ?? {}
@@ -224,7 +225,7 @@ export function costRun(store: Store, runOrId: Run | number, o: CostOptions = {}
 }
 
 /** Where a measured cost comes from, as compared for fairness: machine, engine, threads, data and tokens. */
-export function measuredOnLabel(m: MeasuredCost): string {
+function measuredOnLabel(m: MeasuredCost): string {
   const data = m.data
     .split(',')
     .map((d) => basename(d.replace(/:\d+$/, '')))
@@ -233,7 +234,7 @@ export function measuredOnLabel(m: MeasuredCost): string {
 }
 
 /** This machine's latest measured evaluation cost of a run's final checkpoint (core/trainer/measured-cost.ts). */
-export function runMeasuredCost(run: Run): MeasuredCost | null {
+function runMeasuredCost(run: Run): MeasuredCost | null {
   return run.runDir ? latestMeasuredCost(join(run.runDir, FINAL_DIR)) : null
 }
 

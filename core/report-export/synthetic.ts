@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js'
 import type { JsonObject, MetricPoint } from '../store/types.js'
 import { expandSweep, paperGrid } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
-import { runConfigToJson } from '../config/index.js'
+import { runConfigToJson, targetEnd } from '../config/index.js'
 import { mulberry32 } from '../util/rng.js'
 
 export interface SyntheticExperimentOptions {
@@ -36,8 +36,7 @@ export function seedSyntheticExperiment(store: Store, o: SyntheticExperimentOpti
       const c = p.config
       const L = c.model.n_layers
       const gated = !c.model.zero_init_masks
-      const ctl = c.controller as { name?: string; mean_target_end?: number }
-      const end = ctl.name === 'proportional' ? (ctl.mean_target_end ?? 0.5) : null
+      const end = targetEnd(c) // core/config's one definition: null for dense and uncontrolled runs
       const r = mulberry32(1000 + i)
       const zero = end === null ? 0 : (1 - end) * 0.45 // validation zero fraction
       const effective = L * (1 - zero)

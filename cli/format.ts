@@ -1,9 +1,9 @@
 /** Plain-text rendering of comparisons, sweep plans and estimates for the terminal (pure; no I/O). */
-import { fmtSecondsPerToken } from '../report/charts.js'
-import type { Comparison, Summary } from '../analysis/index.js'
-import type { ExpandedSweep } from './grid.js'
-import type { SweepEstimate } from './estimate.js'
-import { verdictLines } from '../report/verdict.js'
+import { fmtSecondsPerToken } from '../core/report/charts.js'
+import type { Comparison, Summary } from '../core/analysis/index.js'
+import type { ExpandedSweep } from '../core/sweeps/grid.js'
+import type { SweepEstimate } from '../core/sweeps/estimate.js'
+import { verdictLines } from '../core/report/verdict.js'
 
 /** 6.261e11 style: compact and unambiguous on any scale. */
 export function fmtFlops(x: number | null | undefined): string {
@@ -187,7 +187,7 @@ export function formatSweepPlan(sweep: ExpandedSweep, est: SweepEstimate | null)
   return out.join('\n')
 }
 
-export function formatEstimate(est: SweepEstimate): string {
+function formatEstimate(est: SweepEstimate): string {
   const out: string[] = []
   const t = est.totals
   out.push(`estimate for ${t.runs} runs, ${t.tokens.toLocaleString('en-US')} training tokens:`)

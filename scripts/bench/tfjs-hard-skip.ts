@@ -1,15 +1,15 @@
 /**
  * Hard-skip evaluation speed (spec H.13), not a test; run by hand:
- *   npx tsx core/engine/tfjs/hard-skip-bench.ts [wasm|cpu] [repeats]
+ *   npm run bench:tfjs-hard-skip -- [wasm|cpu] [repeats]
  * Model: dim 128, 8 layers, 4 heads, seq 128, batch 4, vocab 512, key gating; mask biases chosen so that a low,
  * medium and high fraction of the gates is exactly 0. Prints measured vs corrected-FLOPs-predicted speed-ups.
  */
-import { parseModelConfig } from '../../model/config.js'
-import { initWeights } from '../../model/init.js'
-import { REFERENCE_OPTIMIZER, type Batch } from '../engine.js'
-import type { BackendChoice } from './backend.js'
-import { evalHardSkip } from './hard-skip.js'
-import { createTfjsEngine } from './index.js'
+import { parseModelConfig } from '../../core/model/config.js'
+import { initWeights } from '../../core/model/init.js'
+import { REFERENCE_OPTIMIZER, type Batch } from '../../core/engine/engine.js'
+import type { BackendChoice } from '../../core/engine/tfjs/backend.js'
+import { evalHardSkip } from '../../core/engine/tfjs/hard-skip.js'
+import { createTfjsEngine } from '../../core/engine/tfjs/index.js'
 
 const backend = (process.argv[2] ?? 'wasm') as BackendChoice
 const repeats = Number(process.argv[3] ?? 5)

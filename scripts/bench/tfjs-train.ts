@@ -1,13 +1,13 @@
 /**
  * Training/eval throughput of the tfjs engine on a tiny model (not a test; run by hand):
- *   npx tsx core/engine/tfjs/bench.ts [wasm|cpu|tensorflow] [steps]
+ *   npm run bench:tfjs -- [wasm|cpu|tensorflow] [steps]
  * Model: dim 64, 4 layers, 4 heads, seq 64, batch 8, vocab 257; dense (zero_init_masks) and gated (key gating).
  */
-import { parseModelConfig } from '../../model/config.js'
-import { initWeights } from '../../model/init.js'
-import { REFERENCE_OPTIMIZER, type Batch, type ControllerLoss } from '../engine.js'
-import { createTfjsEngine } from './index.js'
-import type { BackendChoice } from './backend.js'
+import { parseModelConfig } from '../../core/model/config.js'
+import { initWeights } from '../../core/model/init.js'
+import { REFERENCE_OPTIMIZER, type Batch, type ControllerLoss } from '../../core/engine/engine.js'
+import { createTfjsEngine } from '../../core/engine/tfjs/index.js'
+import type { BackendChoice } from '../../core/engine/tfjs/backend.js'
 
 const backend = (process.argv[2] ?? 'wasm') as BackendChoice
 const steps = Number(process.argv[3] ?? 10)

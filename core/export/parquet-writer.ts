@@ -1,5 +1,6 @@
 /**
- * A minimal Parquet writer for test fixtures and benchmarks (no Parquet writer package is installed).
+ * A minimal Parquet writer: `skipbench runs export --format parquet` (core/export/metrics.ts), and the fixtures of the
+ * import tests and benchmark (no Parquet writer package is installed).
  *
  * Writes flat schemas of string (BYTE_ARRAY + UTF8), raw binary (BYTE_ARRAY, no annotation), INT64 and DOUBLE
  * columns, REQUIRED or OPTIONAL (nulls as definition levels), in row groups, one PLAIN data page (v1) per column

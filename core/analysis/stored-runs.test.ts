@@ -1,12 +1,12 @@
 /** Stored runs → RunRecords on a real SQLite store (runs and metrics written through the store's repositories). */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { frontierLossAt } from '../analysis/index.js'
+import { frontierLossAt } from './index.js'
 import { inferenceFlops, paperFlopsTransformer } from '../flops/index.js'
 import { openStore, type Store } from '../store/store.js'
 import type { JsonObject, MetricPoint } from '../store/types.js'
 import { tempDir, type TempDir } from '../store/test-helpers.js'
 import { parseRunConfig, runConfigToJson } from '../config/index.js'
-import { compareExperiment, costRun, runRecordsFromStore, toRunRecord } from './records.js'
+import { compareExperiment, costRun, runRecordsFromStore, toRunRecord } from './stored-runs.js'
 
 let tmp: TempDir
 let store: Store

@@ -1,5 +1,5 @@
 /**
- * core/reporting: comparison reports from the store (issue 8). Node side of core/report: reads the store and run
+ * core/report-export: comparison reports from the store (issue 8). Node side of core/report: reads the store and run
  * folders, writes files, prints PDFs with Chromium. What the CLI (`skipbench report`, `skipbench demo`) and the
  * service (the app's export dialog) call:
  *

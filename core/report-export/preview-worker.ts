@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import { openStore } from '../store/store.js'
 import type { ReportOptions } from './build.js'
 import { previewReportHtml } from './index.js'
+import { isUserError } from '../user-errors.js'
 
 const { dbPath, nativeBinding, options } = workerData as { dbPath: string; nativeBinding?: string; options: ReportOptions }
 try {
@@ -17,5 +18,5 @@ try {
   }
 } catch (e) {
   const err = e instanceof Error ? e : new Error(String(e))
-  parentPort!.postMessage({ ok: false, name: err.name, message: err.message })
+  parentPort!.postMessage({ ok: false, name: err.name, message: err.message, userError: isUserError(err) })
 }

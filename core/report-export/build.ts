@@ -1,6 +1,6 @@
 /**
- * Store → ReportModel (core/report/model.ts): the experiment's (or the selected) runs, costed once by the sweeps'
- * stored-runs → RunRecords builder (core/sweeps/records.ts), compared under both estimators and both FLOPs kinds
+ * Store → ReportModel (core/report/model.ts): the experiment's (or the selected) runs, costed once by the
+ * stored-runs → RunRecords builder (core/analysis/stored-runs.ts), compared under both estimators and both FLOPs kinds
  * (core/analysis compareRuns), with the table, the series and the reproducibility appendix read from the store
  * and the run folders.
  */
@@ -27,11 +27,13 @@ import type { Store } from '../store/store.js'
 import type { Run } from '../store/types.js'
 import { targetEnd } from '../config/index.js'
 import type { Provenance } from '../provenance/index.js'
-import { experimentRuns, findExperiment, runRecordsFromStore, SweepError, toRunRecord, type CostedRun, type ValidationSource } from '../sweeps/index.js'
+import { experimentRuns, findExperiment, runRecordsFromStore, toRunRecord, type CostedRun, type ValidationSource } from '../analysis/index.js'
+import { SweepError } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { packageFile } from '../paths.js'
+import { UserError } from '../user-errors.js'
 
-export class ReportError extends Error {
+export class ReportError extends UserError {
   constructor(message: string) {
     super(message)
     this.name = 'ReportError'
@@ -47,7 +49,7 @@ export interface ReportOptions {
   estimator?: FlopsEstimator
   /** the headline FLOPs (both are always computed); default "inference" */
   flopsKind?: ReportFlopsKind
-  /** validation CE source (core/sweeps costRun); default "auto" */
+  /** validation CE source (core/analysis costRun); default "auto" */
   source?: ValidationSource
   /** confidence level of every interval; default 0.95 */
   level?: number
