@@ -4,7 +4,7 @@ import { tokensPerStep } from '../../core/config/index.js'
 import { makeMeanTargets } from '../../core/controllers/index.js'
 import { inferenceFlops } from '../../core/flops/index.js'
 import { expandSweep } from '../../core/sweeps/index.js'
-import { demoSweepSpec, FULL_DENSE_SEEDS, FULL_DEPTHS, FULL_ENDS, FULL_GATED_DEPTH, FULL_STEPS } from './demo.js'
+import { demoSweepSpec, FULL_SEEDS, FULL_DEPTHS, FULL_ENDS, FULL_GATED_DEPTH, FULL_STEPS } from './demo.js'
 
 const full = expandSweep(demoSweepSpec({ quick: false }))
 const quick = expandSweep(demoSweepSpec({ quick: true }))
@@ -25,14 +25,14 @@ describe('skipbench demo grids', () => {
       expect(s.invalid).toEqual([])
       expect(new Set(s.points.map((p) => p.name)).size).toBe(s.points.length)
     }
-    expect(full.points).toHaveLength(FULL_DEPTHS.length * FULL_DENSE_SEEDS.length + FULL_ENDS.length)
+    expect(full.points).toHaveLength(FULL_DEPTHS.length * FULL_SEEDS.length + FULL_ENDS.length)
   })
 
   it('full: every dense depth has at least two seeds (the noise the verdict needs)', () => {
-    expect(FULL_DENSE_SEEDS.length).toBeGreaterThanOrEqual(2)
+    expect(FULL_SEEDS.length).toBeGreaterThanOrEqual(2)
     for (const L of FULL_DEPTHS) {
       const seeds = dense.filter((p) => p.config.model.n_layers === L).map((p) => p.config.training.seed)
-      expect(new Set(seeds)).toEqual(new Set(FULL_DENSE_SEEDS))
+      expect(new Set(seeds)).toEqual(new Set(FULL_SEEDS))
     }
   })
 

@@ -64,7 +64,7 @@ Runs already in the experiment are reused: run it again to re-report, or after C
 export const FULL_STEPS = 1500
 export const FULL_VAL_TOKENS = 65_536
 export const FULL_DEPTHS = [1, 2, 3]
-export const FULL_DENSE_SEEDS = [0, 1]
+export const FULL_SEEDS = [0, 1]
 export const FULL_GATED_DEPTH = 4
 export const FULL_ENDS = [0.1, 0.25, 0.4]
 export const QUICK_STEPS = 60
@@ -95,8 +95,8 @@ export function demoSweepSpec(o: DemoGridOptions): SweepSpec {
   for (const g of spec.groups) {
     // the proportional controller's gain: 1e-2 so a short run reaches its target sparsity (as the tiny-gated preset)
     if (g.name === 'gated') g.base = { ...g.base, controller: { ...(g.base.controller as Record<string, unknown>), coef_update_multiplier: 1e-2 } }
-    // two seeds per dense depth: the seed noise the verdict needs to trust the frontier (and the gated points' noise floor)
-    if (g.name === 'dense' && !o.quick) g.axes = { ...g.axes, 'training.seed': FULL_DENSE_SEEDS }
+    // two seeds per point: the seed noise the verdict needs to trust the frontier, and the gated points' own noise
+    if (!o.quick) g.axes = { ...g.axes, 'training.seed': FULL_SEEDS }
   }
   return {
     ...spec,
