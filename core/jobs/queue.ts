@@ -1,8 +1,9 @@
 /**
  * The job runner: a persistent queue (SQLite, `jobs` table) of train and eval jobs, each run in its own OS process
- * (WorkerLauncher: a forked Node process, or Electron's utilityProcess) speaking protocol.ts. This object is the
- * database's single writer while it runs: workers send messages, it batches them into transactions and publishes
- * events only after they are committed.
+ * (a forked Node child process, process.ts) speaking protocol.ts. This object is the database's single writer while
+ * it runs: workers send messages, the batched writer (writer.ts) commits them in transactions, and events are
+ * published only after their commit. This file holds the queue itself (adding, claiming in priority order, cancel,
+ * pause, resume, retry, shutdown); the worker processes are supervisor.ts's, crash recovery at start recovery.ts's.
  *
  * Guarantees (tested in queue.test.ts / faults.test.ts):
  * - A step's metrics are committed in one transaction: readers never see part of a step.
