@@ -34,8 +34,8 @@ import { Supervisor } from './supervisor.js'
 import { JobError, type AddEvalOptions, type AddTrainOptions, type JobQueueEvents, type JobQueueOptions, type RecoveryReport } from './types.js'
 import { BatchedWriter, isStorageError } from './writer.js'
 
-export { enqueueTrain } from './enqueue.js'
-export { JobError, type AddEvalOptions, type AddTrainOptions, type JobQueueEvents, type JobQueueOptions, type ProgressEvent, type RecoveryReport } from './types.js'
+/** the event type of JobQueue's 'progress', for its subscribers */
+export type { ProgressEvent } from './types.js'
 
 const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
 
@@ -304,11 +304,6 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.notifyDrain()
   }
 
-  private setStatus(job: Job, status: JobStatus, extra: Parameters<Store['jobs']['update']>[1] = {}): Job {
-    const next = this.store.jobs.update(job.id, { status, ...extra })
-    return next
-  }
-
   private publishJob(previous: JobStatus | null, job: Job): void {
     this.emit('job', { job, previous })
   }
@@ -374,7 +369,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     try {
       this.store.transaction(() => {
         if (job.runId !== null && job.kind === 'train') this.store.runs.update(job.runId, { status: status as RunStatus, error, endedAt: nowIso() })
-        updated = this.setStatus(job, status, { error, pid: null, endedAt: nowIso() })
+        updated = this.store.jobs.update(job.id, { status, error, pid: null, endedAt: nowIso() })
         this.store.logs.event(job.id, status, error ? { reason: error } : {})
       })
     } catch (e) {
