@@ -6,7 +6,7 @@ import { ensureDefaultCorpus } from '../../core/data/corpus.js'
 import { importDataset } from '../../core/data/import/index.js'
 import { formatProgress, formatSummary } from '../../core/data/import/format.js'
 import { inspectShard } from '../../core/data/inspect.js'
-import { defaultDataDir } from '../../core/trainer/data.js'
+import { defaultDataDir } from '../../core/paths.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
 export const DATA_HELP = `usage:

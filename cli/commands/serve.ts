@@ -4,7 +4,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { resolveStorePaths } from '../../core/jobs/commands.js'
 import { requiresToken, startServer } from '../../core/server/server.js'
-import { defaultDataDir } from '../../core/trainer/data.js'
+import { databaseIn, defaultDataDir } from '../../core/paths.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 
 export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-dir DIR] [--db PATH]
@@ -38,7 +38,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const dataDir = o['data-dir'] ? resolve(o['data-dir']) : defaultDataDir()
   const paths = o['data-dir'] && !o.db ? null : resolveStorePaths(o.db ? { db: o.db } : {})
   const server = await startServer({ host: o.host, port: o.port, dataDir, ...(paths ? { dbPath: paths.db, runsDir: paths.runsDir } : {}) })
-  process.stdout.write(`skipbench serve: database ${paths?.db ?? resolve(dataDir, 'skipbench.db')}, datasets in ${dataDir}\n`)
+  process.stdout.write(`skipbench serve: database ${paths?.db ?? databaseIn(dataDir)}, datasets in ${dataDir}\n`)
   process.stdout.write(`open ${server.openUrl}\n`)
   if (server.token) {
     const port = new URL(server.url).port

@@ -18,11 +18,11 @@ import type { RngState } from '../util/rng.js'
 import { loadModelCheckpoint, saveModelCheckpoint, writeJsonAtomic, type CheckpointExtras, type LoadedModel } from './model.js'
 import { CheckpointError, readSafetensors, writeSafetensors } from './safetensors.js'
 import { jsonProblem } from '../util/json-problem.js'
+import { CHECKPOINTS_DIR, FINAL_DIR } from '../paths.js'
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors'
 export const STATE_FILE = 'trainer_state.json'
-export const CHECKPOINTS_DIR = 'checkpoints'
-export const FINAL_DIR = 'final'
+export { CHECKPOINTS_DIR, FINAL_DIR, stepDirName } from '../paths.js'
 
 /** Metrics a resumed run needs to carry on (cumulative counters and the validation history). */
 export interface MetricsSoFar {
@@ -55,8 +55,6 @@ export interface TrainingCheckpoint {
   optimizer: OptimizerState
   state: TrainerState
 }
-
-export const stepDirName = (step: number) => `step-${String(step).padStart(6, '0')}`
 
 /** Write a complete training checkpoint to `dir` atomically (temp folder, then rename over any old one). */
 export function saveTrainingCheckpoint(dir: string, ck: TrainingCheckpoint): void {

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { readTrainerState } from '../checkpoint/index.js'
+import { defaultDataDir } from '../paths.js'
 import { TypedEmitter } from '../jobs/events.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob, type ClusterJobState } from '../store/clusters.js'
 import { ingestRunFolder } from '../store/ingest.js'
@@ -79,7 +80,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     super()
     this.store = o.store
     this.runsDir = resolve(o.runsDir)
-    this.dataDir = resolve(o.dataDir ?? process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
+    this.dataDir = o.dataDir ? resolve(o.dataDir) : defaultDataDir()
     this.missingGraceMs = o.missingGraceMs ?? 120_000
   }
 

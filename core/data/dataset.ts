@@ -17,9 +17,11 @@ import type { ImportSummary } from './import/types.js'
 import { readShardHeader, sha256File } from './shard.js'
 import { jsonProblem } from '../util/json-problem.js'
 import { UserError } from '../user-errors.js'
+import { DATASETS_SUBDIR, datasetDir } from '../paths.js'
+
+export { datasetDir }
 
 export const DATASET_MANIFEST = 'dataset.json'
-export const DATASETS_SUBDIR = 'datasets'
 export const SHARD_FORMAT = 'bin-uint16-v1'
 
 /** Built-in names of the shipped corpus: 'default' (= 'default-byte', byte-level) and 'default-gpt2'. */
@@ -103,10 +105,6 @@ const manifestSchema = z.looseObject({
 
 export function datasetsRoot(dataDir: string): string {
   return path.join(dataDir, DATASETS_SUBDIR)
-}
-
-export function datasetDir(dataDir: string, name: string): string {
-  return path.join(datasetsRoot(dataDir), name)
 }
 
 /** Dataset names: letters, digits, '.', '_', '-' (1–64 characters, starting with a letter or digit). */

@@ -9,13 +9,12 @@
  *   skipbench runs resume ID                   → resumeRun, then runWorker
  *   skipbench runs cancel ID                   → cancelRun
  *
- * Paths: --db PATH wins, else $SKIPBENCH_DB, else <home>/skipbench.db with <home> = $SKIPBENCH_HOME or ./.skipbench
- * (beside the trainer's default data folder ./.skipbench/data). Run folders go to <db folder>/runs unless
- * $SKIPBENCH_RUNS_DIR says otherwise.
+ * Paths: core/paths.ts resolveStorePaths (--db, else $SKIPBENCH_DB, else $SKIPBENCH_HOME or ./.skipbench/skipbench.db;
+ * run folders beside the database unless $SKIPBENCH_RUNS_DIR says otherwise).
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, dirname, join, resolve } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { deviceLabel } from '../report/device.js'
 import { ClusterManager } from '../cluster/manager.js'
 import { slurmInfo } from '../cluster/slurm.js'
@@ -31,22 +30,9 @@ import { parseRunConfig, resolveRunConfigInput } from '../config/index.js'
 import { enqueueTrain } from './enqueue.js'
 import { JobQueue } from './queue.js'
 import type { JobQueueOptions } from './types.js'
+import { resolveStorePaths } from '../paths.js'
 
-export interface StorePaths {
-  /** the database file */
-  db: string
-  /** where new run folders are created */
-  runsDir: string
-}
-
-/** Resolve --db and the runs folder (see the file comment for the defaults). */
-export function resolveStorePaths(o: { db?: string; runsDir?: string; env?: NodeJS.ProcessEnv } = {}): StorePaths {
-  const env = o.env ?? process.env
-  const home = resolve(env.SKIPBENCH_HOME || '.skipbench')
-  const db = resolve(o.db ?? (env.SKIPBENCH_DB || join(home, 'skipbench.db')))
-  const runsDir = resolve(o.runsDir ?? (env.SKIPBENCH_RUNS_DIR || join(dirname(db), 'runs')))
-  return { db, runsDir }
-}
+export { resolveStorePaths, type StorePaths } from '../paths.js'
 
 /**
  * Open (creating and migrating if needed) the database at --db or the default. Close it when done.

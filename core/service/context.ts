@@ -4,7 +4,7 @@
  * live ETAs) so run lists stay one indexed query even with thousands of runs.
  */
 import { mkdirSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { ClusterManager } from '../cluster/manager.js'
 import type { ServerEvent } from '../contract/api.js'
 import { JobQueue, type ProgressEvent } from '../jobs/queue.js'
@@ -14,6 +14,7 @@ import { paramCount } from '../model/params.js'
 import { openStore, type Store } from '../store/store.js'
 import type { Job, Run } from '../store/types.js'
 import { parseRunConfigWithWarnings, runKind, sequencesPerStep, targetEnd, tokensPerStep, type RunConfig } from '../config/index.js'
+import { calibrationFileBeside, databaseIn, runsDirBeside } from '../paths.js'
 import { EventHub } from './events.js'
 import { loadSettings, saveSettings, type StoredSettings } from './settings.js'
 
@@ -89,7 +90,7 @@ export class Context {
   ) {
     this.dataDir = resolve(opts.dataDir)
     this.dbPath = store.path
-    this.runsDir = resolve(opts.runsDir ?? join(dirname(this.dbPath), 'runs'))
+    this.runsDir = opts.runsDir ? resolve(opts.runsDir) : runsDirBeside(this.dbPath)
     this.store = store
     this.hub = new EventHub(opts.throttleMs ?? 250)
     this.settings = loadSettings(this.homeDir)
@@ -134,7 +135,7 @@ export class Context {
   static async open(opts: ContextOptions): Promise<Context> {
     const dataDir = resolve(opts.dataDir)
     mkdirSync(dataDir, { recursive: true })
-    const store = openStore(resolve(opts.dbPath ?? join(dataDir, 'skipbench.db')), opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {})
+    const store = openStore(opts.dbPath ? resolve(opts.dbPath) : databaseIn(dataDir), opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {})
     const ctx = new Context(opts, store)
     mkdirSync(ctx.runsDir, { recursive: true })
     await ctx.queue.start()
@@ -148,7 +149,7 @@ export class Context {
   }
 
   get calibrationFile(): string {
-    return join(this.homeDir, 'calibration.json')
+    return calibrationFileBeside(this.dbPath)
   }
 
   private makeQueue(concurrency: number): JobQueue {

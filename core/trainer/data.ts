@@ -6,13 +6,13 @@
  * Sources: the built-in synthetic set, explicit shard lists, or a dataset resolved by core/data (the shipped corpus
  * "default", a dataset name under the data folder, or a path).
  */
-import { resolve } from 'node:path'
 import type { Batch } from '../engine/engine.js'
 import { resolveDataset } from '../data/dataset.js'
 import { evalWindows, planEval, TokenLoader, type LoaderState } from '../data/loader.js'
 import { ArrayTokenLoader, arrayEvalWindows, makeSynthetic, type ArrayLoaderState } from '../data/synthetic.js'
 import type { RunConfig } from '../config/index.js'
 import { UserError } from '../user-errors.js'
+import { defaultDataDir } from '../paths.js'
 
 export interface DataInfo {
   dataset: string
@@ -68,10 +68,6 @@ function valUnigramEntropy(batches: Iterable<Batch>): number {
 export interface OpenDataOptions {
   /** folder holding datasets and the shipped corpus' shards (default: $SKIPBENCH_DATA_DIR or ./.skipbench/data) */
   dataDir?: string
-}
-
-export function defaultDataDir(): string {
-  return resolve(process.env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
 }
 
 /** Map our data config to the names core/data understands ('default' + tokenizer gpt2 → 'default-gpt2'). */
