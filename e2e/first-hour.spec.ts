@@ -39,6 +39,11 @@ test('keyboard only: the guided comparison from an empty database to the Pareto 
   await expect(page.getByTestId('start')).toContainText('skip-middle transformer')
   await expect(page.getByTestId('run-demo')).toHaveText('Run the demo comparison')
   await expect(page.getByTestId('experiments').locator('tbody tr')).toHaveCount(0)
+  // the empty start page, as a newcomer first sees it, at both sizes (SKIPBENCH_SHOTS: the closing note's screenshots)
+  await screenshot(page, 'start-empty-1440x900')
+  await page.setViewportSize({ width: 1024, height: 700 })
+  await screenshot(page, 'start-empty-1024x700')
+  await page.setViewportSize({ width: 1440, height: 900 })
 
   // keyboard only from here on: Tab to the guided start and open it
   await tabTo(page, 'compare')
@@ -177,6 +182,55 @@ const PAGES: { name: string; open: (page: Page) => Promise<void> }[] = [
       await expect(p.getByTestId('gates-heatmap').locator('canvas').first()).toBeVisible()
     },
   },
+  {
+    name: 'export-dialog',
+    open: async (p) => {
+      await p.goto(experimentUrl)
+      await p.getByTestId('export-report').click()
+      await expect(p.frameLocator('[data-testid="export-preview"]').locator('body')).toContainText('dense frontier', { timeout: 30_000 })
+    },
+  },
+  {
+    name: 'add-runs-form',
+    open: async (p) => {
+      await p.goto(server.url) // leave the experiment page (and the export dialog open on it)
+      await p.goto(experimentUrl)
+      await p.getByTestId('add-runs').click()
+      await expect(p.getByTestId('started-from')).toBeVisible()
+      await expect(p.getByTestId('estimate-params')).toBeVisible()
+    },
+  },
+  {
+    name: 'new-expert-sweep-with-problems',
+    open: async (p) => {
+      await p.goto(`${server.url}#/new`)
+      await expect(p.getByTestId('estimate-params')).toBeVisible()
+      await p.getByTestId('field-data.dataset').fill('synthetc')
+      await p.getByTestId('field-training.train_steps').fill('0')
+      await p.getByTestId('mode-sweep').check()
+      await p.getByTestId('group-1-axis-0-path').fill('controller.mean_target_edn')
+      await expect(p.getByTestId('group-1-axis-0-error')).toBeVisible()
+      await expect(p.getByTestId('error-data.dataset')).toBeVisible()
+    },
+  },
+  {
+    name: 'experiment-empty',
+    open: async (p) => {
+      const r = await p.request.post(`${server.url}api/createExperiment`, { data: { name: `empty ${Date.now()}` } })
+      const { id } = ((await r.json()) as { value: { id: number } }).value
+      await p.goto(`${server.url}#/experiments/${id}`)
+      await expect(p.getByTestId('experiment-name')).toBeVisible()
+    },
+  },
+  {
+    name: 'experiment-pareto-empty',
+    open: async (p) => {
+      const r = await p.request.post(`${server.url}api/createExperiment`, { data: { name: `empty pareto ${Date.now()}` } })
+      const { id } = ((await r.json()) as { value: { id: number } }).value
+      await p.goto(`${server.url}#/experiments/${id}/pareto`)
+      await expect(p.getByTestId('pareto-empty')).toBeVisible()
+    },
+  },
   { name: 'datasets', open: async (p) => { await p.goto(`${server.url}#/datasets`); await expect(p.getByTestId('corpus-byte-state')).toBeVisible() } },
   { name: 'settings', open: async (p) => { await p.goto(`${server.url}#/settings`); await expect(p.getByTestId('engines')).toBeVisible() } },
   { name: 'unknown-experiment', open: async (p) => { await p.goto(`${server.url}#/experiments/9999`); await expect(p.getByTestId('experiment-missing')).toBeVisible() } },
@@ -219,5 +273,14 @@ test('1024×700: the runs table shows val loss, zeros and tok/s without a horizo
     const h = (await page.getByTestId(`runs-head-${key}`).boundingBox())!
     expect(h.x + h.width, `${key} column inside the table`).toBeLessThanOrEqual(box.x + box.width + 1)
   }
+  expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
+  // the gap table too: its note column wraps instead of scrolling sideways
+  await page.goto(`${experimentUrl}/pareto`)
+  await expect(page.getByTestId('gap-table-row')).toHaveCount(1)
+  const gap = page.getByTestId('gap-table')
+  expect(await gap.evaluate((el) => el.scrollWidth <= el.clientWidth + 1), 'gap table fits its width').toBe(true)
+  const gapBox = (await gap.boundingBox())!
+  const note = (await page.getByTestId('gap-table-head-note').boundingBox())!
+  expect(note.x + note.width, 'note column inside the table').toBeLessThanOrEqual(gapBox.x + gapBox.width + 1)
   expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true)
 })

@@ -35,9 +35,10 @@ test('datasets: the shipped corpus is prepared with progress', async ({ page }) 
 test('form: inline validation from the schema, estimate, sweep plan; the sweep trains live and fills the Pareto chart', async ({ page }) => {
   await page.goto('/')
   await createSweepExperiment(page, 'tiny pareto')
-  // inline validation: the trainer's own message, on the field
+  // inline validation: the trainer's own check, on the field, in the app's words (the key in the tooltip)
   await fill(page, 'model.dim', '31')
-  await expect(page.getByTestId('error-model.dim')).toContainText('divisible by n_heads')
+  await expect(page.getByTestId('error-model.dim')).toContainText('must be a multiple of the number of heads')
+  await expect(page.getByTestId('error-model.dim')).toHaveAttribute('title', /divisible by n_heads/)
   await expect(page.getByTestId('submit')).toBeDisabled()
   await fill(page, 'training.train_steps', '0')
   await expect(page.getByTestId('error-training.train_steps')).toContainText('at least 1')

@@ -84,8 +84,9 @@ describe('invalid configs are refused before training (item 8)', () => {
   })
 
   it.each([
-    [{ mean_target_start: 1, mean_target_end: 5 }, /mean_target_end.*between 0 and 1/],
-    [{ mean_target_start: 1, mean_target_end: -0.1 }, /mean_target_end.*between 0 and 1/],
+    [{ mean_target_start: 1, mean_target_end: 5 }, /mean_target_end must be greater than 0 and at most 1/],
+    [{ mean_target_start: 1, mean_target_end: -0.1 }, /mean_target_end must be greater than 0 and at most 1/],
+    [{ mean_target_start: 1, mean_target_end: 0 }, /mean_target_end must be greater than 0 and at most 1/],
     [{ mean_target_start: 1.5, mean_target_end: 0.5 }, /mean_target_start.*between 0 and 1/],
     [{ mean_target_start: 0.3, mean_target_end: 0.6 }, /mean_target_end \(0\.6\) must not exceed mean_target_start \(0\.3\)/],
     [{ mean_targets: [0.9, 1.2] }, /mean_targets.*between 0 and 1/],
@@ -94,9 +95,9 @@ describe('invalid configs are refused before training (item 8)', () => {
     expect(() => parseRunConfig({ ...gated, controller: { name: 'proportional', ...ctl } })).toThrow(re)
   })
 
-  it('[input] valid targets still parse (0 ≤ end ≤ start ≤ 1)', () => {
+  it('[input] valid targets still parse (0 < end ≤ start ≤ 1)', () => {
     const gated = tinyRunConfig({ gated: true })
-    for (const [s, e] of [[1, 0.5], [1, 1], [0.5, 0], [0, 0]] as const)
+    for (const [s, e] of [[1, 0.5], [1, 1], [0.5, 0.01], [0.1, 0.1]] as const)
       expect(parseRunConfig({ ...gated, controller: { name: 'proportional', mean_target_start: s, mean_target_end: e } }).controller).toMatchObject({ mean_target_end: e })
   })
 

@@ -31,7 +31,11 @@ const targetsBase = {
    * values of the paper's gated runs: start 1, end 0.5 (the script default E).
    */
   mean_target_start: fraction('mean_target_start').default(1),
-  mean_target_end: fraction('mean_target_end').default(0.5),
+  mean_target_end: z
+    .number({ error: 'mean_target_end must be a number' })
+    .gt(0, { error: 'mean_target_end must be greater than 0 and at most 1 (the middle layer\'s gate-mean target)' })
+    .max(1, { error: 'mean_target_end must be greater than 0 and at most 1 (the middle layer\'s gate-mean target)' })
+    .default(0.5),
   /** added to the Bernoulli variance target m(1−m), then clamped at 0 */
   var_target_delta: z.number().default(0),
   ema_steps_short: z.number().positive().default(1),
@@ -50,10 +54,16 @@ const targetCommon = {
   delta_min: z.number().nonnegative().default(0.01),
 }
 
-/** 0 ≤ end ≤ start ≤ 1: the "auto" targets go from start down to end (a larger end would train towards more gates). */
+/** 0 < end ≤ start ≤ 1: the "auto" targets go from start down to end (a larger end would train towards more gates). */
 const endNotAboveStart = <T extends { mean_target_start: number; mean_target_end: number }>(v: T, ctx: z.RefinementCtx) => {
-  if (v.mean_target_end > v.mean_target_start)
-    ctx.addIssue({ code: 'custom', path: ['mean_target_end'], message: `mean_target_end (${v.mean_target_end}) must not exceed mean_target_start (${v.mean_target_start}): targets go from start down to end, 0 ≤ end ≤ start ≤ 1` })
+  // an end above 1 is already refused by its own range
+  if (v.mean_target_end > v.mean_target_start && v.mean_target_end <= 1)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['mean_target_end'],
+      message: `mean_target_end (${v.mean_target_end}) must not exceed mean_target_start (${v.mean_target_start}): targets go from start down to end, 0 < end ≤ start ≤ 1`,
+      params: { text: `The target end E (${v.mean_target_end}) must not be above the target start (${v.mean_target_start}): the targets go down from start to end` },
+    })
 }
 
 export const ControllerConfigSchema = z.discriminatedUnion('name', [

@@ -3,8 +3,7 @@
  * names so a released checkpoint's config.json parses unchanged.
  */
 import { z } from 'zod'
-import { didYouMean } from '../util/suggest.js'
-import { ConfigError, fromZodIssues, issue, type ConfigIssue } from './issues.js'
+import { ConfigError, fromZodIssues, issue, unknownKeyIssue, type ConfigIssue } from './issues.js'
 
 export const GATED_ATTENTION = ['key', 'query', 'none'] as const
 export type GatedAttention = (typeof GATED_ATTENTION)[number]
@@ -46,7 +45,7 @@ const rawModelConfig = z
   .passthrough()
 
 /** The keys a model config may have (run configs are strict: a typo is an error, not the preset's value). */
-const MODEL_KEYS: readonly string[] = Object.keys(rawModelConfig.shape)
+export const MODEL_KEYS: readonly string[] = Object.keys(rawModelConfig.shape)
 
 export interface ModelConfig {
   dim: number
@@ -68,20 +67,30 @@ export interface ModelConfig {
 /** Semantic checks with messages that say what to change, each at the model field it names first. */
 function modelConfigIssues(c: ModelConfig, prefix = ''): ConfigIssue[] {
   const p: ConfigIssue[] = []
-  const at = (k: string, m: string) => p.push(issue(prefix + k, m))
-  if (c.dim % c.n_heads !== 0)
-    at('dim', `dim (${c.dim}) must be divisible by n_heads (${c.n_heads}); e.g. use dim ${Math.ceil(c.dim / c.n_heads) * c.n_heads}`)
+  const at = (k: string, m: string, text: string) => p.push(issue(prefix + k, m, text))
+  if (c.dim % c.n_heads !== 0) {
+    const fix = Math.ceil(c.dim / c.n_heads) * c.n_heads
+    at('dim', `dim (${c.dim}) must be divisible by n_heads (${c.n_heads}); e.g. use dim ${fix}`, `The width (${c.dim}) must be a multiple of the number of heads (${c.n_heads}): try ${fix}`)
+  }
   if (c.n_heads % c.n_kv_heads !== 0)
-    at('n_heads', `n_heads (${c.n_heads}) must be divisible by n_kv_heads (${c.n_kv_heads}); choose n_kv_heads among the divisors of ${c.n_heads}`)
+    at(
+      'n_heads',
+      `n_heads (${c.n_heads}) must be divisible by n_kv_heads (${c.n_kv_heads}); choose n_kv_heads among the divisors of ${c.n_heads}`,
+      `The number of heads (${c.n_heads}) must be a multiple of the key/value heads (${c.n_kv_heads}): choose key/value heads that divide ${c.n_heads}`,
+    )
   const hd = c.dim / c.n_heads
-  if (Number.isInteger(hd) && hd % 2 !== 0) at('n_heads', `head_dim = dim / n_heads = ${hd} must be even for rotary embeddings (RoPE pairs dimensions)`)
+  if (Number.isInteger(hd) && hd % 2 !== 0)
+    at('n_heads', `head_dim = dim / n_heads = ${hd} must be even for rotary embeddings (RoPE pairs dimensions)`, `Each head gets width ÷ heads = ${hd} dimensions, which must be even for rotary embeddings: change the width or the heads`)
   if (!c.zero_init_masks && c.n_layers % 2 !== 0)
     at(
       'n_layers',
       `gated (skip-middle) models need an even n_layers ≥ 2, got ${c.n_layers}: the second half mirrors the first (spec A.4). ` +
         `Use n_layers ${c.n_layers + 1} or ${Math.max(2, c.n_layers - 1)}, or set zero_init_masks: true for a dense baseline`,
+      `A gated (skip-middle) model needs an even number of layers, at least 2 (the second half mirrors the first), not ${c.n_layers}: ` +
+        `use ${c.n_layers + 1} or ${Math.max(2, c.n_layers - 1)} layers, or choose kind “dense” for a dense baseline`,
     )
-  if (c.vocab_size > 65536) at('vocab_size', `vocab_size ${c.vocab_size} exceeds 65536: token shards store uint16 ids`)
+  if (c.vocab_size > 65536)
+    at('vocab_size', `vocab_size ${c.vocab_size} exceeds 65536: token shards store uint16 ids`, `The vocab size ${c.vocab_size} is above 65,536, the most a token file can store`)
   return p
 }
 
@@ -109,7 +118,7 @@ export function resolveModelConfig(input: unknown, o: ParseModelOptions = {}): {
     return {
       config: null,
       issues: [
-        ...unknown.map((k) => issue(prefix + k, `unknown key "${k}"${didYouMean(k, MODEL_KEYS)}; the model keys are ${MODEL_KEYS.join(', ')}`)),
+        ...unknown.map((k) => unknownKeyIssue(prefix + k, MODEL_KEYS.map((m) => prefix + m), `; the model keys are ${MODEL_KEYS.join(', ')}`)),
         ...(r.success ? [] : fromZodIssues(r.error.issues, prefix ? prefix.replace(/\.$/, '').split('.') : [])),
       ],
     }

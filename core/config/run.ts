@@ -20,15 +20,17 @@
  */
 import { z } from 'zod'
 import { CONTROLLER_NAMES, ControllerConfigSchema, type ControllerConfig } from './controller.js'
-import { ConfigError, fromZodIssues, issue, type ConfigIssue } from './issues.js'
-import { DEFAULT_GATED_ATTENTION, resolveModelConfig, type ModelConfig } from './model.js'
+import { closest } from '../util/suggest.js'
+import { ConfigError, FIELD_LABELS, fromZodIssues, issue, type ConfigIssue } from './issues.js'
+import { DEFAULT_GATED_ATTENTION, MODEL_KEYS, resolveModelConfig, type ModelConfig } from './model.js'
 import { getPreset } from './presets.js'
 
 export const ENGINE_NAMES = ['ort', 'tfjs'] as const
 export type EngineName = (typeof ENGINE_NAMES)[number]
 export const TOKENIZER_NAMES = ['byte', 'gpt2'] as const
 
-const int = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` })
+const int = (what: string) =>
+  z.number({ error: (i) => (i.input === undefined ? `${what} is required` : `${what} must be a number`) }).int({ error: `${what} must be a whole number` })
 
 const TrainingSchema = z
   .object({
@@ -118,6 +120,74 @@ const RunConfigSchema = z
   })
   .strict()
 
+/** The object schema inside optional/default/nullable wrappers, or null for a leaf. */
+function objectShape(t: z.ZodType): Record<string, z.ZodType> | null {
+  let s: z.ZodType = t
+  for (;;) {
+    const def = (s as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType> } } })._zod.def
+    if (def.type === 'object') return def.shape ?? null
+    if (!def.innerType) return null
+    s = def.innerType
+  }
+}
+
+/**
+ * Every field of a run config as a dotted path ("training.train_steps", "controller.mean_target_end", "model.dim"):
+ * the run schema's fields, the model keys and every controller's options. Sweep axis paths are checked against it,
+ * unknown keys get their "did you mean" from it, and a test checks each has a label (FIELD_LABELS).
+ */
+export const CONFIG_FIELD_PATHS: readonly string[] = (() => {
+  const out = new Set<string>()
+  const walk = (shape: Record<string, z.ZodType>, prefix: string) => {
+    for (const [k, t] of Object.entries(shape)) {
+      const inner = objectShape(t)
+      if (inner) walk(inner, `${prefix}${k}.`)
+      else out.add(prefix + k)
+    }
+  }
+  walk(RunConfigSchema.shape, '')
+  out.delete('model')
+  out.delete('controller')
+  for (const k of MODEL_KEYS) out.add(`model.${k}`)
+  for (const o of ControllerConfigSchema.options) for (const k of Object.keys(o.shape)) out.add(`controller.${k}`)
+  return [...out]
+})()
+
+/**
+ * A sweep axis (or `set`) path that names no field of a run config: "unknown field …, did you mean …" (the closest
+ * field path), so a typo is flagged at the axis instead of as an invalid or duplicate point. Null when it is a field.
+ */
+export function fieldPathIssue(path: string): ConfigIssue | null {
+  if (CONFIG_FIELD_PATHS.includes(path)) return null
+  const guess = closest(path, CONFIG_FIELD_PATHS)
+  return {
+    ...issue(path, `unknown field "${path}"${guess ? `, did you mean "${guess}"?` : ''}`),
+    text: `Unknown field “${path}”${guess ? `: did you mean “${guess}” (${FIELD_LABELS[guess] ?? guess})?` : ': no run config field has this path'}`,
+  }
+}
+
+/** Data sets every data folder has: the built-in synthetic chain and the shipped corpus (prepared on first use). */
+const BUILTIN_DATASETS: readonly string[] = ['synthetic', 'default', 'default-byte', 'default-gpt2']
+
+/** A dataset value that is a path or a glob, not a name (names are letters, digits, ".", "_", "-"). */
+const isDatasetPathOrGlob = (v: string): boolean => /[\\/*?[\]{}]/.test(v) || v.startsWith('.') || v.startsWith('~')
+
+/**
+ * `data.dataset` checked against the data sets this data folder has (`available`: the names of the imported ones
+ * that load): an unknown name is flagged before a run starts, with a "did you mean". Paths are not judged here (the
+ * service checks that they exist). Null when fine.
+ */
+export function datasetIssue(name: string, available: readonly string[]): ConfigIssue | null {
+  if (isDatasetPathOrGlob(name) || BUILTIN_DATASETS.includes(name) || available.includes(name)) return null
+  const all = [...new Set([...BUILTIN_DATASETS.filter((d) => !d.startsWith('default-')), ...available])]
+  const guess = closest(name, all)
+  return issue(
+    'data.dataset',
+    `unknown dataset "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}: the datasets here are ${all.join(', ')}; prepare it under Datasets or with skipbench data prepare`,
+    `No dataset named “${name}” here${guess ? `: did you mean “${guess}”?` : ''} Choose one of ${all.join(', ')}, or import it on the Datasets page`,
+  )
+}
+
 export type RunConfigInput = z.input<typeof RunConfigSchema>
 type RawRunConfig = z.output<typeof RunConfigSchema>
 
@@ -151,7 +221,7 @@ export type RunConfigCheck = { ok: true; config: ResolvedRunConfig; warnings: st
 export function checkRunConfig(input: unknown): RunConfigCheck {
   const r = RunConfigSchema.safeParse(input)
   const issues: ConfigIssue[] = []
-  if (!r.success) issues.push(...fromZodIssues(r.error.issues).map((i) => (i.path === 'controller' ? issue('controller', 'unknown controller') : i)))
+  if (!r.success) issues.push(...fromZodIssues(r.error.issues, [], CONFIG_FIELD_PATHS).map((i) => (i.path === 'controller' ? issue('controller', 'unknown controller', 'Choose a controller from the list') : i)))
   const raw = (key: 'model' | 'controller', dflt: unknown): unknown => (r.success ? r.data[key] : ((input as Record<string, unknown> | null)?.[key] ?? dflt))
   const m = resolveModelConfig(raw('model', {}), { gatedAttention: DEFAULT_GATED_ATTENTION, prefix: 'model.', strict: true })
   issues.push(...m.issues)
@@ -160,8 +230,10 @@ export function checkRunConfig(input: unknown): RunConfigCheck {
   if (!c.success)
     for (const i of c.error.issues) {
       if ((i.code === 'invalid_union' && i.path.length === 0) || (i.path.length === 1 && i.path[0] === 'name'))
-        issues.push(issue('controller.name', `expected one of ${CONTROLLER_NAMES.join(', ')}, got ${JSON.stringify((rawCtl as { name?: unknown } | null)?.name)}`))
-      else issues.push(...fromZodIssues([i], ['controller']))
+        issues.push(
+          issue('controller.name', `expected one of ${CONTROLLER_NAMES.join(', ')}, got ${JSON.stringify((rawCtl as { name?: unknown } | null)?.name)}`, `Unknown controller ${JSON.stringify((rawCtl as { name?: unknown } | null)?.name)}: choose one from the list`),
+        )
+      else issues.push(...fromZodIssues([i], ['controller'], CONFIG_FIELD_PATHS))
     }
   if (issues.length || !r.success || !m.config || !c.success) return { ok: false, issues }
 
@@ -170,14 +242,17 @@ export function checkRunConfig(input: unknown): RunConfigCheck {
   const warnings: string[] = []
   const cfg = { ...r.data, model, controller } as ResolvedRunConfig
   if (model.zero_init_masks && controller.name !== 'dummy')
-    warnings.push(`controller "${controller.name}" has no effect on a dense model (model.zero_init_masks is true): dense runs have no gates to control`)
+    warnings.push(`the controller "${controller.name}" has no effect on a dense model: dense runs have no gates to control`)
   if (!model.zero_init_masks && 'mean_targets' in controller && Array.isArray(controller.mean_targets) && controller.mean_targets.length !== model.n_layers / 2)
-    return { ok: false, issues: [issue('controller.mean_targets', `needs ${model.n_layers / 2} values (n_layers / 2), got ${controller.mean_targets.length}`)] }
+    return {
+      ok: false,
+      issues: [issue('controller.mean_targets', `needs ${model.n_layers / 2} values (n_layers / 2), got ${controller.mean_targets.length}`, `The targets need ${model.n_layers / 2} values (half the layers), not ${controller.mean_targets.length}`)],
+    }
   const d = cfg.data
   if ((d.train_shards && !d.val_shards) || (!d.train_shards && d.val_shards)) return { ok: false, issues: [issue('data', 'give both train_shards and val_shards, or neither')] }
-  if (d.synthetic && d.dataset !== 'synthetic') warnings.push('data.synthetic is ignored because data.dataset is not "synthetic"')
+  if (d.synthetic && d.dataset !== 'synthetic') warnings.push('the synthetic data settings are ignored: the dataset is not "synthetic"')
   if (cfg.training.val_tokens < model.max_seq_len)
-    warnings.push(`training.val_tokens (${cfg.training.val_tokens}) is below one window (max_seq_len ${model.max_seq_len}); one window is evaluated`)
+    warnings.push(`the validation tokens (${cfg.training.val_tokens}) are fewer than one window (the context length, ${model.max_seq_len}): one window is evaluated`)
   return { ok: true, config: cfg, warnings }
 }
 

@@ -104,8 +104,12 @@ export const SweepPlan = z.object({
   invalid: z.number().int(),
   totalTrainingFlops: z.number(),
   totalSeconds: z.number(),
+  /** the likely range of totalSeconds (as a single run's estimate: wider when the rate is a guess) */
+  totalSecondsRange: z.tuple([z.number(), z.number()]),
   /** concurrency the time estimate assumes */
   concurrency: z.number().int(),
+  /** axis (and `set`) paths that name no config field, by group and axis index ("unknown field …, did you mean …") */
+  axisIssues: z.array(z.object({ group: z.number().int(), axis: z.number().int().nullable(), issue: ConfigIssue })),
 })
 export type SweepPlan = z.infer<typeof SweepPlan>
 

@@ -313,6 +313,30 @@ export function smooth(points: [number, number][], weight: number): [number, num
   })
 }
 
+/** Logged metrics in words, for axis names and headings (the key stays in the metric picker and tooltips). */
+const METRIC_LABELS: Readonly<Record<string, string>> = {
+  'train/loss': 'training loss (nats)',
+  'val/loss': 'validation loss (nats)',
+  'train/ce': 'training cross-entropy (nats)',
+  'train/lr': 'learning rate',
+  'train/tokens_per_sec': 'tokens per second',
+  'train/controller_loss': 'controller loss',
+  'train/gates/mean': 'gate mean (training)',
+  'val/gates/mean': 'gate mean (validation)',
+  'train/gates/var': 'gate variance (training)',
+  'train/zeros/mean': 'zero fraction (training)',
+  'val/zeros/mean': 'zero fraction (validation)',
+  'val/tokens': 'validation tokens',
+  'sys/cpu_percent': 'CPU (% of one core)',
+  'sys/rss_mb': 'memory (MB)',
+  'sys/heap_mb': 'JS heap (MB)',
+}
+
+/** A metric key in words: "val/loss" → "validation loss (nats)"; unknown keys with "/" and "_" as spaces. */
+export function metricLabel(key: string): string {
+  return METRIC_LABELS[key] ?? key.replace(/\//g, ' ').replace(/_/g, ' ')
+}
+
 export function lossCurvesOption(
   series: CurveSeries[],
   o: { xAxis: 'step' | 'tokens' | 'flops'; yName?: string; smoothing?: number; title?: string; animation?: boolean; logX?: boolean } = { xAxis: 'step' },

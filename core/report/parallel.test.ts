@@ -29,7 +29,7 @@ describe('parallelChartOption', () => {
     expect(o.parallelAxis.map((a) => [a.dim, a.name, a.type])).toEqual([
       [0, 'layers', 'value'],
       [1, 'controller', 'category'],
-      [2, 'val/loss', 'value'],
+      [2, 'validation\nloss\n(nats)', 'value'],
     ])
     expect(o.parallelAxis[1]!.data).toEqual(['dummy', 'proportional'])
     expect(o.series[0]!.type).toBe('parallel')
@@ -41,8 +41,9 @@ describe('parallelChartOption', () => {
     expect(o.visualMap).toMatchObject({ dimension: 2, min: 2.2, max: 3.1 })
     expect(axisLabel('optimizer.lr')).toBe('learning rate')
     expect(axisLabel('controller.coef_update_multiplier')).toBe('update multiplier (k)')
-    expect(axisLabel('val/zeros/mean')).toBe('val/zeros/mean')
-    expect(axisLabel('training.some_new_field')).toBe('some_new_field')
+    expect(axisLabel('val/zeros/mean')).toBe('zero fraction (validation)')
+    expect(axisLabel('sys/some_new_metric')).toBe('sys some new metric')
+    expect(axisLabel('training.some_new_field')).toBe('some new field')
   })
 
   it('renders (server-side SVG) with a polyline per run', () => {

@@ -2,14 +2,14 @@
  * Run configs for the form: validation with the trainer's own zod schema (messages mapped to field paths), FLOPs
  * and time estimates, and sweep plans (a grid of axes plus extra runs, each a patch over a base config).
  */
-import type { ConfigCheck, RunConfigDoc, RunEstimate, SweepPlan, SweepSpec } from '../contract/api.js'
+import type { ConfigCheck, ConfigIssue, RunConfigDoc, RunEstimate, SweepPlan, SweepSpec } from '../contract/api.js'
 import { MAX_SWEEP_RUNS } from '../contract/api.js'
 import { inferenceFlops, trainingFlops } from '../flops/index.js'
 import { paramCount } from '../model/params.js'
 import type { Store } from '../store/store.js'
-import { checkRunConfig, ConfigError, parseRunConfigWithWarnings, resolveRunConfigInput, tokensPerStep, type RunConfig } from '../config/index.js'
+import { checkRunConfig, ConfigError, datasetIssue, fieldPathIssue, parseRunConfigWithWarnings, resolveRunConfigInput, tokensPerStep, type RunConfig } from '../config/index.js'
 import type { z } from 'zod'
-import { expandSweep as expandGrid, pointFlops, runSeconds, type Calibration, type ExpandedSweep, type SweepSpec as GridSpec } from '../sweeps/index.js'
+import { expandSweep as expandGrid, normalizePath, pointFlops, runSeconds, type Calibration, type ExpandedSweep, type SweepSpec as GridSpec } from '../sweeps/index.js'
 import { secondsRange } from './calibration.js'
 import type { SweepSpec as SweepSpecSchema } from '../contract/api.js'
 
@@ -84,7 +84,25 @@ export function estimateRun(cfg: RunConfig, tp: Throughput): RunEstimate {
   }
 }
 
-export function checkConfig(doc: RunConfigDoc, tp: () => Throughput): ConfigCheck {
+/**
+ * Checks of a valid config against this data folder (the schema cannot know them): the dataset must exist. `datasets`
+ * names the data sets it has; a path is checked by `pathIssue` (the service: inside the allowed folders, present).
+ */
+export interface StoreChecks {
+  datasets: () => readonly string[]
+  pathIssue?: (dataset: string) => ConfigIssue | null
+}
+
+/** The data-folder issues of a config's data section (resolved or as typed: checked even when other fields fail). */
+export function storeIssues(data: unknown, checks: StoreChecks | undefined): ConfigIssue[] {
+  if (!checks || !data || typeof data !== 'object') return []
+  const d = data as { dataset?: unknown; train_shards?: unknown }
+  if (d.train_shards !== undefined || typeof d.dataset !== 'string' || !d.dataset) return []
+  const i = datasetIssue(d.dataset, checks.datasets()) ?? (checks.pathIssue ? checks.pathIssue(d.dataset) : null)
+  return i ? [i] : []
+}
+
+export function checkConfig(doc: RunConfigDoc, tp: () => Throughput, checks?: StoreChecks): ConfigCheck {
   let input: unknown
   try {
     input = resolveRunConfigInput(doc)
@@ -93,8 +111,13 @@ export function checkConfig(doc: RunConfigDoc, tp: () => Throughput): ConfigChec
     throw e
   }
   const r = checkRunConfig(input)
-  if (!r.ok) return { ok: false, issues: r.issues, warnings: [], resolved: null, estimate: null }
+  if (!r.ok) {
+    const typed = r.issues.some((i) => i.path.startsWith('data')) ? [] : storeIssues((input as { data?: unknown } | null)?.data, checks)
+    return { ok: false, issues: [...r.issues, ...typed], warnings: [], resolved: null, estimate: null }
+  }
   const cfg = r.config
+  const fromStore = storeIssues(cfg.data, checks)
+  if (fromStore.length) return { ok: false, issues: fromStore, warnings: r.warnings, resolved: null, estimate: null }
   const warnings = [...r.warnings]
   let estimate: RunEstimate | null = null
   try {
@@ -121,34 +144,73 @@ export function toGridSpec(spec: ParsedSweep): GridSpec {
   }
 }
 
+/** Axis and `set` paths that name no run config field ("unknown field …, did you mean …"), by group and axis. */
+function sweepPathIssues(spec: ParsedSweep): SweepPlan['axisIssues'] {
+  const out: SweepPlan['axisIssues'] = []
+  const check = (group: number, axis: number | null, path: string) => {
+    let p: string
+    try {
+      p = normalizePath(path)
+    } catch {
+      return // the contract's path pattern refuses malformed paths before this
+    }
+    const i = fieldPathIssue(p)
+    if (i) out.push({ group, axis, issue: i })
+  }
+  spec.groups.forEach((g, gi) => {
+    g.axes.forEach((a, ai) => check(gi, ai, a.path))
+    for (const p of Object.keys(g.set ?? {})) check(gi, null, p)
+  })
+  for (const p of Object.keys(spec.set ?? {})) check(-1, null, p)
+  return out
+}
+
 /**
  * Expand with core/sweeps (the CLI's `skipbench sweep` semantics: groups, axes crossed, seeds, duplicate points
  * refused, point names like gated-L4-E0.5-s0), cost every point: FLOPs from core/sweeps, time from this machine's
  * cached calibrations (calibration.json beside the database, as the CLI writes it) or else from the throughput of
- * finished runs.
+ * finished runs. Axis paths that name no field are reported by axis (and their points are not expanded: every one
+ * would fail the same way); points whose dataset this data folder lacks are invalid (`checks`). The total time is
+ * also a range: the sum of each run's range (as a single run's estimate: wider when the rate is a guess).
  */
-export function planSweep(spec: ParsedSweep, tp: Throughput, concurrency: number): { plan: SweepPlan; sweep: ExpandedSweep } {
-  const sweep = expandGrid(toGridSpec(spec))
+export function planSweep(spec: ParsedSweep, tp: Throughput, concurrency: number, checks?: StoreChecks): { plan: SweepPlan; sweep: ExpandedSweep } {
+  const axisIssues = sweepPathIssues(spec)
+  const sweep: ExpandedSweep = axisIssues.length ? { name: spec.name, points: [], invalid: [], warnings: [] } : expandGrid(toGridSpec(spec))
   const rows: (SweepPlan['runs'][number] & { index: number })[] = []
   let totalFlops = 0
   let totalSeconds = 0
+  let lo = 0
+  let hi = 0
   for (const p of sweep.points) {
+    const bad = storeIssues(p.config.data, checks)
+    if (bad.length) {
+      sweep.invalid.push({ index: p.index, group: p.group, name: p.name, assignment: p.assignment, problems: bad.map((i) => `${i.path}: ${i.message}`), issues: bad })
+      continue
+    }
     const flops = pointFlops(p.config).corrected.training
-    const seconds = secondsOf(p.config, tp).total
+    const time = secondsOf(p.config, tp)
+    const seconds = time.total
+    const [l, h] = secondsRange(seconds, time.calibrations ? 'calibrated' : tp.source)
     totalFlops += flops
     totalSeconds += seconds
+    lo += l
+    hi += h
     rows.push({ index: p.index, name: p.name, group: p.group, assignment: p.assignment, ok: true, issues: [], trainingFlops: flops, seconds })
   }
+  sweep.points = sweep.points.filter((p) => !sweep.invalid.some((x) => x.index === p.index))
   for (const x of sweep.invalid) rows.push({ index: x.index, name: x.name, group: x.group, assignment: x.assignment, ok: false, issues: x.issues, trainingFlops: null, seconds: null })
   rows.sort((a, b) => a.index - b.index)
+  const c = Math.max(1, concurrency)
   return {
     plan: {
       runs: rows.map(({ index: _i, ...r }) => r),
       count: rows.length,
       invalid: sweep.invalid.length,
       totalTrainingFlops: totalFlops,
-      totalSeconds: totalSeconds / Math.max(1, concurrency),
+      totalSeconds: totalSeconds / c,
+      totalSecondsRange: [lo / c, hi / c],
       concurrency,
+      axisIssues,
     },
     sweep,
   }

@@ -1,26 +1,53 @@
 /** Configs and launching: validation with estimates, sweep plans, and starting runs and sweeps (locally or on Slurm). */
-import { checkRunConfig, ConfigError, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
+import { existsSync } from 'node:fs'
+import { checkRunConfig, ConfigError, issue, issueText, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
 import type { ApiHandlers, RunConfigDoc } from '../contract/api.js'
 import { queueSweep } from '../sweeps/index.js'
-import { checkConfig, planSweep } from './config.js'
+import { checkConfig, planSweep, storeIssues, type StoreChecks } from './config.js'
 import { BadRequest, notFound } from './errors.js'
-import { resolveDataPaths } from './paths.js'
+import { isDatasetPath, resolveDataPaths } from './paths.js'
 import type { ServiceState } from './state.js'
+
+/**
+ * What the schema cannot know, checked against the current data folder (ADR 0019): the data sets it has, and whether
+ * a dataset path exists (inside the folders skipbench may read).
+ */
+function storeChecks(s: ServiceState): StoreChecks {
+  return {
+    datasets: () => s.imports.list().datasets.filter((d) => d.ok).map((d) => d.name),
+    pathIssue: (d) => {
+      if (!isDatasetPath(d) || /[*?[\]{}]/.test(d)) return null
+      try {
+        const abs = s.paths.resolve(d, 'dataset folder', 'read')
+        return existsSync(abs) ? null : issue('data.dataset', `no dataset folder or shard file at ${abs}`, `Nothing at ${abs}: give the folder of a prepared dataset or a token file`)
+      } catch (e) {
+        return issue('data.dataset', (e as Error).message)
+      }
+    },
+  }
+}
+
+/** "Not started: …" with each issue in the app's words (the renderer shows it as is). */
+const notStarted = (issues: readonly ConfigIssue[]) => new BadRequest(`Not started: ${issues.map(issueText).join('; ')}`)
 
 export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConfig' | 'planSweep' | 'startRun' | 'startSweep'> {
   const throughput = () => s.throughput()
+  const checks = storeChecks(s)
   return {
     async validateConfig({ config }) {
-      return checkConfig(s.withDefaults(config), throughput)
+      return checkConfig(s.withDefaults(config), throughput, checks)
     },
     async planSweep(spec) {
-      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency).plan
+      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, checks).plan
     },
     async startRun({ config: given, experimentId, name, tags, on }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
       // parsed once, here; the queue, the worker and the trainer take this resolved config as it is
       const config = resolveToStart(s.withDefaults(s.withPaths(given)))
+      // what only this data folder knows (the dataset exists): refused here, not as a stack trace in the run's log
+      const missing = storeIssues(config.data, checks)
+      if (missing.length) throw notStarted(missing)
       if (on) {
         // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
         if (!ctx.store.clusters.get(on)) throw notFound(`cluster "${on}" (add it in Settings)`)
@@ -38,11 +65,12 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startSweep({ experimentId, spec }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency)
+      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, checks)
+      if (plan.axisIssues.length) throw notStarted(plan.axisIssues.map((a) => a.issue))
       for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
-        throw new BadRequest(`${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map((i) => `${i.path} ${i.message}`).join(', ')}`).join('; ')}`)
+        throw new BadRequest(`Not started: ${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map(issueText).join(', ')}`).join('; ')}`)
       }
       // core/sweeps queues it as the CLI does (tags sweep:<name>, group:<group>); starting the same sweep again
       // resumes or retries its unfinished points instead of duplicating them
@@ -67,5 +95,5 @@ function resolveToStart(doc: RunConfigDoc): ResolvedRunConfig {
     if (!(e instanceof ConfigError)) throw e
     issues = e.configIssues
   }
-  throw new BadRequest(`invalid run config: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`)
+  throw notStarted(issues)
 }

@@ -64,10 +64,38 @@ describe('service contract', () => {
     const r = checkRunConfig({ model: { dim: 30, n_heads: 4, n_layers: 3, zero_init_masks: false }, training: { train_steps: 0, foo: 1 } })
     expect(r.ok).toBe(false)
     const issues = r.ok ? [] : r.issues
-    expect(issues).toContainEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1', label: 'steps' })
+    expect(issues).toContainEqual({ path: 'training.train_steps', message: 'train_steps must be at least 1', label: 'steps', text: 'Steps must be at least 1' })
     expect(issues.find((i) => i.path === 'model.dim')?.message).toMatch(/dim \(30\) must be divisible by n_heads \(4\)/)
     expect(issues.find((i) => i.path === 'model.n_layers')?.message).toMatch(/even n_layers/)
     expect(issues.find((i) => i.path === 'training.foo')?.message).toBe('unknown key "foo"')
+  })
+  it('validates against the data folder as well as the schema: an unknown dataset is refused before a run starts', async () => {
+    const doc = { ...tiny(), data: { dataset: 'synthetc' } }
+    const r = await call('validateConfig', { config: doc })
+    expect(r.ok).toBe(false)
+    expect(r.issues).toEqual([expect.objectContaining({ path: 'data.dataset', label: 'dataset', text: expect.stringMatching(/^No dataset named “synthetc” here: did you mean “synthetic”\?/) })])
+    // flagged beside the schema's own issues, not only once they are fixed
+    const both = await call('validateConfig', { config: { ...doc, training: { ...tiny().training, train_steps: 0 } } })
+    expect(both.issues.map((i) => i.path)).toEqual(['training.train_steps', 'data.dataset'])
+    const missing = await call('validateConfig', { config: { ...tiny(), data: { dataset: './no-such-folder' } } })
+    expect(missing.issues[0]).toMatchObject({ path: 'data.dataset', text: expect.stringMatching(/^Nothing at .*no-such-folder/) })
+    const e = await call('createExperiment', { name: 'refused' })
+    await expect(call('startRun', { config: doc, experimentId: e.id })).rejects.toThrow(/^Not started: No dataset named “synthetc”/)
+    expect((await call('listRuns', { experimentId: e.id })).total).toBe(0)
+    // a sweep whose points name an unknown dataset is invalid point by point, and not started either
+    const spec = { groups: [{ name: 'dense', base: doc, axes: [{ path: 'model.n_layers', values: [1, 2] }] }] }
+    expect((await call('planSweep', spec)).invalid).toBe(2)
+    await expect(call('startSweep', { experimentId: e.id, spec })).rejects.toThrow(/Not started: 2 of 2 sweep runs are invalid/)
+    await call('deleteExperiment', { id: e.id })
+  })
+  it('flags a typo in a sweep axis path at the axis ("unknown field …, did you mean …"), not as invalid or duplicate points', async () => {
+    const spec = { groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'controller.mean_target_edn', values: [0.3, 0.6] }] }] }
+    const plan = await call('planSweep', spec)
+    expect(plan.axisIssues).toEqual([{ group: 0, axis: 0, issue: expect.objectContaining({ message: 'unknown field "controller.mean_target_edn", did you mean "controller.mean_target_end"?' }) }])
+    expect(plan.runs.some((r) => r.issues.some((i) => /duplicate/.test(i.message)))).toBe(false)
+    const e = await call('createExperiment', { name: 'typo' })
+    await expect(call('startSweep', { experimentId: e.id, spec })).rejects.toThrow(/Not started: Unknown field “controller.mean_target_edn”: did you mean “controller.mean_target_end”/)
+    await call('deleteExperiment', { id: e.id })
   })
   it('validates a config with field issues, and estimates FLOPs and time for a valid one', async () => {
     const bad = await call('validateConfig', { config: { ...tiny(), training: { ...tiny().training, train_steps: 0 }, model: { ...tiny().model, dim: 15 } } })
@@ -88,6 +116,9 @@ describe('service contract', () => {
     expect(sweep.points[2]!.config.model.n_layers).toBe(4)
     expect(sweep.points[7]!.config.training.seed).toBe(1)
     expect(plan.totalSeconds).toBeCloseTo(plan.runs.reduce((a, r) => a + r.seconds!, 0) / 2)
+    // the total as a range, like a single run's estimate (a default rate: wide)
+    expect(plan.totalSecondsRange[0]).toBeLessThan(plan.totalSeconds)
+    expect(plan.totalSecondsRange[1]).toBeGreaterThan(plan.totalSeconds)
     // one time estimator: a point of the plan takes as long as the same config validated alone
     sweep.points.forEach((p, i) => expect(plan.runs[i]!.seconds).toBe(estimateRun(p.config, tp).seconds))
     // a bad point is reported with field paths, not thrown

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SweepSpec } from '../../../core/contract/api'
-import { parseRunConfig, RUN_DEFAULTS } from '../../../core/config/index'
-import { applyField, defaultGroups, fieldDefault, fieldValue, issuesByField, SECTIONS, sweepSize, sweepSpec, withKind } from './form'
+import { issue, parseRunConfig, RUN_DEFAULTS } from '../../../core/config/index'
+import { applyField, axisHint, axisIssuesByDraft, defaultGroups, fieldDefault, fieldValue, issuesByField, SECTIONS, sweepSize, sweepSpec, withKind } from './form'
 
 const field = (path: string) => SECTIONS.flatMap((s) => s.fields).find((f) => f.path === path)!
 const tinyGated = { name: 'tiny', model: { dim: 32, n_layers: 2, n_heads: 2, zero_init_masks: false, gated_attention: 'key' }, controller: { name: 'proportional', mean_target_end: 0.5 }, training: { train_steps: 20 } }
@@ -27,16 +27,29 @@ describe('run-config form', () => {
     const c = applyField(gated, field('controller.name'), 'sparsity')
     expect(c.controller).toEqual({ name: 'sparsity' })
   })
-  it('routes issues to fields, parents for unknown sub-paths, "" for the document', () => {
+  it('routes issues to fields, parents for unknown sub-paths, "" for the document; shows texts, keys in the tooltip', () => {
     const m = issuesByField([
-      { path: 'model.dim', message: 'dim (30) must be divisible by n_heads (4)' },
-      { path: 'training.foo', message: 'unknown key "foo"' },
-      { path: 'model.zero_init_masks', message: 'x' },
+      issue('model.dim', 'dim (30) must be divisible by n_heads (4)', 'The width (30) must be a multiple of the number of heads (4)'),
+      issue('training.foo', 'unknown key "foo"', 'Unknown field “foo” in training'),
+      issue('model.zero_init_masks', 'zero_init_masks must be true or false'),
+      issue('optimizer.eps', 'eps must be greater than 0', 'Optimiser epsilon must be greater than 0'),
       { path: '', message: 'whole' },
     ])
-    expect(m.get('model.dim')).toEqual(['dim (30) must be divisible by n_heads (4)'])
-    expect(m.get('')).toEqual(['training.foo: unknown key "foo"', 'whole'])
-    expect(m.get('kind')).toEqual(['model.zero_init_masks: x'])
+    expect(m.get('model.dim')).toEqual([{ text: 'The width (30) must be a multiple of the number of heads (4)', title: 'model.dim: dim (30) must be divisible by n_heads (4)' }])
+    expect(m.get('')!.map((i) => i.text)).toEqual(['Unknown field “foo” in training', 'Optimiser epsilon must be greater than 0', 'Whole'])
+    expect(m.get('')![0]!.title).toBe('training.foo: unknown key "foo"')
+    expect(m.get('kind')).toEqual([{ text: 'Kind must be true or false', title: 'model.zero_init_masks: zero_init_masks must be true or false' }])
+  })
+  it('puts a plan\'s axis issues at the draft rows they came from (the spec leaves out axes still being typed)', () => {
+    const groups = [
+      { name: 'g', kind: 'gated' as const, axes: [{ path: 'controller.', values: '1' }, { path: '', values: '' }, { path: 'controller.mean_target_edn', values: '0.3, 0.6' }] },
+    ]
+    expect(sweepSpec('s', tinyGated, groups, 1).groups[0]!.axes!.map((a) => a.path)).toEqual(['controller.mean_target_edn'])
+    const m = axisIssuesByDraft(groups, [{ group: 0, axis: 0, issue: issue('controller.mean_target_edn', 'unknown field', 'Unknown field “controller.mean_target_edn”') }])
+    expect([...m.keys()]).toEqual(['0.2'])
+    expect(axisHint(groups[0]!.axes[0]!)).toMatch(/^Use a dotted config path/)
+    expect(axisHint(groups[0]!.axes[1]!)).toBeNull()
+    expect(axisHint({ path: 'model.dim', values: '' })).toMatch(/^Give the values/)
   })
   it('builds a valid contract SweepSpec: dense baselines and gated targets, seeds', () => {
     const groups = defaultGroups(tinyGated)

@@ -5,7 +5,7 @@
  * asked through validateConfig; here only the shape of the form.
  */
 import type { ConfigIssue, RunConfigDoc, SweepGroup, SweepSpec } from '../../../core/contract/api'
-import { CONTROLLER_NAMES, controllerFormDefaults, DEFAULT_GATED_ATTENTION, ENGINE_NAMES, FIELD_LABELS, GATED_ATTENTION, RUN_DEFAULTS, TARGET_CONTROLLERS, TOKENIZER_NAMES, type ControllerName } from '../../../core/config/index'
+import { CONTROLLER_NAMES, controllerFormDefaults, DEFAULT_GATED_ATTENTION, ENGINE_NAMES, FIELD_LABELS, GATED_ATTENTION, issueText, RUN_DEFAULTS, TARGET_CONTROLLERS, TOKENIZER_NAMES, type ControllerName } from '../../../core/config/index'
 import { getPath, parseValueList, setPath } from './paths'
 
 export type FieldKind = 'int' | 'number' | 'bool' | 'enum' | 'text' | 'dataset'
@@ -37,7 +37,7 @@ export const SECTIONS: Section[] = [
     id: 'model',
     title: 'Model',
     fields: [
-      { path: 'model.dim', label: L('model.dim'), kind: 'int', help: 'divisible by n_heads; head_dim even' },
+      { path: 'model.dim', label: L('model.dim'), kind: 'int', help: 'a multiple of the heads, with an even width per head' },
       { path: 'model.n_layers', label: L('model.n_layers'), kind: 'int', help: 'even for gated models' },
       { path: 'model.n_heads', label: L('model.n_heads'), kind: 'int' },
       { path: 'model.vocab_size', label: L('model.vocab_size'), kind: 'int', help: '257 for the byte tokenizer' },
@@ -147,15 +147,29 @@ export function withKind(doc: RunConfigDoc, kind: 'dense' | 'gated'): RunConfigD
   return d
 }
 
-/** Issues by field path; whole-document issues under ''. Issues on sub-fields of a field show on it. */
-export function issuesByField(issues: readonly ConfigIssue[]): Map<string, string[]> {
+/** An issue as the form shows it: the text in the app's words, and the config key and expert message as its tooltip. */
+export interface ShownIssue {
+  text: string
+  title: string
+}
+
+/** What the form shows for an issue (core/config issueText), with the key for experts in the tooltip. */
+export const shownIssue = (i: ConfigIssue): ShownIssue => ({ text: issueText(i), title: i.path ? `${i.path}: ${i.message}` : i.message })
+
+/**
+ * Issues by field path; whole-document issues under ''. Issues on sub-fields of a field show on it, and issues on
+ * fields the form does not show are named by their label.
+ */
+export function issuesByField(issues: readonly ConfigIssue[]): Map<string, ShownIssue[]> {
   const known = new Set(SECTIONS.flatMap((s) => s.fields.map((f) => f.path)))
-  const out = new Map<string, string[]>()
+  const out = new Map<string, ShownIssue[]>()
   for (const i of issues) {
     let p = i.path
     if (p === 'model.zero_init_masks') p = 'kind'
     while (p && !known.has(p)) p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : ''
-    out.set(p, [...(out.get(p) ?? []), i.path && p !== i.path ? `${i.path}: ${i.message}` : i.message])
+    const s = shownIssue(i)
+    const text = i.path && p !== i.path && i.label && !s.text.toLowerCase().includes(i.label.toLowerCase()) ? `${i.label}: ${s.text}` : s.text
+    out.set(p, [...(out.get(p) ?? []), { ...s, text }])
   }
   return out
 }
@@ -171,6 +185,22 @@ export interface GroupDraft {
   name: string
   kind: 'as-form' | 'dense' | 'gated'
   axes: AxisDraft[]
+}
+
+/** A dotted config path as the contract takes it ("model.n_layers"); anything else is still being typed. */
+const AXIS_PATH_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/
+
+/** An axis the plan includes: a well-formed path and some values (the others wait, with a hint at the axis). */
+const axisFilled = (a: AxisDraft): boolean => AXIS_PATH_RE.test(a.path.trim()) && !!a.values.trim()
+
+/** What an axis row still lacks, in words (null when it is part of the plan or left empty). */
+export function axisHint(a: AxisDraft): string | null {
+  const p = a.path.trim()
+  if (!p && !a.values.trim()) return null
+  if (!p) return 'Give the config path this axis varies, e.g. model.n_layers.'
+  if (!AXIS_PATH_RE.test(p)) return 'Use a dotted config path, e.g. model.n_layers or controller.mean_target_end.'
+  if (!a.values.trim()) return 'Give the values, separated by commas, e.g. 2, 4, 6.'
+  return null
 }
 
 /** Config paths offered for sweep axes (any dotted path may be typed). */
@@ -194,13 +224,32 @@ export function sweepSpec(name: string, doc: RunConfigDoc, groups: readonly Grou
     return {
       name: g.name.trim() || 'group',
       base: rest,
-      axes: g.axes.filter((a) => a.path.trim() && a.values.trim()).map((a) => ({ path: a.path.trim(), values: parseValueList(a.values) })),
+      axes: g.axes.filter(axisFilled).map((a) => ({ path: a.path.trim(), values: parseValueList(a.values) })),
     }
   })
   return { name: name.trim() || 'sweep', groups: out, ...(seeds > 1 ? { seeds } : {}) }
 }
 
+/**
+ * The issues of a sweep plan's axis paths (planSweep's axisIssues, by the spec's axis index) at the draft's own axis
+ * rows: the spec leaves out empty axes, so its k-th axis of a group is the k-th filled-in draft axis.
+ */
+export function axisIssuesByDraft(groups: readonly GroupDraft[], issues: readonly { group: number; axis: number | null; issue: ConfigIssue }[]): Map<string, ShownIssue[]> {
+  const out = new Map<string, ShownIssue[]>()
+  for (const a of issues) {
+    const g = groups[a.group]
+    let key = `${a.group}`
+    if (g && a.axis !== null) {
+      const filled = g.axes.map((x, i) => [x, i] as const).filter(([x]) => axisFilled(x))
+      const at = filled[a.axis]
+      if (at) key = `${a.group}.${at[1]}`
+    }
+    out.set(key, [...(out.get(key) ?? []), shownIssue(a.issue)])
+  }
+  return out
+}
+
 /** Number of runs a set of group drafts expands to (before validation). */
 export function sweepSize(groups: readonly GroupDraft[], seeds: number): number {
-  return groups.reduce((n, g) => n + g.axes.filter((a) => a.path.trim() && a.values.trim()).reduce((m, a) => m * Math.max(1, parseValueList(a.values).length), 1), 0) * Math.max(1, seeds)
+  return groups.reduce((n, g) => n + g.axes.filter(axisFilled).reduce((m, a) => m * Math.max(1, parseValueList(a.values).length), 1), 0) * Math.max(1, seeds)
 }
