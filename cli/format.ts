@@ -179,7 +179,7 @@ export function formatSweepPlan(sweep: ExpandedSweep, est: SweepEstimate | null)
   return out.join('\n')
 }
 
-export function formatEstimate(est: SweepEstimate): string {
+function formatEstimate(est: SweepEstimate): string {
   const out: string[] = []
   const t = est.totals
   out.push(`estimate for ${t.runs} runs, ${t.tokens.toLocaleString('en-US')} training tokens:`)

@@ -87,7 +87,7 @@ const LATEX: Record<string, string> = {
 export const escapeLatex = (s: string): string => s.replace(/[\\{}$&#^_~%−±×—≈’≥≤]/g, (c) => LATEX[c]!)
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
-export function csvField(v: unknown): string {
+function csvField(v: unknown): string {
   const s = v === null || v === undefined ? '' : typeof v === 'number' ? (Number.isNaN(v) ? 'NaN' : String(v)) : typeof v === 'string' ? v : JSON.stringify(v)
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
@@ -123,7 +123,7 @@ export function runMetricCells(m: Pick<ReportModel, 'estimator'>, r: ReportRun):
 }
 
 /** Training FLOPs of a run: for gated runs, the hypothetical count (skipped blocks not computed) next to the executed one. */
-export function trainingFlopsCell(r: Pick<ReportRun, 'kind' | 'flops'>, estimator: ReportModel['estimator']): string {
+function trainingFlopsCell(r: Pick<ReportRun, 'kind' | 'flops'>, estimator: ReportModel['estimator']): string {
   const f = r.flops?.[estimator]
   if (!f) return DASH
   if (r.kind !== 'gated') return fmtSci(f.training)
