@@ -13,7 +13,7 @@ export interface BridgeTransport {
   subscribe(listener: (e: ServerEvent) => void): () => void
 }
 
-export class BridgeError extends Error {
+class BridgeError extends Error {
   constructor(
     message: string,
     readonly code: string,

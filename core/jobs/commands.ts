@@ -27,7 +27,9 @@ import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '.
 import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
 import { parseRunConfig, resolveRunConfigInput } from '../config/index.js'
-import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
+import { enqueueTrain } from './enqueue.js'
+import { JobQueue } from './queue.js'
+import type { JobQueueOptions } from './types.js'
 import { resolveStorePaths } from '../paths.js'
 
 export { resolveStorePaths, type StorePaths } from '../paths.js'

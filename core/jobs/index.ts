@@ -1,5 +1,7 @@
 /** core/jobs: the persistent job queue and its worker processes (see README.md). */
-export { JobQueue, JobError, enqueueTrain, type JobQueueOptions, type JobQueueEvents, type ProgressEvent, type AddTrainOptions, type AddEvalOptions, type RecoveryReport } from './queue.js'
+export { JobQueue } from './queue.js'
+export { enqueueTrain } from './enqueue.js'
+export { JobError, type JobQueueOptions, type JobQueueEvents, type ProgressEvent, type AddTrainOptions, type AddEvalOptions, type RecoveryReport } from './types.js'
 export { forkLauncher, defaultWorkerEntry, tsxExecArgv, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
 export * from './protocol.js'
 export {

@@ -1,7 +1,7 @@
 /**
- * How a job's worker process is started: one small interface, so the CLI/server fork a plain Node process and the
- * Electron app can use utilityProcess (main/ implements WorkerLauncher over `utilityProcess.fork`; its child has
- * `process.parentPort` instead of `process.send` — worker-entry.ts speaks through a port abstraction for that).
+ * How a job's worker process is started: one small interface (WorkerLauncher) and its one implementation,
+ * `forkLauncher` — `child_process.fork` with an IPC channel. The CLI and the server fork Node; the Electron app forks
+ * its own binary as plain Node (ELECTRON_RUN_AS_NODE=1, main/index.ts). Tests may pass another launcher.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'

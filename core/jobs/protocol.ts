@@ -1,8 +1,8 @@
 /**
  * The message protocol between the job runner (parent, the single database writer) and a worker process (one job).
  * Discriminated unions validated with zod at both ends: a malformed message is a protocol error, never a crash in
- * the database code. Payloads are plain data (structured-clone safe: the fork uses `serialization: 'advanced'`, and
- * Electron's utilityProcess clones the same way), so NaN and ±Infinity metric values survive the trip.
+ * the database code. Payloads are plain data (structured-clone safe: the fork uses `serialization: 'advanced'`), so NaN
+ * and ±Infinity metric values survive the trip.
  */
 import { z } from 'zod'
 

@@ -5,7 +5,7 @@
  */
 
 /** Llama-3.1 scaling of one frequency. */
-export function scaleFrequency(freq: number): number {
+function scaleFrequency(freq: number): number {
   const scaleFactor = 8
   const lowFreqFactor = 1
   const highFreqFactor = 4

@@ -42,7 +42,7 @@ export interface Provenance {
 }
 
 /** Dirty diffs larger than this are cut (and say so). */
-export const MAX_DIFF_BYTES = 256 * 1024
+const MAX_DIFF_BYTES = 256 * 1024
 
 /** The skipbench checkout / install root (two levels above this file, also in a bundle's out/ tree best effort). */
 function packageRoot(): string | null {
@@ -79,7 +79,7 @@ function run(cmd: string, args: string[], cwd?: string): string | null {
 }
 
 /** HEAD, and the tracked changes against it (untracked files are listed by name in the diff's header). */
-export function gitState(dir: string): Provenance['git'] {
+function gitState(dir: string): Provenance['git'] {
   if (!existsSync(join(dir, '.git'))) return null
   const commit = run('git', ['rev-parse', 'HEAD'], dir)?.trim()
   if (!commit) return null
@@ -97,7 +97,7 @@ export function gitState(dir: string): Provenance['git'] {
 
 let gpuCache: Provenance['gpu'] | undefined
 /** GPU adapters and driver from nvidia-smi (null when there is none or it fails); asked once per process. */
-export function gpuInfo(): Provenance['gpu'] {
+function gpuInfo(): Provenance['gpu'] {
   if (gpuCache !== undefined) return gpuCache
   const out = run('nvidia-smi', ['--query-gpu=name,driver_version', '--format=csv,noheader'])
   gpuCache = out
@@ -115,7 +115,7 @@ export function gpuInfo(): Provenance['gpu'] {
 
 const hashCache = new Map<string, DatasetHash>()
 /** sha256 of a file's bytes, streamed; cached per (path, size, mtime) for the life of the process. */
-export function hashFile(path: string, split: DatasetHash['split']): DatasetHash {
+function hashFile(path: string, split: DatasetHash['split']): DatasetHash {
   const abs = resolve(path)
   const st = statSync(abs)
   const key = `${abs}\n${st.size}\n${st.mtimeMs}`
@@ -140,7 +140,7 @@ export function hashFile(path: string, split: DatasetHash['split']): DatasetHash
 }
 
 /** Canonical JSON (sorted keys) so equal objects hash equally. */
-export function canonicalJson(v: unknown): string {
+function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   const o = v as Record<string, unknown>

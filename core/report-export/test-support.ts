@@ -15,7 +15,7 @@ export interface PageStats {
 }
 
 /** Parse a binary PGM (P5, 8-bit). */
-export function parsePgm(buf: Buffer): { width: number; height: number; pixels: Uint8Array } {
+function parsePgm(buf: Buffer): { width: number; height: number; pixels: Uint8Array } {
   let pos = 0
   const token = () => {
     while (pos < buf.length) {

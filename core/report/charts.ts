@@ -283,7 +283,7 @@ function groupedSeries(
 }
 
 /** A 1-2-5 step giving about 5 intervals over a span. */
-export function niceStep(span: number): number {
+function niceStep(span: number): number {
   const raw = span / 5
   const e = Math.floor(Math.log10(raw))
   const m = raw / 10 ** e

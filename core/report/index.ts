@@ -10,7 +10,7 @@ export { reportFigures, renderFigures, runColor, type ReportFigure, type Rendere
 export { renderReportHtml, REPORT_CSP, tableFields, type HtmlOptions } from './html.js'
 export { renderReportMarkdown, type LinkedFigure } from './markdown.js'
 export { renderReportLatex, renderRunsTableLatex, type LatexOptions } from './latex.js'
-export { reportJson, runsCsv, runsCsvHeader, seriesCsv, SERIES_CSV_HEADER, verdictCsv } from './tables.js'
+export { reportJson, runsCsv, runsCsvHeader, seriesCsv, verdictCsv } from './tables.js'
 export { verdictLines, verdictView, type VerdictPointRow, type VerdictView } from './verdict.js'
 export { axisLabel, parallelChartOption, type ParallelOptions } from './parallel.js'
 export { runsTableLatex, runsTableMarkdown, texEscape } from './runs-table.js'

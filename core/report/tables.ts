@@ -93,7 +93,7 @@ export function runsCsv(m: ReportModel): string {
   return lines.join('\n') + '\n'
 }
 
-export const SERIES_CSV_HEADER = ['run_id', 'name', 'key', 'step', 'value'] as const
+const SERIES_CSV_HEADER = ['run_id', 'name', 'key', 'step', 'value'] as const
 
 /** Every series of the report in long form: the loss curves (val/loss, train/loss) and the gate heatmaps' values. */
 export function seriesCsv(m: ReportModel): string {

@@ -60,7 +60,7 @@ export function isLoopbackName(name: string): boolean {
 /** Whether binding to `host` exposes the server beyond this user: anything but exactly 127.0.0.1 or ::1 needs the token. */
 export const requiresToken = (host: string) => host !== '127.0.0.1' && host !== '::1'
 
-export const CONTENT_SECURITY_POLICY =
+const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
 /** Token from an Authorization header, a `?token=` query, or a `skipbench.token.<t>` subprotocol. */

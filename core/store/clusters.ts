@@ -12,8 +12,7 @@ export interface ClusterRow {
   updatedAt: string
 }
 
-export const CLUSTER_JOB_STATES = ['submitting', 'pending', 'running', 'completed', 'failed', 'cancelled', 'resubmitted'] as const
-export type ClusterJobState = (typeof CLUSTER_JOB_STATES)[number]
+export type ClusterJobState = 'submitting' | 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'resubmitted'
 export const ACTIVE_CLUSTER_JOB_STATES: readonly ClusterJobState[] = ['submitting', 'pending', 'running']
 
 export interface ClusterJob {

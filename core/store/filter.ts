@@ -34,7 +34,7 @@ export class FilterError extends StoreError {
   }
 }
 
-export const MAX_FILTER_LENGTH = 2000
+const MAX_FILTER_LENGTH = 2000
 const MAX_TOKENS = 200
 const MAX_DEPTH = 32
 const MAX_PATH_SEGMENTS = 8

@@ -41,7 +41,7 @@ export const migrationHash = (m: Migration): string => createHash('sha256').upda
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version
 
-export function assertMonotonic(migrations: readonly Migration[]): void {
+function assertMonotonic(migrations: readonly Migration[]): void {
   let prev = 0
   for (const m of migrations) {
     if (!Number.isInteger(m.version) || m.version <= prev)

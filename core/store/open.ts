@@ -24,7 +24,7 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number
 }
 
-export const DEFAULT_BUSY_TIMEOUT_MS = 5000
+const DEFAULT_BUSY_TIMEOUT_MS = 5000
 
 /** Create the connection and apply the pragmas. Does not migrate (see openStore / migrate). */
 export function openDatabase(path: string, opts: OpenDatabaseOptions = {}): SqliteDatabase {
@@ -119,7 +119,7 @@ function isReadOnlyMount(dir: string): boolean {
 }
 
 /** The database path is the wrong kind of thing, unreadable, not SQLite, damaged or in a read-only folder. */
-export class DatabaseOpenError extends StoreError {
+class DatabaseOpenError extends StoreError {
   constructor(
     readonly path: string,
     problem: string,

@@ -23,7 +23,7 @@ import type { MetricPoint, RunKind, RunStatus } from './types.js'
 export const RUN_JSON = 'run.json'
 export const METRICS_JSONL = 'metrics.jsonl'
 /** metric keys of validation events start with this (reference names, spec B.6) */
-export const VALIDATION_PREFIX = 'val/'
+const VALIDATION_PREFIX = 'val/'
 
 export type MetricLineType = 'step' | 'validation'
 

@@ -36,7 +36,7 @@ interface RunRow {
   rerun_of: number | null
 }
 
-export const toRun = (r: RunRow): Run => ({
+const toRun = (r: RunRow): Run => ({
   id: r.id,
   uid: r.uid,
   name: r.name,
@@ -65,7 +65,7 @@ export const toRun = (r: RunRow): Run => ({
 })
 
 /** Columns a run list can be sorted by (besides metric summaries). */
-export const RUN_SORT_COLUMNS = ['id', 'name', 'status', 'kind', 'created_at', 'started_at', 'ended_at', 'last_step', 'tokens_per_sec', 'experiment'] as const
+const RUN_SORT_COLUMNS = ['id', 'name', 'status', 'kind', 'created_at', 'started_at', 'ended_at', 'last_step', 'tokens_per_sec', 'experiment'] as const
 export type RunSortColumn = (typeof RUN_SORT_COLUMNS)[number]
 export type SummaryAgg = 'last' | 'min' | 'max'
 

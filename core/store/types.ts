@@ -2,8 +2,7 @@
 
 export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'interrupted'] as const
 export type RunStatus = (typeof RUN_STATUSES)[number]
-export const RUN_KINDS = ['dense', 'gated'] as const
-export type RunKind = (typeof RUN_KINDS)[number]
+export type RunKind = 'dense' | 'gated'
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
 export type JsonObject = { [k: string]: Json }
@@ -164,8 +163,7 @@ export interface Evaluation {
 export type NewEvaluation = Omit<Evaluation, 'id' | 'createdAt' | 'checkpointId' | 'datasetId' | 'split' | 'step' | 'gateStats' | 'flopsPerToken' | 'flops' | 'loss'> &
   Partial<Pick<Evaluation, 'checkpointId' | 'datasetId' | 'split' | 'step' | 'gateStats' | 'flopsPerToken' | 'flops' | 'loss'>>
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const
-export type LogLevel = (typeof LOG_LEVELS)[number]
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 export interface LogLine {
   id: number
@@ -184,13 +182,10 @@ export interface JobEvent {
   data: JsonObject
 }
 
-export const JOB_KINDS = ['train', 'eval'] as const
-export type JobKind = (typeof JOB_KINDS)[number]
-export const JOB_STATUSES = ['queued', 'running', 'pausing', 'paused', 'cancelling', 'completed', 'failed', 'cancelled', 'interrupted'] as const
-export type JobStatus = (typeof JOB_STATUSES)[number]
+export type JobKind = 'train' | 'eval'
+export type JobStatus = 'queued' | 'running' | 'pausing' | 'paused' | 'cancelling' | 'completed' | 'failed' | 'cancelled' | 'interrupted'
 /** statuses a job can be resumed from */
 export const RESUMABLE_JOB_STATUSES: readonly JobStatus[] = ['paused', 'interrupted', 'failed', 'cancelled']
-export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ['running', 'pausing', 'cancelling']
 
 export interface Job {
   id: number

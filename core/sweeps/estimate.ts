@@ -24,7 +24,7 @@ import type { ExpandedSweep, SweepPoint } from './grid.js'
 export const WORKER_START_SECONDS = 3
 
 /** FLOPs/s assumed for predicting how long a calibration would take when nothing has been measured yet. */
-export const PRIOR_FLOPS_PER_SECOND = 2e10
+const PRIOR_FLOPS_PER_SECOND = 2e10
 
 export interface PointFlops {
   /** training FLOPs with every gate open (s = 0): exact for dense runs, an upper bound for gated ones */
@@ -88,7 +88,7 @@ export function validationCount(trainSteps: number, valEvery: number): number {
 }
 
 /** Validation tokens evaluated each time (the split may hold fewer; unknown before the data is opened). */
-export function validationTokens(c: RunConfig): number {
+function validationTokens(c: RunConfig): number {
   const T = c.model.max_seq_len
   return Math.max(1, Math.floor(c.training.val_tokens / T)) * T
 }

@@ -241,7 +241,7 @@ export function expandSweep(spec: SweepSpec): ExpandedSweep {
 }
 
 /** The evaluation facts a comparison needs equal across runs (core/analysis compareRuns excludes mismatches). */
-export function evaluationKey(c: RunConfig): string {
+function evaluationKey(c: RunConfig): string {
   const d = c.data
   return canonicalJson({
     dataset: d.dataset,

@@ -4,7 +4,6 @@
  * comparison of the finished runs (stored runs → analysis RunRecords → compareRuns) is core/analysis/stored-runs.ts.
  */
 export {
-  evaluationKey,
   expandSweep,
   getPath,
   normalizePath,
@@ -21,7 +20,6 @@ export {
 export {
   paperGrid,
   PAPER_DEPTHS,
-  PAPER_GATED_DEPTH,
   PAPER_GRID_GROUPS,
   PAPER_TARGET_ENDS,
   SCALES,
@@ -52,11 +50,9 @@ export {
   pointFlops,
   pointSeconds,
   runSeconds,
-  PRIOR_FLOPS_PER_SECOND,
   targetSparsity,
   trainRate,
   validationCount,
-  validationTokens,
   WORKER_START_SECONDS,
   type EstimateOptions,
   type PointEstimate,

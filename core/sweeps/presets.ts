@@ -32,7 +32,7 @@ export const PAPER_DEPTHS: readonly number[] = [2, 4, 6, 8, 10, 12]
 /** The gate target ends E of the gated runs (spec C, scripts/upload.sh:28). */
 export const PAPER_TARGET_ENDS: readonly number[] = [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 /** The gated runs' depth. */
-export const PAPER_GATED_DEPTH = 12
+const PAPER_GATED_DEPTH = 12
 
 export interface ScaleSpec {
   scale: SweepScale

@@ -8,8 +8,8 @@ import { EOT_TEXT, type Tokenizer } from './types.js'
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true })
 
-export const BYTE_EOT = 256
-export const BYTE_VOCAB_SIZE = 257
+const BYTE_EOT = 256
+const BYTE_VOCAB_SIZE = 257
 
 export class ByteTokenizer implements Tokenizer {
   readonly name = 'byte' as const

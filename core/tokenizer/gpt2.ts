@@ -13,9 +13,9 @@
 import { decode as gptDecode, encode as gptEncode } from 'gpt-tokenizer/encoding/r50k_base'
 import type { Tokenizer } from './types.js'
 
-export const GPT2_EOT = 50256
-export const GPT2_VOCAB_SIZE = 50257
-export const DEFAULT_MAX_RUN = 512
+const GPT2_EOT = 50256
+const GPT2_VOCAB_SIZE = 50257
+const DEFAULT_MAX_RUN = 512
 
 const ORDINARY = { disallowedSpecial: new Set<string>() }
 

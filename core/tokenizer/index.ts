@@ -6,8 +6,8 @@ import { ByteTokenizer } from './byte.js'
 import { Gpt2Tokenizer } from './gpt2.js'
 import { TOKENIZER_INFO, isTokenizerName, type Tokenizer, type TokenizerName } from './types.js'
 
-export { ByteTokenizer, BYTE_EOT, BYTE_VOCAB_SIZE } from './byte.js'
-export { Gpt2Tokenizer, GPT2_EOT, GPT2_VOCAB_SIZE, DEFAULT_MAX_RUN } from './gpt2.js'
+export { ByteTokenizer } from './byte.js'
+export { Gpt2Tokenizer } from './gpt2.js'
 export { EOT_TEXT, TOKENIZER_INFO, isTokenizerName, type Tokenizer, type TokenizerName } from './types.js'
 
 const cache = new Map<TokenizerName, Tokenizer>()

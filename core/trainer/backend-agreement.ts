@@ -38,7 +38,7 @@ export interface Agreement {
   maxDiff: number
 }
 
-export async function trainTrajectory(o: AgreementOptions, backend: string): Promise<Trajectory> {
+async function trainTrajectory(o: AgreementOptions, backend: string): Promise<Trajectory> {
   const p = getPreset(o.preset)
   if (!p) throw new Error(`unknown preset ${o.preset}`)
   const base = mergeConfig<Record<string, unknown>>(structuredClone(p.config) as Record<string, unknown>, o.overrides ?? {})

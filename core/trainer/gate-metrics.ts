@@ -6,7 +6,7 @@
  */
 import type { GateMoments, Moments } from '../engine/engine.js'
 
-export const GATE_METRIC_NAMES = ['masks', 'gates', 'zeros', 'resid_l2_norm'] as const
+const GATE_METRIC_NAMES = ['masks', 'gates', 'zeros', 'resid_l2_norm'] as const
 export type GateMetricName = (typeof GATE_METRIC_NAMES)[number]
 
 /** Per-layer statistics of one quantity. */

@@ -73,7 +73,7 @@ function cacheKey(m: Pick<MeasuredCost, 'machine' | 'engine' | 'backend' | 'thre
 }
 
 /** The cached measurements of a checkpoint folder (any machine). */
-export function readMeasuredCosts(checkpoint: string): MeasuredCost[] {
+function readMeasuredCosts(checkpoint: string): MeasuredCost[] {
   const p = join(resolveCheckpointDir(checkpoint), MEASURED_COST_FILE)
   if (!existsSync(p)) return []
   try {

@@ -27,7 +27,7 @@ export interface ScheduleConfig {
   start_factor: number
 }
 
-export const REFERENCE_SCHEDULE: ScheduleConfig = { warmup_fraction: 0.1, start_factor: 0.1 }
+const REFERENCE_SCHEDULE: ScheduleConfig = { warmup_fraction: 0.1, start_factor: 0.1 }
 
 /** W = int(warmup_fraction · T), Python's truncation of the float product. */
 export function warmupSteps(totalSteps: number, warmupFraction: number): number {

@@ -15,7 +15,7 @@
 import { execFile } from 'node:child_process'
 import type { EngineInfo } from '../engine/engine.js'
 
-export const SYSTEM_PREFIX = 'sys/'
+const SYSTEM_PREFIX = 'sys/'
 
 // ------------------------------------------------------------------------------------------------ GPU (nvidia-smi)
 

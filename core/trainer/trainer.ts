@@ -43,7 +43,7 @@ import { SystemSampler } from './system-metrics.js'
 import { UserError } from '../user-errors.js'
 
 export const RUN_FILE = 'run.json'
-export const METRICS_FILE = 'metrics.jsonl'
+const METRICS_FILE = 'metrics.jsonl'
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed'
 

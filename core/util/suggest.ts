@@ -2,7 +2,7 @@
  * "Did you mean" for a mistyped name: the closest candidate by edit distance (Damerau: a swap of two neighbours
  * counts as one), when it is close enough to be a likely typo. Pure (no Node APIs): usable by every layer.
  */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const m = a.length
   const n = b.length
   const d: number[][] = Array.from({ length: m + 1 }, (_, i) => Array.from({ length: n + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)))

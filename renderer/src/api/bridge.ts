@@ -16,7 +16,7 @@ import {
   type SkipbenchBridge,
 } from '../../../core/contract/api'
 
-export class ApiCallError extends Error {
+class ApiCallError extends Error {
   constructor(
     message: string,
     readonly code: string,

@@ -81,7 +81,7 @@ export function draftProblems(d: ComparisonDraft): { field: keyof ComparisonDraf
 }
 
 /** The base config every run shares: the starting config with the draft's model size, budget and evaluation set. */
-export function comparisonBase(start: RunConfigDoc, d: ComparisonDraft): RunConfigDoc {
+function comparisonBase(start: RunConfigDoc, d: ComparisonDraft): RunConfigDoc {
   let doc: RunConfigDoc = structuredClone(start)
   delete (doc as Record<string, unknown>)['name']
   doc = setPath(doc, 'model.n_layers', d.layers)
@@ -97,7 +97,7 @@ export function comparisonBase(start: RunConfigDoc, d: ComparisonDraft): RunConf
   return doc
 }
 
-export function comparisonGroups(d: ComparisonDraft): GroupDraft[] {
+function comparisonGroups(d: ComparisonDraft): GroupDraft[] {
   return [
     { name: 'dense', kind: 'dense', axes: [{ path: 'model.n_layers', values: d.denseDepths }] },
     { name: 'gated', kind: 'gated', axes: [{ path: 'controller.mean_target_end', values: d.targets }] },

@@ -27,7 +27,7 @@ export interface Section {
   fields: FieldDef[]
 }
 
-export const isGated = (doc: RunConfigDoc) => getPath(doc, 'model.zero_init_masks') === false
+const isGated = (doc: RunConfigDoc) => getPath(doc, 'model.zero_init_masks') === false
 const hasTargets = (doc: RunConfigDoc) => isGated(doc) && (TARGET_CONTROLLERS as readonly string[]).includes(String(getPath(doc, 'controller.name')))
 
 const L = (path: string): string => FIELD_LABELS[path] ?? path
