@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ENGINE_NAMES } from '../../core/engine/index.js'
-import { getPreset, parseRunConfigWithWarnings, presetNames, resolveRunConfigInput, type RunConfig } from '../../core/config/index.js'
+import { getPreset, parseRunConfigWithWarnings, presetNames, resolveRunConfigInput, type ResolvedRunConfig } from '../../core/config/index.js'
 import { loadResumeTarget, prepareRun, readConfigFile, type DoneEvent } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { fmtDuration } from '../../core/report/format.js'
@@ -64,7 +64,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (a.engine || a.backend || a.threads)
     overrides.engine = { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) }
 
-  let config: RunConfig
+  let config: ResolvedRunConfig
   let warnings: string[]
   let runDir: string
   let resumeFrom: string | undefined

@@ -37,7 +37,7 @@ import { Rng } from '../util/rng.js'
 import type { DataInfo, TrainData } from './data.js'
 import { evaluateBatches } from './evaluate.js'
 import { computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-metrics.js'
-import { runConfigToJson, tokensPerStep, type RunConfig } from '../config/index.js'
+import { runConfigToJson, tokensPerStep, type ResolvedRunConfig } from '../config/index.js'
 import { lrAt } from './schedule.js'
 import { SystemSampler } from './system-metrics.js'
 import { UserError } from '../user-errors.js'
@@ -160,7 +160,7 @@ export class Trainer extends TypedEmitter<TrainerEvents> {
   private ownsRun = false
 
   constructor(
-    readonly config: RunConfig,
+    readonly config: ResolvedRunConfig,
     readonly engine: Engine,
     readonly data: TrainData,
     readonly opts: TrainerOptions,
