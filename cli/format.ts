@@ -1,5 +1,6 @@
 /** Plain-text rendering of comparisons, sweep plans and estimates for the terminal (pure; no I/O). */
 import { fmtSecondsPerToken } from '../core/report/charts.js'
+import { fmtDuration } from '../core/report/format.js'
 import type { Comparison, Summary } from '../core/analysis/index.js'
 import type { ExpandedSweep } from '../core/sweeps/grid.js'
 import type { SweepEstimate } from '../core/sweeps/estimate.js'
@@ -13,15 +14,6 @@ export function fmtFlops(x: number | null | undefined): string {
   return `${m}e${Number(e)}`
 }
 
-export function fmtSeconds(sec: number | null | undefined): string {
-  if (sec === null || sec === undefined || !Number.isFinite(sec)) return '—'
-  const s = Math.round(sec)
-  if (s < 60) return `${Math.max(0, sec).toFixed(sec < 10 ? 1 : 0)} s`
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const ss = s % 60
-  return h ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(ss).padStart(2, '0')} s`
-}
 
 const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(4))
 const fmtSigned = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`)
@@ -165,7 +157,7 @@ export function formatSweepPlan(sweep: ExpandedSweep, est: SweepEstimate | null)
           fmtFlops(e?.flops.paper.training),
           fmtFlops(e?.flops.corrected.training),
           fmtFlops(e?.flops.corrected.trainingAtTarget),
-          e?.seconds ? fmtSeconds(e.seconds.total) + (e.rate === 'extrapolated' ? '*' : '') : '—',
+          e?.seconds ? fmtDuration(e.seconds.total) + (e.rate === 'extrapolated' ? '*' : '') : '—',
         ]
       }),
     ),
@@ -194,7 +186,7 @@ function formatEstimate(est: SweepEstimate): string {
   out.push(`  training FLOPs, paper estimator (forward only):   ${fmtFlops(t.flops.paper.training)} with every gate open, ${fmtFlops(t.flops.paper.trainingAtTarget)} at the targets`)
   out.push(`  training FLOPs, corrected estimator (3 × forward): ${fmtFlops(t.flops.corrected.training)} with every gate open, ${fmtFlops(t.flops.corrected.trainingAtTarget)} at the targets`)
   if (est.calibrations.length) {
-    out.push(`  wall time on this machine, one run at a time: ${fmtSeconds(t.seconds)}`)
+    out.push(`  wall time on this machine, one run at a time: ${fmtDuration(t.seconds)}`)
     for (const c of est.calibrations)
       out.push(
         `    calibration ${c.shape.engine}/${c.backendUsed} L=${c.shape.n_layers} d=${c.shape.dim} T=${c.shape.max_seq_len} B=${c.shape.batch_size}${c.shape.gated ? ' gated' : ''}: ` +

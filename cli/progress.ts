@@ -1,10 +1,5 @@
 /** Terminal rendering for `skipbench train`: a one-line progress bar with ETA, and plain log lines. */
-import { formatDuration as formatClock } from '../core/data/import/format.js'
-
-/** Seconds as a clock, "m:ss" or "h:mm:ss" ("--:--" when unknown). */
-export function formatDuration(sec: number): string {
-  return !Number.isFinite(sec) || sec < 0 ? '--:--' : formatClock(sec * 1000)
-}
+import { fmtDuration } from '../core/report/format.js'
 
 export function formatRate(tokensPerSec: number): string {
   if (tokensPerSec >= 1e6) return `${(tokensPerSec / 1e6).toFixed(2)}M tok/s`
@@ -16,7 +11,7 @@ export function progressLine(o: { step: number; total: number; loss: number; lr:
   const frac = o.total > 0 ? Math.min(1, o.step / o.total) : 0
   const pct = `${Math.floor(frac * 100)}`.padStart(3)
   const zeros = o.zeros != null ? ` skip ${(o.zeros * 100).toFixed(1)}%` : ''
-  const text = `${pct}% step ${o.step}/${o.total} loss ${o.loss.toFixed(4)} lr ${o.lr.toExponential(2)}${zeros} ${formatRate(o.tokensPerSec)} ETA ${formatDuration(o.etaSeconds)}`
+  const text = `${pct}% step ${o.step}/${o.total} loss ${o.loss.toFixed(4)} lr ${o.lr.toExponential(2)}${zeros} ${formatRate(o.tokensPerSec)} ETA ${fmtDuration(o.etaSeconds, 'clock')}`
   // the bar takes what the text leaves of the terminal width (up to 24 cells)
   const width = Math.max(0, Math.min(24, (o.columns ?? 120) - 2 - text.length))
   if (width < 5) return text

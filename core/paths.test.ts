@@ -2,7 +2,7 @@
 // lives beside the database, datasets (and the shipped corpus' cache), and checkpoints.
 import { describe, expect, it } from 'vitest'
 import { join, resolve } from 'node:path'
-import { calibrationFileBeside, CHECKPOINTS_DIR, databaseIn, datasetDir, defaultDataDir, FINAL_DIR, packageFile, resolveStorePaths, runsDirBeside, stepDirName } from './paths.js'
+import { calibrationFileBeside, CHECKPOINTS_DIR, databaseIn, datasetDir, defaultDataDir, FINAL_DIR, packageFile, resolveStorePaths, runFolderName, runsDirBeside, stepDirName } from './paths.js'
 import { datasetDir as dataDatasetDir } from './data/dataset.js'
 import { defaultCorpusName } from './data/corpus.js'
 import { CHECKPOINTS_DIR as CK, FINAL_DIR as FIN, stepDirName as stepName } from './checkpoint/index.js'
@@ -27,6 +27,10 @@ describe('core/paths', () => {
     expect(databaseIn('rel')).toBe(resolve('rel/skipbench.db'))
     expect(runsDirBeside('/d/skipbench.db')).toBe('/d/runs')
     expect(calibrationFileBeside('/d/x.db')).toBe('/d/calibration.json')
+    // run folders (the local queue's and a cluster's mirrors): a file-name-safe name and the uid's first 8 characters
+    expect(runFolderName('gated L4 / E=0.5', '0123456789abcdef')).toBe('gated-L4-E-0.5-01234567')
+    expect(runFolderName('***', 'abcdefgh-1')).toBe('run-abcdefgh')
+    expect(runFolderName('x'.repeat(60), 'u'.repeat(8))).toBe(`${'x'.repeat(48)}-uuuuuuuu`)
   })
   it('datasets (the shipped corpus cache included) and checkpoints have one naming', () => {
     expect(datasetDir('/d', 'tiny')).toBe('/d/datasets/tiny')

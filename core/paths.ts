@@ -5,7 +5,7 @@
  * - the default data folder (datasets, the shipped corpus' cache): $SKIPBENCH_DATA_DIR, else ./.skipbench/data;
  * - the database: the CLI's (--db, else $SKIPBENCH_DB, else <$SKIPBENCH_HOME or ./.skipbench>/skipbench.db), or
  *   the one inside a self-contained data folder (the app, `serve --data-dir`): <dataDir>/skipbench.db;
- * - what lives beside the database: run folders (runs/, unless --runs-dir or $SKIPBENCH_RUNS_DIR), settings.json
+ * - what lives beside the database: run folders (runs/<name>-<uid8>, unless --runs-dir or $SKIPBENCH_RUNS_DIR), settings.json
  *   and the calibration cache calibration.json;
  * - inside a data folder: datasets/<name>/ (the shipped corpus is cached there as default, default-gpt2);
  * - inside a run folder: checkpoints/step-NNNNNN/ every save and final/ at the end.
@@ -78,6 +78,9 @@ export function resolveStorePaths(o: { db?: string; runsDir?: string; env?: Node
 }
 
 // ------------------------------------------------------------------------------------------------ inside the folders
+
+/** A run's folder name under the runs folder: <name as a file-name-safe slug>-<first 8 characters of its uid>. */
+export const runFolderName = (name: string, uid: string): string => `${name.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'run'}-${uid.slice(0, 8)}`
 
 export const DATASETS_SUBDIR = 'datasets'
 

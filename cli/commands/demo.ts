@@ -33,7 +33,8 @@ import {
   type SweepSpec,
 } from '../../core/sweeps/index.js'
 import { compareExperiment } from '../../core/analysis/index.js'
-import { fmtSeconds, formatComparison, formatSweepPlan } from '../format.js'
+import { fmtDuration } from '../../core/report/format.js'
+import { formatComparison, formatSweepPlan } from '../format.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 import { formatWritten } from './report.js'
 import { asUserErrors, runSweepToCompletion } from './sweep.js'
@@ -160,7 +161,7 @@ async function demo(argv: string[]): Promise<number> {
     await queue.shutdown('pause')
     if (interrupted) return 130
     const failed = jobs.filter((j) => j.status !== 'completed')
-    say(`\ntrained in ${fmtSeconds((Date.now() - t0) / 1000)}: ${jobs.length - failed.length} of ${jobs.length} runs completed\n`)
+    say(`\ntrained in ${fmtDuration((Date.now() - t0) / 1000)}: ${jobs.length - failed.length} of ${jobs.length} runs completed\n`)
 
     const comparison = compareExperiment(store, { experiment, estimator: a.estimator, flopsKind: 'inference' })
     say(formatComparison(comparison) + '\n')
@@ -184,7 +185,7 @@ async function demo(argv: string[]): Promise<number> {
     }
     say('report:')
     say(formatWritten(r))
-    say(`\ndemo finished in ${fmtSeconds((Date.now() - t0) / 1000)}; open ${join(r.outDir, 'report.html')} in a browser, or run: skipbench report --experiment ${experiment} --format md,tex,csv,json`)
+    say(`\ndemo finished in ${fmtDuration((Date.now() - t0) / 1000)}; open ${join(r.outDir, 'report.html')} in a browser, or run: skipbench report --experiment ${experiment} --format md,tex,csv,json`)
     return code
   } finally {
     await queue.shutdown('pause').catch(() => {})

@@ -22,7 +22,9 @@ options:
   --hard-skip            also evaluate with blocks really skipped for zero-gate tokens (either engine; key gating,
                          spec H.13): hard-skip loss next to the dense one, measured (same engine, interleaved) and
                          FLOPs-predicted speed-up
-  --json                 print one JSON object (loss, tokens, gates_mean, zeros_mean, backend, ...)`
+  --json                 print one JSON object (loss, tokens, gates_mean, zeros_mean, flops_per_token, backend, ...)
+
+The app's "Evaluate" on a run measures the same way (core/trainer/evaluate.ts).`
 
 const Args = z.object({
   checkpoint: z.string({ error: 'is required' }),
@@ -73,6 +75,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     lines.push(`gates mean per layer: ${r.gates_mean.map((g) => g.toFixed(3)).join(' ')}`)
     lines.push(`zeros per layer:      ${r.zeros_mean.map(pct).join(' ')}  (sparsity ${pct(r.sparsity)})`)
   }
+  lines.push(`forward FLOPs per token: ${r.flops_per_token.toExponential(3)} (corrected estimator${r.model.zero_init_masks ? '' : ', at the measured sparsity'})`)
   if (r.hard_skip) {
     const h = r.hard_skip
     lines.push(

@@ -30,7 +30,8 @@ import {
   type SweepSpec,
 } from '../../core/sweeps/index.js'
 import { compareExperiment } from '../../core/analysis/index.js'
-import { fmtSeconds, formatComparison, formatSweepPlan } from '../format.js'
+import { fmtDuration } from '../../core/report/format.js'
+import { formatComparison, formatSweepPlan } from '../format.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 import { ProgressBar } from '../progress.js'
@@ -294,7 +295,7 @@ async function sweep(argv: string[]): Promise<number> {
     const { jobs, interrupted, seconds } = await runSweepToCompletion(queue, queued, { est, json: a.json, out, say, again: 'run the same command again' })
     await queue.shutdown('pause')
     const failed = jobs.filter((j) => j.status !== 'completed')
-    if (!a.json) say(`sweep ${interrupted ? 'paused' : 'finished'} in ${fmtSeconds(seconds)}: ${jobs.length - failed.length} of ${jobs.length} runs completed`)
+    if (!a.json) say(`sweep ${interrupted ? 'paused' : 'finished'} in ${fmtDuration(seconds)}: ${jobs.length - failed.length} of ${jobs.length} runs completed`)
 
     const c = compareExperiment(store, { experiment, estimator: a.estimator, flopsKind: a.flops })
     if (a.json)
@@ -366,14 +367,14 @@ export async function runSweepToCompletion(
           }
           finished.add(name)
           const loss = p.job.status === 'completed' ? queue.store.metrics.summaries(p.point.runId).find((s) => s.key === 'val/loss')?.lastValue : null
-          log(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${sec !== null ? ` in ${fmtSeconds(sec)}` : ''}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
+          log(`[${p.finished}/${p.total}] ${name}: ${p.job.status}${sec !== null ? ` in ${fmtDuration(sec)}` : ''}${loss != null ? `, val CE ${loss.toFixed(4)}` : ''}${p.job.error ? ` (${p.job.error})` : ''}`)
         }
       } else if (p.progress && p.progress.event === 'step') {
         const e = p.progress
         announce(e.jobId, name, p.finished, p.total)
         const runEst = estByName.get(name) ?? 0
         const into = (Date.now() - (startedAt.get(e.jobId) ?? Date.now())) / 1000
-        const line = `${p.finished}/${p.total} runs · ${name} step ${e.step + 1}/${e.totalSteps} loss ${(e.values['train/loss'] ?? NaN).toFixed(4)} · sweep ETA ${fmtSeconds(Math.max(0, eta() - Math.min(into, runEst)))}`
+        const line = `${p.finished}/${p.total} runs · ${name} step ${e.step + 1}/${e.totalSteps} loss ${(e.values['train/loss'] ?? NaN).toFixed(4)} · sweep ETA ${fmtDuration(Math.max(0, eta() - Math.min(into, runEst)))}`
         if (bar) bar.update(line)
         else if ((e.step + 1) % Math.max(1, Math.round(e.totalSteps / 4)) === 0) o.say(line)
       }

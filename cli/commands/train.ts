@@ -2,10 +2,11 @@
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ENGINE_NAMES } from '../../core/engine/index.js'
-import { getPreset, parseRunConfigWithWarnings, presetNames, resolveRunConfigInput, type RunConfig } from '../../core/config/index.js'
+import { getPreset, parseRunConfigWithWarnings, presetNames, resolveRunConfigInput, type ResolvedRunConfig } from '../../core/config/index.js'
 import { loadResumeTarget, prepareRun, readConfigFile, type DoneEvent } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
-import { formatDuration, formatRate, ProgressBar, progressLine } from '../progress.js'
+import { fmtDuration } from '../../core/report/format.js'
+import { formatRate, ProgressBar, progressLine } from '../progress.js'
 import { trainOnCluster } from './cluster.js'
 
 export const TRAIN_HELP = `usage: skipbench train CONFIG.json | --preset NAME [options]
@@ -63,7 +64,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (a.engine || a.backend || a.threads)
     overrides.engine = { ...(a.engine ? { engine: a.engine } : {}), ...(a.backend ? { backend: a.backend } : {}), ...(a.threads ? { threads: a.threads } : {}) }
 
-  let config: RunConfig
+  let config: ResolvedRunConfig
   let warnings: string[]
   let runDir: string
   let resumeFrom: string | undefined
@@ -160,7 +161,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     say(
       `${done.status === 'completed' ? 'done' : 'stopped'} at step ${done.step}/${done.totalSteps}` +
         (v ? `; last validation loss ${v.loss.toFixed(4)} (step ${v.step})` : '') +
-        `; ${formatRate(done.tokens / Math.max(done.trainSeconds, 1e-9))} over ${formatDuration(done.trainSeconds)}`,
+        `; ${formatRate(done.tokens / Math.max(done.trainSeconds, 1e-9))} over ${fmtDuration(done.trainSeconds, 'clock')}`,
     )
     say(done.status === 'completed' ? `final checkpoint: ${done.checkpoint}` : `resume with: skipbench train --resume ${done.runDir}`)
   }

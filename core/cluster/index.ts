@@ -1,5 +1,5 @@
 export * from './profile.js'
-export { ClusterShell, shq, describeFailure, type ShellResult, type RunOptions } from './shell.js'
+export { ClusterShell, shq, type ShellResult, type RunOptions } from './shell.js'
 export * from './slurm.js'
 export * from './manager.js'
 export type { ClusterJob, ClusterJobState } from '../store/clusters.js'

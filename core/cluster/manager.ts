@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { readTrainerState } from '../checkpoint/index.js'
-import { defaultDataDir } from '../paths.js'
-import { TypedEmitter } from '../jobs/events.js'
+import { defaultDataDir, runFolderName } from '../paths.js'
+import { TypedEmitter } from '../util/emitter.js'
 import { ACTIVE_CLUSTER_JOB_STATES, type ClusterJob, type ClusterJobState } from '../store/clusters.js'
 import { ingestRunFolder } from '../store/ingest.js'
 import { RUN_JSON, runKind } from '../store/run-folder.js'
@@ -64,7 +64,6 @@ export interface ClusterManagerOptions {
 
 const TERMINAL: readonly ClusterJobState[] = ['completed', 'failed', 'cancelled']
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'run'
 
 export class ClusterManager extends TypedEmitter<ClusterEvents> {
   readonly store: Store
@@ -148,7 +147,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
         const config = runConfigToJson(configs[i]!) as JsonObject
         const uid = randomUUID()
         const name = it.name || configs[i]!.name || 'run'
-        const dir = `${slug(name)}-${uid.slice(0, 8)}`
+        const dir = runFolderName(name, uid)
         const run = this.store.runs.create({
           uid,
           name,

@@ -153,7 +153,7 @@ export class ClusterShell {
   }
 }
 
-export function describeFailure(r: ShellResult, timeoutMs: number): string {
+function describeFailure(r: ShellResult, timeoutMs: number): string {
   const err = r.stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ')
   if (r.timedOut) return `no answer within ${Math.round(timeoutMs / 1000)} s${err ? ` (${err})` : ''} — a wrong SLURM_CONF makes Slurm clients retry for 60 s; check it (skipbench cluster check)`
   if (r.connectionError) return `ssh could not connect (${err || 'exit 255'})`

@@ -27,7 +27,9 @@ import type { Checkpoint, Evaluation, Job, LogLine, MetricSummary, Run } from '.
 import { provenanceLines } from '../provenance/index.js'
 import { readConfigFile } from '../trainer/run.js'
 import { parseRunConfig, resolveRunConfigInput } from '../config/index.js'
-import { enqueueTrain, JobQueue, type JobQueueOptions } from './queue.js'
+import { enqueueTrain } from './enqueue.js'
+import { JobQueue } from './queue.js'
+import type { JobQueueOptions } from './types.js'
 import { resolveStorePaths } from '../paths.js'
 
 export { resolveStorePaths, type StorePaths } from '../paths.js'
@@ -264,7 +266,7 @@ export async function runWorker(o: RunWorkerOptions): Promise<WorkerSummary> {
 // ---------------------------------------------------------------- runs resume / runs cancel
 
 /** The training job of a run (its newest one) by run id or uid. NotFoundError if there is none. */
-export function trainJobOfRun(store: Store, idOrUid: string | number): { run: Run; job: Job } {
+function trainJobOfRun(store: Store, idOrUid: string | number): { run: Run; job: Job } {
   const { run, jobs } = showRun(store, idOrUid)
   const job = jobs.filter((j) => j.kind === 'train').at(-1)
   if (!job) throw new NotFoundError(`a training job for run ${run.id} (it was ingested, not trained here; nothing to resume or cancel)`)
@@ -297,7 +299,7 @@ export function runPlace(store: Store, runId: number): JobPlace {
  * interrupted job is cancelled at once; a running one is asked to checkpoint and stop — by this process's runner if
  * it owns the job, else through the database for the runner that does (it checks every second).
  */
-export function cancelJob(store: Store, jobId: number, o: { runsDir?: string; queue?: JobQueue } = {}): Job {
+function cancelJob(store: Store, jobId: number, o: { runsDir?: string; queue?: JobQueue } = {}): Job {
   const job = store.jobs.require(jobId)
   const queue = o.queue ?? new JobQueue({ store, runsDir: o.runsDir ?? resolveStorePaths({ db: store.path }).runsDir })
   return queue.cancel(job.id)

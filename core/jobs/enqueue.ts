@@ -12,8 +12,7 @@ import type { Job, JsonObject, Run } from '../store/types.js'
 import { runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
 import { parseTrainPayload, type TrainPayload } from './protocol.js'
 import type { AddTrainOptions } from './types.js'
-
-const slug = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48) || 'run'
+import { runFolderName } from '../paths.js'
 
 /** A run row in status queued, with its folder under runsDir. Call in a transaction. */
 function createQueuedRun(store: Store, runsDir: string, config: JsonObject, o: { name?: string | null; experimentId?: number | null; tags?: string[]; notes?: string }): Run {
@@ -29,7 +28,7 @@ function createQueuedRun(store: Store, runsDir: string, config: JsonObject, o: {
     config,
     seed: training.seed ?? null,
     dataset: data.dataset ?? null,
-    runDir: join(resolve(runsDir), `${slug(name)}-${uid.slice(0, 8)}`),
+    runDir: join(resolve(runsDir), runFolderName(name, uid)),
     experimentId: o.experimentId ?? null,
     tags: o.tags ?? [],
     notes: o.notes ?? '',

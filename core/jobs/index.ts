@@ -1,6 +1,8 @@
 /** core/jobs: the persistent job queue and its worker processes (see README.md). */
-export { JobQueue, JobError, enqueueTrain, type JobQueueOptions, type JobQueueEvents, type ProgressEvent, type AddTrainOptions, type AddEvalOptions, type RecoveryReport } from './queue.js'
-export { forkLauncher, defaultWorkerEntry, tsxExecArgv, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
+export { JobQueue } from './queue.js'
+export { enqueueTrain } from './enqueue.js'
+export { JobError, type JobQueueOptions, type JobQueueEvents, type ProgressEvent, type AddTrainOptions, type AddEvalOptions, type RecoveryReport } from './types.js'
+export { forkLauncher, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
 export * from './protocol.js'
 export {
   resolveStorePaths,
@@ -14,10 +16,8 @@ export {
   runWorker,
   resumeRun,
   cancelRun,
-  cancelJob,
   runPlace,
   type CancelResult,
-  trainJobOfRun,
   type JobPlace,
   type StorePaths,
   type RunDetails,

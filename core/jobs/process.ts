@@ -1,7 +1,7 @@
 /**
- * How a job's worker process is started: one small interface, so the CLI/server fork a plain Node process and the
- * Electron app can use utilityProcess (main/ implements WorkerLauncher over `utilityProcess.fork`; its child has
- * `process.parentPort` instead of `process.send` — worker-entry.ts speaks through a port abstraction for that).
+ * How a job's worker process is started: one small interface (WorkerLauncher) and its one implementation,
+ * `forkLauncher` — `child_process.fork` with an IPC channel. The CLI and the server fork Node; the Electron app forks
+ * its own binary as plain Node (ELECTRON_RUN_AS_NODE=1, main/index.ts). Tests may pass another launcher.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { createRequire } from 'node:module'
@@ -34,7 +34,7 @@ export interface WorkerLauncher {
  * scripts/build-cli.mjs) this code sits in a chunk beside the bundled worker-entry.js. An absolute path either way,
  * so workers start from any working directory.
  */
-export function defaultWorkerEntry(): string {
+function defaultWorkerEntry(): string {
   const self = fileURLToPath(import.meta.url)
   if (/process\.ts$/.test(self)) return self.replace(/process\.ts$/, 'worker-entry.ts')
   return fileURLToPath(new URL('./worker-entry.js', import.meta.url))
@@ -45,7 +45,7 @@ export function defaultWorkerEntry(): string {
  * jobs failed whenever the CLI, server or app was started outside the repository); this resolves tsx from this
  * package's own node_modules and passes its absolute file URL, so workers start from any working directory.
  */
-export function tsxExecArgv(): string[] {
+function tsxExecArgv(): string[] {
   const loader = createRequire(import.meta.url).resolve('tsx')
   return ['--import', pathToFileURL(loader).href]
 }

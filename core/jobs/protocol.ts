@@ -1,13 +1,13 @@
 /**
  * The message protocol between the job runner (parent, the single database writer) and a worker process (one job).
  * Discriminated unions validated with zod at both ends: a malformed message is a protocol error, never a crash in
- * the database code. Payloads are plain data (structured-clone safe: the fork uses `serialization: 'advanced'`, and
- * Electron's utilityProcess clones the same way), so NaN and ±Infinity metric values survive the trip.
+ * the database code. Payloads are plain data (structured-clone safe: the fork uses `serialization: 'advanced'`), so NaN
+ * and ±Infinity metric values survive the trip.
  */
 import { z } from 'zod'
 
 /** A metric value: finite, ±Infinity, or NaN (a diverged loss is information). */
-export const MetricValue = z.union([z.number(), z.nan(), z.literal(Infinity), z.literal(-Infinity)])
+const MetricValue = z.union([z.number(), z.nan(), z.literal(Infinity), z.literal(-Infinity)])
 
 // ---------------------------------------------------------------- job payloads (what the queue stores)
 
@@ -23,7 +23,7 @@ export const TrainPayload = z.object({
 })
 export type TrainPayload = z.infer<typeof TrainPayload>
 
-export const EvalPayload = z.object({
+const EvalPayload = z.object({
   /** the run the checkpoint belongs to */
   runId: z.number().int(),
   /** checkpoint folder (model.safetensors + config.json) */
@@ -39,7 +39,7 @@ export type EvalPayload = z.infer<typeof EvalPayload>
 
 // ---------------------------------------------------------------- parent → worker
 
-export const StartTrain = z.object({
+const StartTrain = z.object({
   type: z.literal('start'),
   kind: z.literal('train'),
   jobId: z.number().int(),
@@ -48,14 +48,14 @@ export const StartTrain = z.object({
   resumeFrom: z.string().nullable(),
 })
 
-export const StartEval = z.object({
+const StartEval = z.object({
   type: z.literal('start'),
   kind: z.literal('eval'),
   jobId: z.number().int(),
   payload: EvalPayload,
 })
 
-export const Stop = z.object({
+const Stop = z.object({
   type: z.literal('stop'),
   /** both checkpoint, then stop; the parent records the difference (cancelled vs paused, resumable) */
   mode: z.enum(['cancel', 'pause']),
@@ -67,9 +67,9 @@ export type StartMessage = z.infer<typeof StartTrain> | z.infer<typeof StartEval
 
 // ---------------------------------------------------------------- worker → parent
 
-export const Ready = z.object({ type: z.literal('ready'), pid: z.number().int() })
+const Ready = z.object({ type: z.literal('ready'), pid: z.number().int() })
 
-export const Started = z.object({
+const Started = z.object({
   type: z.literal('started'),
   step: z.number().int(),
   totalSteps: z.number().int(),
@@ -82,7 +82,7 @@ export const Started = z.object({
 })
 
 /** One step's or one validation's metrics: committed together, so readers never see half a step. */
-export const Metrics = z.object({
+const Metrics = z.object({
   type: z.literal('metrics'),
   event: z.enum(['step', 'validation']),
   step: z.number().int(),
@@ -92,7 +92,7 @@ export const Metrics = z.object({
   etaSeconds: z.number().nullable(),
 })
 
-export const CheckpointMsg = z.object({
+const CheckpointMsg = z.object({
   type: z.literal('checkpoint'),
   step: z.number().int(),
   dir: z.string(),
@@ -102,9 +102,9 @@ export const CheckpointMsg = z.object({
   bytes: z.number().int().nullable(),
 })
 
-export const Log = z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() })
+const Log = z.object({ type: z.literal('log'), level: z.enum(['debug', 'info', 'warn', 'error']), message: z.string() })
 
-export const Done = z.object({
+const Done = z.object({
   type: z.literal('done'),
   status: z.enum(['completed', 'cancelled']),
   step: z.number().int(),
@@ -113,7 +113,7 @@ export const Done = z.object({
   trainSeconds: z.number(),
 })
 
-export const EvalResult = z.object({
+const EvalResult = z.object({
   type: z.literal('eval-result'),
   dataset: z.string(),
   split: z.string(),
@@ -125,7 +125,7 @@ export const EvalResult = z.object({
   flops: z.number().nullable(),
 })
 
-export const ErrorMsg = z.object({
+const ErrorMsg = z.object({
   type: z.literal('error'),
   message: z.string(),
   stack: z.string().optional(),

@@ -110,6 +110,19 @@ describe('JobQueue control', () => {
     await queue.drain()
   })
 
+  it('the worker checks the job row\'s config and never re-defaults it: a row that is not resolved fails, naming the fields', async () => {
+    queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
+    const { job } = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 2 })))
+    // as if another version had queued it without the schedule section: the worker must not fill in today's default
+    const payload = structuredClone(job.payload) as { config: Record<string, unknown> }
+    delete payload.config.schedule
+    store.jobs.update(job.id, { payload: payload as never })
+    await queue.start()
+    const done = await queue.waitFor(job.id, ['completed', 'failed'], 60_000)
+    expect(done.status).toBe('failed')
+    expect(done.error).toMatch(/invalid run config:[\s\S]*schedule: missing or not resolved/)
+  })
+
   it('evaluates a checkpoint in an eval job: loss, gate statistics, FLOPs', async () => {
     queue = new JobQueue({ store, runsDir: join(tmp.path, 'runs'), flushIntervalMs: 20 })
     const { job, run } = queue.addTrain(parseRunConfig(tinyRunConfig({ steps: 4 })))

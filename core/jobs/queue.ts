@@ -1,8 +1,9 @@
 /**
  * The job runner: a persistent queue (SQLite, `jobs` table) of train and eval jobs, each run in its own OS process
- * (WorkerLauncher: a forked Node process, or Electron's utilityProcess) speaking protocol.ts. This object is the
- * database's single writer while it runs: workers send messages, it batches them into transactions and publishes
- * events only after they are committed.
+ * (a forked Node child process, process.ts) speaking protocol.ts. This object is the database's single writer while
+ * it runs: workers send messages, the batched writer (writer.ts) commits them in transactions, and events are
+ * published only after their commit. This file holds the queue itself (adding, claiming in priority order, cancel,
+ * pause, resume, retry, shutdown); the worker processes are supervisor.ts's, crash recovery at start recovery.ts's.
  *
  * Guarantees (tested in queue.test.ts / faults.test.ts):
  * - A step's metrics are committed in one transaction: readers never see part of a step.
@@ -25,7 +26,7 @@ import type { Store } from '../store/store.js'
 import { nowIso, RESUMABLE_JOB_STATUSES, type Job, type JobKind, type JobStatus, type JsonObject, type Run, type RunStatus } from '../store/types.js'
 import { mergeConfig, parseRunConfig, runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
 import { enqueueTrain, pickCheckpoint, requeueTx } from './enqueue.js'
-import { TypedEmitter } from './events.js'
+import { TypedEmitter } from '../util/emitter.js'
 import { forkLauncher } from './process.js'
 import { parseEvalPayload, parseTrainPayload, type StartMessage } from './protocol.js'
 import { ACTIVE, recoverJobs } from './recovery.js'
@@ -33,8 +34,8 @@ import { Supervisor } from './supervisor.js'
 import { JobError, type AddEvalOptions, type AddTrainOptions, type JobQueueEvents, type JobQueueOptions, type RecoveryReport } from './types.js'
 import { BatchedWriter, isStorageError } from './writer.js'
 
-export { enqueueTrain } from './enqueue.js'
-export { JobError, type AddEvalOptions, type AddTrainOptions, type JobQueueEvents, type JobQueueOptions, type ProgressEvent, type RecoveryReport } from './types.js'
+/** the event type of JobQueue's 'progress', for its subscribers */
+export type { ProgressEvent } from './types.js'
 
 const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
 
@@ -303,11 +304,6 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     this.notifyDrain()
   }
 
-  private setStatus(job: Job, status: JobStatus, extra: Parameters<Store['jobs']['update']>[1] = {}): Job {
-    const next = this.store.jobs.update(job.id, { status, ...extra })
-    return next
-  }
-
   private publishJob(previous: JobStatus | null, job: Job): void {
     this.emit('job', { job, previous })
   }
@@ -373,7 +369,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     try {
       this.store.transaction(() => {
         if (job.runId !== null && job.kind === 'train') this.store.runs.update(job.runId, { status: status as RunStatus, error, endedAt: nowIso() })
-        updated = this.setStatus(job, status, { error, pid: null, endedAt: nowIso() })
+        updated = this.store.jobs.update(job.id, { status, error, pid: null, endedAt: nowIso() })
         this.store.logs.event(job.id, status, error ? { reason: error } : {})
       })
     } catch (e) {

@@ -11,7 +11,8 @@ import type { Store } from '../store/store.js'
 import type { Job, Run } from '../store/types.js'
 import { isTimingOrSystemKey } from '../trainer/system-metrics.js'
 import { assertResolved, type ResolvedRunConfig } from '../config/index.js'
-import { enqueueTrain, JobError, type AddTrainOptions } from './queue.js'
+import { enqueueTrain } from './enqueue.js'
+import { JobError, type AddTrainOptions } from './types.js'
 
 export interface MetricMismatch {
   key: string

@@ -1,7 +1,8 @@
 /**
  * The worker process: runs ONE job (train or eval) and speaks the protocol (protocol.ts) to its parent. It never
- * opens the database. Runs under plain Node (`node --import tsx worker-entry.ts` from sources) and as an Electron
- * utilityProcess (messages through process.parentPort).
+ * opens the database. A Node child process forked with an IPC channel (process.ts): `node --import tsx
+ * worker-entry.ts` from sources, the bundled worker-entry.js from the CLI bundle, the Electron binary run as plain
+ * Node (ELECTRON_RUN_AS_NODE) in the app.
  *
  * - stop {cancel|pause} or losing the parent (IPC disconnect): abort the trainer, which checkpoints and stops.
  * - every trainer event is forwarded as soon as it happens; the trainer has already written it to the run folder,
@@ -23,20 +24,8 @@ interface Port {
   onDisconnect(cb: () => void): void
 }
 
-interface ParentPortLike {
-  postMessage(m: unknown): void
-  on(ev: 'message', cb: (e: { data: unknown }) => void): void
-}
-
 function connect(): Port {
-  const pp = (process as unknown as { parentPort?: ParentPortLike }).parentPort
-  if (pp)
-    return {
-      send: async (m) => pp.postMessage(m),
-      onMessage: (cb) => pp.on('message', (e) => cb(e.data)),
-      onDisconnect: () => {},
-    }
-  if (!process.send) throw new Error('worker-entry must be started with an IPC channel (child_process.fork or utilityProcess)')
+  if (!process.send) throw new Error('worker-entry must be started with an IPC channel (child_process.fork)')
   return {
     send: (m) =>
       new Promise<void>((resolve) => {

@@ -25,14 +25,25 @@ export const fmtPct = (x: number | null | undefined, digits = 1): string => (fin
 
 export const fmtInt = (x: number | null | undefined): string => (finite(x) ? Math.round(x).toLocaleString('en-US') : DASH)
 
-export function fmtDuration(sec: number | null | undefined): string {
-  if (!finite(sec)) return DASH
-  if (sec < 60) return `${sec.toFixed(sec < 10 ? 1 : 0)} s`
-  const s = Math.round(sec)
+export type DurationStyle = 'words' | 'short' | 'clock'
+
+/**
+ * The one duration formatter (seconds), pure so the app, the CLI and the reports share it:
+ * - 'words' (reports, the CLI's plans and summaries): "4.2 s", "42 s", "3 min 05 s", "1 h 02 min"; unknown "—";
+ * - 'short' (the app's tables and cards): "<1s", "42s", "3m 05s", "1h 02m"; unknown or negative "–";
+ * - 'clock' (progress lines, ETAs, import summaries): "0:42", "3:05", "1:02:03"; unknown or negative "--:--".
+ */
+export function fmtDuration(sec: number | null | undefined, style: DurationStyle = 'words'): string {
+  if (!finite(sec) || (style !== 'words' && sec < 0)) return style === 'words' ? DASH : style === 'short' ? '–' : '--:--'
+  const s = Math.round(Math.max(0, sec))
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)
   const r = s % 60
-  return h ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(r).padStart(2, '0')} s`
+  const two = (x: number) => String(x).padStart(2, '0')
+  if (style === 'clock') return h ? `${h}:${two(m)}:${two(r)}` : `${m}:${two(r)}`
+  if (style === 'short') return sec < 1 ? '<1s' : h ? `${h}h ${two(m)}m` : m ? `${m}m ${two(r)}s` : `${r}s`
+  if (s < 60) return `${Math.max(0, sec).toFixed(sec < 10 ? 1 : 0)} s`
+  return h ? `${h} h ${two(m)} min` : `${m} min ${two(r)} s`
 }
 
 /** mean ± half-width of the interval (n = 1: the value and "n=1"). */

@@ -16,12 +16,13 @@ describe('chart groups', () => {
     expect(g.of(undefined)).toBe(g.of(null))
     expect(chartGroups('engine.backend', ['webgpu', 'cpu', 'cuda']).groups.map((x) => x.label)).toEqual(['backend = cpu', 'backend = cuda', 'backend = webgpu'])
   })
-  it('labels: the stored kind flag reads dense/gated, floats lose their noise, unlabelled paths use their last segment', () => {
+  it('labels: the stored kind flag reads dense/gated, floats lose their noise, unlabelled paths use their last segment in words', () => {
     expect(groupLabel('model.zero_init_masks', 1)).toBe('kind = dense')
     expect(groupLabel('model.zero_init_masks', false)).toBe('kind = gated')
     expect(groupLabel('optimizer.lr', 0.1 + 0.2)).toBe('learning rate = 0.3')
     expect(groupLabel('controller.mean_target_end', null)).toBe('target end (E) not set')
-    expect(groupLabel('model.rope_theta', 10000)).toBe('rope_theta = 10000')
+    expect(groupLabel('model.rope_theta', 10000)).toBe('rotary base (θ) = 10000')
+    expect(groupLabel('data.custom_option', 3)).toBe('custom option = 3')
   })
   it('more groups than colours: the palette repeats, every value keeps its own legend entry', () => {
     const g = chartGroups('training.seed', Array.from({ length: 12 }, (_, i) => i))

@@ -18,7 +18,7 @@ import { getPreset, parseRunConfig, type RunConfig } from '../config/index.js'
 export type CalibrationState = 'idle' | 'running' | 'done' | 'failed'
 
 /** The shapes calibrated on first start: the tiny preset (dim 128, 4 layers) and a small model (dim 32, 2 layers). */
-export function startupShapes(engine: CreateEngineOptions = {}): RunConfig[] {
+function startupShapes(engine: CreateEngineOptions = {}): RunConfig[] {
   const tiny = getPreset('tiny-gated')!.config as Record<string, unknown>
   // speed does not depend on the tokens: a small synthetic set needs no corpus preparation
   const data = { dataset: 'synthetic', synthetic: { train_tokens: 40_000, val_tokens: 8_192, successors: 4 } }
@@ -28,7 +28,7 @@ export function startupShapes(engine: CreateEngineOptions = {}): RunConfig[] {
 }
 
 /** Relative uncertainty of a time estimate by the source of its rate: [low, high] multipliers. */
-export const RANGE_BY_SOURCE = {
+const RANGE_BY_SOURCE = {
   calibrated: [0.7, 1.5],
   measured: [0.6, 1.7],
   default: [0.1, 2],
@@ -91,7 +91,7 @@ export class StartupCalibration {
 }
 
 /** Seconds from launching a training worker (the job queue's launcher) to its "ready" message; the worker then exits. */
-export function timeWorkerStart(launcher: WorkerLauncher, timeoutMs = 180_000): Promise<number> {
+function timeWorkerStart(launcher: WorkerLauncher, timeoutMs = 180_000): Promise<number> {
   const t0 = performance.now()
   const w = launcher.launch()
   return new Promise<number>((resolve, reject) => {

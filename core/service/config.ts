@@ -133,7 +133,7 @@ export function checkConfig(doc: RunConfigDoc, tp: () => Throughput, checks?: St
 type ParsedSweep = z.output<typeof SweepSpecSchema>
 
 /** The contract's sweep (ordered axis lists, for the form) as core/sweeps' grid spec (axes by path). */
-export function toGridSpec(spec: ParsedSweep): GridSpec {
+function toGridSpec(spec: ParsedSweep): GridSpec {
   const runs = spec.groups.reduce((n, g) => n + g.axes.reduce((m, a) => m * a.values.length, 1), 0) * (typeof spec.seeds === 'number' ? spec.seeds : (spec.seeds?.length ?? 1))
   if (runs > MAX_SWEEP_RUNS) throw new RangeError(`this sweep has ${runs} runs; at most ${MAX_SWEEP_RUNS} can be queued at once`)
   return {

@@ -301,7 +301,7 @@ function emptyDerived(): Derived {
   return { experimentId: null, totalSteps: null, targetEnd: null, nLayers: null, dim: null, params: null, gated: false, batch: null, tokensPerStep: null, model: null, config: null }
 }
 
-export function deriveRun(run: Run): Derived {
+function deriveRun(run: Run): Derived {
   const d = emptyDerived()
   d.experimentId = run.experimentId
   d.gated = run.kind === 'gated'

@@ -39,7 +39,7 @@ export function classify(e: unknown): { code: ApiErrorCode; message: string; sta
   return { code: 'internal', message: err.message || 'internal error', status: 500 }
 }
 
-export function statusOf(code: ApiErrorCode): number {
+function statusOf(code: ApiErrorCode): number {
   return { bad_request: 400, unauthorized: 401, not_found: 404, conflict: 409, internal: 500 }[code]
 }
 

@@ -5,11 +5,12 @@
  * fast tiny runs does not flood a renderer.
  */
 import type { ServerEvent } from '../contract/api.js'
+import { Listeners } from '../util/emitter.js'
 
 export type EventListener = (e: ServerEvent) => void
 
 export class EventHub {
-  private readonly listeners = new Set<EventListener>()
+  private readonly listeners = new Listeners<ServerEvent>()
   private readonly pending = new Map<string, { event: ServerEvent; timer: NodeJS.Timeout }>()
   private readonly last = new Map<string, number>()
   private closed = false
@@ -17,8 +18,7 @@ export class EventHub {
   constructor(private readonly throttleMs = 250) {}
 
   on(cb: EventListener): () => void {
-    this.listeners.add(cb)
-    return () => void this.listeners.delete(cb)
+    return this.listeners.on(cb)
   }
 
   get size(): number {
@@ -27,14 +27,8 @@ export class EventHub {
 
   emit(e: ServerEvent): void {
     if (this.closed) return
-    for (const cb of [...this.listeners]) {
-      try {
-        cb(e)
-      } catch (err) {
-        // a subscriber's bug (a closed socket, a destroyed window) must not break the writer
-        console.error(`skipbench: an event listener threw on "${e.type}":`, (err as Error).message)
-      }
-    }
+    // a subscriber's bug (a closed socket, a destroyed window) must not break the writer
+    this.listeners.emit(e, e.type)
   }
 
   /** Emit at most once per throttleMs per key; later events within the window replace the pending one. */

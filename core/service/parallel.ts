@@ -10,7 +10,7 @@ import type { Context } from './context.js'
 import { notFound } from './errors.js'
 
 const METRICS = ['val/loss', 'train/loss', 'val/zeros/mean']
-export const PARALLEL_TARGET = 'val/loss'
+const PARALLEL_TARGET = 'val/loss'
 /** fields that identify rather than configure a run */
 const SKIP = new Set(['name'])
 

@@ -20,7 +20,7 @@ export interface PathRoots {
 }
 
 /** The real path of `p`: symlinks resolved for the part that exists, the rest appended as given. */
-export function realish(p: string): string {
+function realish(p: string): string {
   let head = resolve(p)
   const tail: string[] = []
   for (;;) {
@@ -38,7 +38,7 @@ export function realish(p: string): string {
   }
 }
 
-export const isInside = (child: string, root: string) => {
+const isInside = (child: string, root: string) => {
   const r = relative(root, child)
   return r === '' || (!r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r))
 }

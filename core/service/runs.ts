@@ -20,7 +20,7 @@ type In<K extends keyof typeof API> = z.output<(typeof API)[K]['input']>
 
 const SUMMARY_KEYS = ['train/loss', 'val/loss', 'val/zeros/mean']
 
-export function toRow(ctx: Context, r: Omit<RunListRow, 'summaries'> & { summaries?: RunListRow['summaries'] }): RunRow {
+function toRow(ctx: Context, r: Omit<RunListRow, 'summaries'> & { summaries?: RunListRow['summaries'] }): RunRow {
   const d = ctx.derived(r.id)
   const live = r.status === 'running' ? ctx.live.get(r.id) : undefined
   const s = r.summaries ?? {}
@@ -263,8 +263,6 @@ export async function deleteRun(ctx: Context, runId: number, deleteFiles: boolea
   if (deleted) ctx.emit({ type: 'runs-changed', change: 'deleted', runIds: [runId], experimentId: run.experimentId })
   return { deleted }
 }
-
-export const isActive = (s: RunStatus) => s === 'queued' || s === 'running'
 
 type RunMethod =
   | 'listRuns'

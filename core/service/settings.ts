@@ -15,7 +15,7 @@ export const StoredSettings = z.object({
 })
 export type StoredSettings = z.output<typeof StoredSettings>
 
-export const SETTINGS_FILE = 'settings.json'
+const SETTINGS_FILE = 'settings.json'
 
 export function loadSettings(dataDir: string): StoredSettings {
   const file = join(dataDir, SETTINGS_FILE)

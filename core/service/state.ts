@@ -11,6 +11,7 @@ import { Context } from './context.js'
 import { Imports } from './datasets.js'
 import { notFound } from './errors.js'
 import { PathPolicy, resolveDataPaths } from './paths.js'
+import { Listeners } from '../util/emitter.js'
 
 export interface ServiceOptions {
   transport: 'electron' | 'http'
@@ -42,7 +43,7 @@ const THROUGHPUT_TTL_MS = 10_000
 
 export class ServiceState {
   ctx: Context
-  private readonly listeners = new Set<(e: ServerEvent) => void>()
+  private readonly listeners = new Listeners<ServerEvent>()
   private offHub: () => void
   readonly imports: Imports
   /** every path a caller gives is resolved and checked here (core/service/paths.ts) */
@@ -67,13 +68,10 @@ export class ServiceState {
     return new ServiceState(opts, await Context.open(contextOptions(opts, opts.dataDir, true)))
   }
 
-  private readonly forward = (e: ServerEvent) => {
-    for (const cb of [...this.listeners]) cb(e)
-  }
+  private readonly forward = (e: ServerEvent) => this.listeners.emit(e, e.type)
 
   on(cb: (e: ServerEvent) => void): () => void {
-    this.listeners.add(cb)
-    return () => void this.listeners.delete(cb)
+    return this.listeners.on(cb)
   }
 
   /** Close the current data folder and open another (the Settings page of the app). */

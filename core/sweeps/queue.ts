@@ -9,7 +9,7 @@ import { canonicalJson } from '../analysis/records.js'
 import type { JobQueue, ProgressEvent } from '../jobs/queue.js'
 import { TERMINAL_JOB_STATUSES } from '../jobs/queue.js'
 import type { Job, JobStatus, Run } from '../store/types.js'
-import { runConfigToJson } from '../config/index.js'
+import { FIELD_LABELS, runConfigToJson } from '../config/index.js'
 import type { ExpandedSweep, SweepPoint } from './grid.js'
 
 export interface QueuedPoint {
@@ -88,7 +88,8 @@ export function queueSweep(queue: JobQueue, sweep: ExpandedSweep, o: QueueSweepO
       name: p.name,
       experimentId: exp.id,
       tags: [`sweep:${sweep.name}`, `group:${p.group}`],
-      notes: `sweep ${sweep.name}, point ${p.index}: ${Object.entries(p.assignment).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ') || '(base)'}`,
+      // in words (the labels the app shows; the point's values are in its config and name)
+      notes: `sweep ${sweep.name}, point ${p.index}: ${Object.entries(p.assignment).map(([k, v]) => `${FIELD_LABELS[k] ?? k} = ${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ') || '(base)'}`,
       ...(o.priority !== undefined ? { priority: o.priority } : {}),
       ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
     })

@@ -9,7 +9,7 @@ import { createEngine, type CreateEngineOptions } from '../engine/index.js'
 import type { Engine } from '../engine/engine.js'
 import { collectProvenance, type Provenance } from '../provenance/index.js'
 import { openTrainData, type TrainData } from './data.js'
-import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type RunConfig } from '../config/index.js'
+import { mergeConfig, parseRunConfigWithWarnings, RunConfigError, runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
 import { RUN_FILE, Trainer, type TrainerOptions } from './trainer.js'
 import { jsonProblem } from '../util/json-problem.js'
 
@@ -23,7 +23,7 @@ export function readConfigFile(path: string): unknown {
 }
 
 /** The run config and run folder of a resume target (a run folder or one of its checkpoints). */
-export function loadResumeTarget(path: string, overrides: unknown = undefined): { config: RunConfig; warnings: string[]; runDir: string; checkpoint: string } {
+export function loadResumeTarget(path: string, overrides: unknown = undefined): { config: ResolvedRunConfig; warnings: string[]; runDir: string; checkpoint: string } {
   const { checkpoint, runDir } = resolveResume(path)
   const runFile = join(runDir, RUN_FILE)
   let doc: unknown
@@ -44,7 +44,8 @@ export interface PreparedRun {
 }
 
 export interface PrepareOptions extends Omit<TrainerOptions, 'resumeFrom'> {
-  config: RunConfig
+  /** parsed once by the caller (parseRunConfig at its boundary, or assertResolved for a job's row); used as it is */
+  config: ResolvedRunConfig
   resumeFrom?: string
   dataDir?: string
   /** engine choice; defaults to config.engine */

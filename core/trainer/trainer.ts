@@ -37,10 +37,11 @@ import { Rng } from '../util/rng.js'
 import type { DataInfo, TrainData } from './data.js'
 import { evaluateBatches } from './evaluate.js'
 import { computeGateMetrics, gateMetricsToDict, type GateMetrics } from './gate-metrics.js'
-import { runConfigToJson, tokensPerStep, type RunConfig } from '../config/index.js'
+import { runConfigToJson, tokensPerStep, type ResolvedRunConfig } from '../config/index.js'
 import { lrAt } from './schedule.js'
 import { SystemSampler } from './system-metrics.js'
 import { UserError } from '../user-errors.js'
+import { TypedEmitter } from '../util/emitter.js'
 
 export const RUN_FILE = 'run.json'
 const METRICS_FILE = 'metrics.jsonl'
@@ -145,10 +146,7 @@ export class TrainingError extends UserError {
   }
 }
 
-type Listener<K extends keyof TrainerEvents> = (e: TrainerEvents[K]) => void
-
-export class Trainer {
-  private listeners = new Map<keyof TrainerEvents, Set<(e: never) => void>>()
+export class Trainer extends TypedEmitter<TrainerEvents> {
   readonly controller: GateController
   private rng: Rng
   private readonly system = new SystemSampler()
@@ -162,25 +160,14 @@ export class Trainer {
   private ownsRun = false
 
   constructor(
-    readonly config: RunConfig,
+    readonly config: ResolvedRunConfig,
     readonly engine: Engine,
     readonly data: TrainData,
     readonly opts: TrainerOptions,
   ) {
+    super()
     this.controller = createController(config.controller, config.model.n_layers)
     this.rng = new Rng(config.training.seed)
-  }
-
-  /** Subscribe; returns the unsubscribe function. */
-  on<K extends keyof TrainerEvents>(event: K, cb: Listener<K>): () => void {
-    let set = this.listeners.get(event)
-    if (!set) this.listeners.set(event, (set = new Set()))
-    set.add(cb as (e: never) => void)
-    return () => void set.delete(cb as (e: never) => void)
-  }
-
-  private emit<K extends keyof TrainerEvents>(event: K, e: TrainerEvents[K]): void {
-    for (const cb of this.listeners.get(event) ?? []) (cb as Listener<K>)(e)
   }
 
   /** optimizer steps completed so far */

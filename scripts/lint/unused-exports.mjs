@@ -4,10 +4,9 @@
 // the declarations they name, through re-exports (`export * from`, `export { x } from`). A module imported whole
 // (`import * as m`, `await import(...)`) counts all its exports as used. Entry points (the app, the CLI, workers,
 // config files) are roots and not checked. Types may be exported for the signatures that use them; values may not.
-// scripts/lint/unused-exports-baseline.txt lists the unused exports that predate this check: the check fails on any
-// unused export not listed there; listed ones that are used (or gone) now are reported so the list can shrink.
-// `node scripts/lint/unused-exports.mjs --write-baseline` rewrites it.
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+// The check fails on any unused export (there is no baseline: the exports that predated the check were deleted or
+// un-exported in issue 11).
+import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import ts from 'typescript'
@@ -121,23 +120,8 @@ for (const f of tsFiles) {
   }
 }
 unused.sort()
-const baselineFile = join(root, 'scripts/lint/unused-exports-baseline.txt')
-if (process.argv.includes('--write-baseline')) {
-  writeFileSync(baselineFile, `# unused exports that predate the check (scripts/lint/unused-exports.mjs); delete entries as they are fixed\n${unused.join('\n')}\n`)
-  console.log(`wrote ${unused.length} entries to ${relative(root, baselineFile)}`)
-  process.exit(0)
+if (unused.length) {
+  console.log(`unused exports (${unused.length}): delete them, or stop exporting what only the file itself uses\n  ${unused.join('\n  ')}`)
+  process.exit(1)
 }
-let baseline = []
-try {
-  baseline = readFileSync(baselineFile, 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'))
-} catch {
-  // no baseline: every unused export counts
-}
-const known = new Set(baseline)
-const fresh = unused.filter((u) => !known.has(u))
-const now = new Set(unused)
-const fixed = baseline.filter((b) => !now.has(b))
-if (fresh.length) console.log(`unused exports (${fresh.length}): delete them, or stop exporting what only the file itself uses\n  ${fresh.join('\n  ')}`)
-if (fixed.length) console.log(`note: no longer unused, remove from ${relative(root, baselineFile)} (${fixed.length}):\n  ${fixed.join('\n  ')}`)
-if (fresh.length) process.exit(1)
-console.log(`unused exports: none new (${baseline.length} listed in the baseline)`)
+console.log('unused exports: none')

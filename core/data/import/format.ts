@@ -1,6 +1,7 @@
 /**
  * Human-readable progress lines and summaries for imports (CLI and logs).
  */
+import { fmtDuration } from '../../report/format.js'
 import type { ImportProgress, ImportSummary } from './types.js'
 
 function mb(bytes: number): string {
@@ -14,13 +15,8 @@ function count(n: number): string {
   return String(n)
 }
 
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000)
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const sec = s % 60
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`
-}
+/** Milliseconds as a clock, "m:ss" or "h:mm:ss" (core/report's one duration formatter). */
+const clock = (ms: number): string => fmtDuration(ms / 1000, 'clock')
 
 /** e.g. "42.1 MB / 100.0 MB (42%) · 12.3 k docs · 9.80 M tokens · 5.2 MB/s · 1.10 M tok/s · ETA 0:12" */
 export function formatProgress(p: ImportProgress): string {
@@ -29,8 +25,8 @@ export function formatProgress(p: ImportProgress): string {
   parts.push(`${count(p.docs)} docs`, `${count(p.tokens)} tokens`)
   if (p.skipped) parts.push(`${count(p.skipped)} skipped`)
   parts.push(`${p.mbPerSec.toFixed(1)} MB/s`, `${count(Math.round(p.tokensPerSec))} tok/s`)
-  if (p.phase === 'done') parts.push(`done in ${formatDuration(p.elapsedMs)}`)
-  else if (p.etaMs !== null) parts.push(`ETA ${formatDuration(p.etaMs)}`)
+  if (p.phase === 'done') parts.push(`done in ${clock(p.elapsedMs)}`)
+  else if (p.etaMs !== null) parts.push(`ETA ${clock(p.etaMs)}`)
   return parts.join(' · ')
 }
 
@@ -38,7 +34,7 @@ export function formatProgress(p: ImportProgress): string {
 export function formatSummary(s: ImportSummary): string {
   const lines = [
     `${s.format}: ${s.files} file(s)${s.filesIgnored ? ` (+${s.filesIgnored} ignored)` : ''}, ${mb(s.bytesRead)} read, ${s.docsWritten} of ${s.docsSeen} documents, ${count(s.tokens)} tokens`,
-    `${formatDuration(s.durationMs)} with ${s.workers || 'no'} worker thread(s): ${s.mbPerSec.toFixed(1)} MB/s, ${count(Math.round(s.tokensPerSec))} tokens/s`,
+    `${clock(s.durationMs)} with ${s.workers || 'no'} worker thread(s): ${s.mbPerSec.toFixed(1)} MB/s, ${count(Math.round(s.tokensPerSec))} tokens/s`,
   ]
   const skipped = Object.entries(s.skipped).filter(([, v]) => v > 0)
   if (skipped.length) lines.push(`skipped: ${skipped.map(([k, v]) => `${v} ${k}`).join(', ')}`)

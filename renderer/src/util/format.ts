@@ -1,5 +1,6 @@
 /** Formatting for tables and headers (pure; unit-tested in format.test.ts). */
 import { fmtFlops } from '../../../core/report/charts'
+import { fmtDuration as fmtDurationIn } from '../../../core/report/format'
 
 export { fmtFlops }
 
@@ -20,18 +21,8 @@ export function fmtCount(x: number | null | undefined): string {
   return String(Math.round(x))
 }
 
-/** seconds → "1h 02m", "3m 05s", "42s", "<1s" */
-export function fmtDuration(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–'
-  if (seconds < 1) return '<1s'
-  const s = Math.round(seconds)
-  const h = Math.floor(s / 3600)
-  const m = Math.floor((s % 3600) / 60)
-  const r = s % 60
-  if (h) return `${h}h ${String(m).padStart(2, '0')}m`
-  if (m) return `${m}m ${String(r).padStart(2, '0')}s`
-  return `${r}s`
-}
+/** seconds → "1h 02m", "3m 05s", "42s", "<1s" (core/report's one duration formatter, 'short') */
+export const fmtDuration = (seconds: number | null | undefined): string => fmtDurationIn(seconds, 'short')
 
 export function fmtBytes(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '–'
