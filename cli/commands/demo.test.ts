@@ -25,13 +25,17 @@ describe('skipbench demo grids', () => {
       expect(s.invalid).toEqual([])
       expect(new Set(s.points.map((p) => p.name)).size).toBe(s.points.length)
     }
-    expect(full.points).toHaveLength(FULL_DEPTHS.length * FULL_SEEDS.length + FULL_ENDS.length)
+    expect(full.points).toHaveLength((FULL_DEPTHS.length + FULL_ENDS.length) * FULL_SEEDS.length)
   })
 
-  it('full: every dense depth has at least two seeds (the noise the verdict needs)', () => {
+  it('full: every dense depth and every gated target has at least two seeds (the noise the verdict needs)', () => {
     expect(FULL_SEEDS.length).toBeGreaterThanOrEqual(2)
     for (const L of FULL_DEPTHS) {
       const seeds = dense.filter((p) => p.config.model.n_layers === L).map((p) => p.config.training.seed)
+      expect(new Set(seeds)).toEqual(new Set(FULL_SEEDS))
+    }
+    for (const E of FULL_ENDS) {
+      const seeds = gated.filter((p) => (p.config.controller as { mean_target_end: number }).mean_target_end === E).map((p) => p.config.training.seed)
       expect(new Set(seeds)).toEqual(new Set(FULL_SEEDS))
     }
   })
@@ -58,7 +62,7 @@ describe('skipbench demo grids', () => {
       })
       // dense depths strictly increasing in cost
       for (let i = 1; i < denseFlops.length; i++) expect(denseFlops[i]!).toBeGreaterThan(denseFlops[i - 1]!)
-      expect(gated).toHaveLength(FULL_ENDS.length)
+      expect(gated).toHaveLength(FULL_ENDS.length * FULL_SEEDS.length)
       for (const p of gated) {
         expect(p.config.model.n_layers).toBe(FULL_GATED_DEPTH)
         const f = gatedFlopsAtTarget(p, estimator)
