@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ClusterError, ClusterManager, slurmInfo, type ClusterJob, type ClusterProfileInput, type SubmitItem } from '../../core/cluster/index.js'
 import { openStoreAt, resolveStorePaths } from '../../core/jobs/index.js'
-import { getPreset, presetNames } from '../../core/config/index.js'
+import { getPreset, parseRunConfig, presetNames, resolveRunConfigInput } from '../../core/config/index.js'
 import { openStore, type Store } from '../../core/store/index.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
@@ -301,7 +301,7 @@ export async function trainOnCluster(config: string | undefined, options: Record
   const input = Object.keys(over).length ? { ...(doc as object), ...mergeShallow(doc, over) } : doc
   return submitToCluster({
     cluster: String(options.on),
-    items: [{ config: input }],
+    items: [{ config: parseRunConfig(resolveRunConfigInput(input)) }],
     ...(typeof options.db === 'string' ? { db: options.db } : {}),
     wait: !!options.wait,
     json: !!options.json,

@@ -3,10 +3,10 @@
  * through the sweeps module and the job queue (each run in its own worker process), stores it in the default
  * database, prints the comparison (gaps to the dense frontier) and writes an HTML and a PDF report.
  *
- * Full (about 10 minutes on 2 CPU cores, measured as ADR 0013 says): the tiny scale (byte-level, dim 64, context 64,
- * 16 sequences per step), 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3 with two seeds each (so the
- * verdict has a measured seed noise and can trust a frontier that falls by more than it) and 4-layer gated runs with
- * target ends E = 0.1, 0.25, 0.4 (one seed each: their intervals use the dense runs' noise floor). At this budget
+ * Full (about 9 minutes on 2 idle CPU cores, measured as ADR 0013 says): the tiny scale (byte-level, dim 64, context 64,
+ * 16 sequences per step), 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3 and 4-layer gated runs with target
+ * ends E = 0.1, 0.25, 0.4, two seeds each (so the verdict has a measured seed noise, can trust a frontier that falls
+ * by more than it, and gives each gated point its own interval). At this budget
  * depth stops paying after three layers (dense L = 4 came out level with L = 3), so the dense depths stop at 3 and
  * the gated targets are chosen so every gated point's FLOPs lie between dense L = 2 and L = 3, where the frontier
  * falls by ~0.04 nats, several times the seed noise (ADR 0013). The gated runs use the proportional controller with
@@ -45,9 +45,9 @@ The one-command demo: trains a reduced version of the paper's grid on the shippe
 depths and gated skip-middle runs at a few target ends), stores it in the database, prints the comparison (each
 gated run's CE gap to the dense frontier at equal FLOPs) and writes an HTML and a PDF report.
 
-  full     about 10 minutes on 2 CPU cores: dim 64, 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3,
-           two seeds each (the seed noise the verdict needs); gated L = 4 with E = 0.1, 0.25, 0.4 (FLOPs between
-           dense L = 2 and 3, where the frontier falls well beyond seed noise)
+  full     about 9 minutes on 2 idle CPU cores: dim 64, 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3
+           and gated L = 4 with E = 0.1, 0.25, 0.4 (FLOPs between dense L = 2 and 3, where the frontier falls well
+           beyond seed noise), two seeds each (the seed noise the verdict needs)
   --quick  about a minute: dim 32, 60 steps, one seed; dense L = 2, 4; gated L = 4 with E = 0.3, 0.6. A smoke test
            of the whole pipeline: its verdict is inconclusive by design (one seed, an under-trained frontier)
 
@@ -61,7 +61,7 @@ options:
   --no-pdf               HTML only (no Chromium needed)
 Runs already in the experiment are reused: run it again to re-report, or after Ctrl-C to continue.`
 
-/** The full demo's grid (its duration is measured as docs/adr/0013-demo-budget.md says: about 10 minutes on 2 cores). */
+/** The full demo's grid (its duration is measured as docs/adr/0013-demo-budget.md says: about 9 minutes on 2 idle cores). */
 export const FULL_STEPS = 1500
 export const FULL_VAL_TOKENS = 65_536
 export const FULL_DEPTHS = [1, 2, 3]
@@ -169,7 +169,7 @@ async function demo(argv: string[]): Promise<number> {
       say(
         `the quick demo is a smoke test of the whole pipeline: one seed per point and ${QUICK_STEPS} steps, so its verdict is ` +
           `${comparison.verdict.conclusive ? 'conclusive here, but do not rely on it' : 'inconclusive, as expected'}. ` +
-          'Run `skipbench demo` (about 10 minutes) for a frontier with two seeds per depth.\n',
+          'Run `skipbench demo` (about 9 minutes) for a frontier with two seeds per point.\n',
       )
 
     const outDir = resolve(a.out ?? join(dirname(dbPath), 'reports', experiment))

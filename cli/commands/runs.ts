@@ -5,6 +5,7 @@ import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, 
 import type { Store } from '../../core/store/index.js'
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
 import { readConfigFile } from '../../core/trainer/index.js'
+import { parseRunConfig, resolveRunConfigInput } from '../../core/config/index.js'
 import { didYouMean } from '../../core/util/suggest.js'
 import { clusterManager, submitToCluster } from './cluster.js'
 import { EXPORT_FORMATS, exportRunMetrics } from '../../core/export/metrics.js'
@@ -227,7 +228,7 @@ export async function queueCommand(argv: string[]): Promise<number> {
       return await submitToCluster({
         store,
         cluster: options.on,
-        items: [{ config: readConfigFile(resolve(positionals[0]!)), ...(typeof options.name === 'string' ? { name: options.name } : {}), experimentId, ...(tags.length ? { tags } : {}) }],
+        items: [{ config: parseRunConfig(resolveRunConfigInput(readConfigFile(resolve(positionals[0]!)))), ...(typeof options.name === 'string' ? { name: options.name } : {}), experimentId, ...(tags.length ? { tags } : {}) }],
         wait: false,
         json: !!options.json,
       })

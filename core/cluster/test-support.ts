@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseRunConfig, type ResolvedRunConfig } from '../config/index.js'
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const SKIPBENCH_CMD = `${process.execPath} ${join(REPO, 'bin/skipbench.mjs')}`
@@ -48,6 +49,9 @@ export function tinyConfig(name: string, o: { steps?: number; seed?: number; che
     engine: { engine: 'ort', threads: 1 },
   }
 }
+
+/** tinyConfig parsed, as the service and the CLI hand it to ClusterManager.submit */
+export const tinyRun = (name: string, o: Parameters<typeof tinyConfig>[1] = {}): ResolvedRunConfig => parseRunConfig(tinyConfig(name, o))
 
 /** Pids of processes whose command line contains `needle` (this machine; Linux). */
 export function pidsWith(needle: string): number[] {

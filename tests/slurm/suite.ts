@@ -10,7 +10,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../../cli/main.js'
 import { ClusterManager, type ClusterEvents, type ClusterProfileInput } from '../../core/cluster/index.js'
-import { pidsWith, REPO, SKIPBENCH_CMD, startLocalCluster, tinyConfig } from '../../core/cluster/test-support.js'
+import { parseRunConfig } from '../../core/config/index.js'
+import { pidsWith, REPO, SKIPBENCH_CMD, startLocalCluster, tinyConfig, tinyRun } from '../../core/cluster/test-support.js'
 import { cancelRun, listRuns } from '../../core/jobs/commands.js'
 import { ingestRunFolder } from '../../core/store/ingest.js'
 import { openStore, type Store } from '../../core/store/store.js'
@@ -59,7 +60,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
     it('a tiny dense run streams metrics while it runs, completes, and is ingested with its final checkpoint', async () => {
       const rec = record()
       // long enough (~2 s of training) that polls over a loaded ssh connection see it running
-      const { runs, jobs } = await m.submit(name, [{ config: tinyConfig('dense-run', { steps: 2000 }) }])
+      const { runs, jobs } = await m.submit(name, [{ config: tinyRun('dense-run', { steps: 2000 }) }])
       const runId = runs[0]!.id
       expect(jobs[0]!.jobId).toMatch(/^\d+$/)
       // metrics committed while Slurm still says RUNNING
@@ -107,7 +108,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
     })
 
     it('submission is idempotent: a row left "submitting" after sbatch got through adopts that job, never a second one', async () => {
-      const { runs, jobs } = await m.submit(name, [{ config: tinyConfig('idempotent', { steps: 40 }) }])
+      const { runs, jobs } = await m.submit(name, [{ config: tinyRun('idempotent', { steps: 40 }) }])
       const runId = runs[0]!.id
       const jobId = jobs[0]!.jobId
       // as if skipbench died between sbatch's answer and the commit: the row says submitting, with no job id
@@ -120,7 +121,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
     })
 
     it('a cancelled job is marked cancelled (skipbench runs cancel)', async () => {
-      const { runs } = await m.submit(name, [{ config: tinyConfig('to-cancel', { steps: 100_000 }) }])
+      const { runs } = await m.submit(name, [{ config: tinyRun('to-cancel', { steps: 100_000 }) }])
       const runId = runs[0]!.id
       for (let i = 0; i < 600 && !(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')?.count ?? 0); i++) {
         await m.poll()
@@ -140,7 +141,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
       const rec = record()
       // ~1 ms a step: long enough to be killed after its first checkpoint, short enough to finish when resubmitted
       const steps = 2000
-      const { runs } = await m.submit(name, [{ config: tinyConfig('to-kill', { steps, checkpointEvery: 200 }) }])
+      const { runs } = await m.submit(name, [{ config: tinyRun('to-kill', { steps, checkpointEvery: 200 }) }])
       const run = runs[0]!
       const first = store.clusters.latestOfRun(run.id)!
       // wait for a checkpoint on the cluster, then SIGKILL the trainer (found by its --run-id)
@@ -172,7 +173,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
 
     it(`a restart of skipbench${path === 'ssh' ? ' and an ssh drop-out' : ''} while a job runs loses no metric`, async () => {
       const steps = 2000
-      const { runs } = await m.submit(name, [{ config: tinyConfig('restart', { steps }) }])
+      const { runs } = await m.submit(name, [{ config: tinyRun('restart', { steps }) }])
       const runId = runs[0]!.id
       for (let i = 0; i < 900 && !(store.metrics.summaries(runId).find((s) => s.key === 'train/loss')?.count ?? 0); i++) {
         await m.poll()
@@ -206,7 +207,7 @@ export function clusterSuite(path: 'local' | 'ssh'): void {
 
     it('completed runs are ingested like local runs: same config, same metrics as the same run trained here', async () => {
       const cfg = tinyConfig('same-run', { steps: 30, seed: 7 })
-      const { runs } = await m.submit(name, [{ config: cfg }])
+      const { runs } = await m.submit(name, [{ config: parseRunConfig(cfg) }])
       const [job] = await m.waitFor([runs[0]!.id], { intervalMs: 300 })
       expect(job!.state).toBe('completed')
       const cfgPath = join(dir, 'same-run.json')
