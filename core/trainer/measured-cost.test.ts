@@ -16,6 +16,7 @@ import { initWeights } from '../model/init.js'
 import { paretoChartOption } from '../report/charts.js'
 import { Rng } from '../util/rng.js'
 import { latestMeasuredCost, MEASURED_COST_FILE, measureCheckpointCost, thisMachine } from './measured-cost.js'
+import { measuredCostRuns } from '../analysis/test-support.js'
 
 const tmp = mkdtempSync(join(tmpdir(), 'sb-measured-'))
 afterAll(() => rmSync(tmp, { recursive: true, force: true }))
@@ -68,24 +69,7 @@ describe('measured evaluation cost', () => {
   })
 
   it('compare with flopsKind "measured": plots measured times, states machine and engine, excludes the unmeasured', () => {
-    const base = { dim: 32, n_heads: 4, vocab_size: 64, max_seq_len: 32 }
-    const run = (id: string, L: number, gated: boolean, loss: number, cost: number | null, on = 'machine A; ort ort-cpu') => ({
-      id,
-      kind: gated ? 'gated' : 'dense',
-      config: { ...base, n_layers: L, zero_init_masks: !gated, gated_attention: 'key' },
-      seed: 0,
-      valLoss: loss,
-      valTokens: 4096,
-      dataset: 'd',
-      tokenizer: 'byte',
-      estimator: 'paper',
-      inferenceFlops: 1e9 * L,
-      trainingFlops: 1e12 * L,
-      zeroFraction: gated ? 0.3 : null,
-      measuredCost: cost,
-      ...(cost !== null ? { measuredOn: on } : {}),
-    })
-    const runs = [run('d2', 2, false, 3.0, 2e-5), run('d4', 4, false, 2.6, 4e-5), run('d8', 8, false, 2.3, 8e-5), run('g8', 8, true, 2.45, 5e-5), run('g4', 4, true, 2.7, null), run('g6', 6, true, 2.5, 3e-5, 'machine B; ort ort-cpu')]
+    const runs = measuredCostRuns()
     const c = compareRuns(runs, { estimator: 'paper', flopsKind: 'measured' })
     expect(c.measuredOn).toBe('machine A; ort ort-cpu')
     expect(c.gated.map((x) => x.id)).toEqual(['g8'])
