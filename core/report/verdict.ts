@@ -46,7 +46,7 @@ export function verdictView(c: Comparison): VerdictView {
       ? `dense frontier: ${f.points.length} point${f.points.length === 1 ? '' : 's'}, no CE step to check; ${noise}`
       : f.monotone
         ? `dense frontier: CE falls with FLOPs at every one of ${f.steps.length} dense step${f.steps.length === 1 ? '' : 's'} beyond seed noise (monotone); ${noise}`
-        : `dense frontier: NOT trustworthy — ${bad} of ${f.steps.length} dense step${f.steps.length === 1 ? '' : 's'} do not fall beyond seed noise; ${noise}`
+        : `dense frontier: NOT trustworthy — ${bad} of ${f.steps.length} dense step${f.steps.length === 1 ? '' : 's'} ${bad === 1 ? 'does' : 'do'} not fall beyond seed noise; ${noise}`
   return {
     conclusive: v.conclusive,
     direction: v.direction,
