@@ -20,7 +20,7 @@ import { ingestRunFolder } from '../store/ingest.js'
 import { RUN_JSON, runKind } from '../store/run-folder.js'
 import type { Store } from '../store/store.js'
 import { nowIso, type JsonObject, type Run, type RunStatus } from '../store/types.js'
-import { assertResolved, runConfigToJson, type ResolvedRunConfig, type RunConfig } from '../config/index.js'
+import { runConfigToJson, upgradeStoredConfig, type ResolvedRunConfig, type RunConfig } from '../config/index.js'
 import type { ClusterCheckLine as CheckLine } from '../contract/cluster.js'
 import { Accounting } from './accounting.js'
 import { checkCluster } from './check.js'
@@ -272,7 +272,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     for (const [k, js] of byKey) {
       const entries = js.map((j) => {
         const run = this.store.runs.require(j.runId)
-        return { job: j, run, config: assertResolved(run.config), resumeFrom: null }
+        return { job: j, run, config: upgradeStoredConfig(run.config).config, resumeFrom: null }
       })
       await this.launch(p, sh, k, entries)
     }
@@ -415,7 +415,7 @@ export class ClusterManager extends TypedEmitter<ClusterEvents> {
     })
     this.emit('job', { job, previous: null })
     this.emit('run', { runId: run.id, status: 'queued', error: null })
-    await this.launch(p, sh, key, [{ job, run: this.store.runs.require(run.id), config: assertResolved(run.config), resumeFrom }])
+    await this.launch(p, sh, key, [{ job, run: this.store.runs.require(run.id), config: upgradeStoredConfig(run.config).config, resumeFrom }])
   }
 
   // ------------------------------------------------------------------ control

@@ -288,6 +288,19 @@ export function assertResolved(json: unknown): ResolvedRunConfig {
   return json as ResolvedRunConfig
 }
 
+/**
+ * A config read back from storage to START NEW WORK (resume, retry, exact re-run, cluster resubmission): a run's row or
+ * a job's payload, maybe written by an earlier version of skipbench whose schema lacked fields this one defaults.
+ * This is an entry point like the form or the CLI, so the config is parsed here, once; `filled` names the fields this
+ * version's defaults supplied (empty for a config stored by this version), for the caller to log. An invalid stored
+ * config throws RunConfigError naming the fields. The worker itself stays strict (assertResolved).
+ */
+export function upgradeStoredConfig(json: unknown): { config: ResolvedRunConfig; filled: string[] } {
+  const r = checkRunConfig(json)
+  if (!r.ok) throw new RunConfigError(r.issues)
+  return { config: r.config, filled: jsonDifferences(json, runConfigToJson(r.config)) }
+}
+
 /** Plain JSON of a resolved config (what run.json stores and `--resume` re-parses). */
 export function runConfigToJson(c: RunConfig): Record<string, unknown> {
   return JSON.parse(JSON.stringify(c)) as Record<string, unknown>

@@ -9,7 +9,7 @@ import { syncCheckpoints } from '../store/ingest.js'
 import { checkpointProblem, runKind } from '../store/run-folder.js'
 import type { Store } from '../store/store.js'
 import type { Job, JsonObject, Run } from '../store/types.js'
-import { runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
+import { runConfigToJson, upgradeStoredConfig, type ResolvedRunConfig } from '../config/index.js'
 import { parseTrainPayload, type TrainPayload } from './protocol.js'
 import type { AddTrainOptions } from './types.js'
 import { runFolderName } from '../paths.js'
@@ -52,6 +52,24 @@ export function enqueueTrain(store: Store, runsDir: string, config: ResolvedRunC
   })
 }
 
+/**
+ * A training payload queued again may hold a config stored by an earlier version (fields this one defaults are
+ * missing): starting new work is an entry point, so it is resolved here once and the filled fields are logged. An
+ * invalid stored config is left as it is — never thrown from here (auto-retry runs this): the worker refuses it
+ * with the fields named.
+ */
+function upgradedPayload(store: Store, jobId: number, payload: JsonObject): JsonObject {
+  let up: ReturnType<typeof upgradeStoredConfig>
+  try {
+    up = upgradeStoredConfig(payload.config)
+  } catch {
+    return payload
+  }
+  if (!up.filled.length) return payload
+  store.logs.event(jobId, 'config-upgraded', { filled: up.filled })
+  return { ...payload, config: runConfigToJson(up.config) as JsonObject }
+}
+
 /** Set a job queued again; `fresh` gives a training job a new run (new uid and folder). Call in a transaction. */
 export function requeueTx(store: Store, runsDir: string, job: Job, o: { resumeFrom?: string; fresh?: boolean; event: string; reason?: string }): Job {
   let runId = job.runId
@@ -68,6 +86,7 @@ export function requeueTx(store: Store, runsDir: string, job: Job, o: { resumeFr
     runId = run.id
     payload = { ...old, runDir: run.runDir!, runUid: run.uid } as JsonObject
   } else if (runId !== null && job.kind === 'train') store.runs.update(runId, { status: 'queued', error: null })
+  if (job.kind === 'train') payload = upgradedPayload(store, job.id, payload)
   store.logs.event(job.id, o.event, { ...(o.resumeFrom ? { resumeFrom: o.resumeFrom } : {}), ...(o.fresh ? { newRunId: runId } : {}), ...(o.reason ? { reason: o.reason } : {}) })
   return store.jobs.update(job.id, {
     status: 'queued',

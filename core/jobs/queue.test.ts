@@ -121,6 +121,14 @@ describe('JobQueue control', () => {
     const done = await queue.waitFor(job.id, ['completed', 'failed'], 60_000)
     expect(done.status).toBe('failed')
     expect(done.error).toMatch(/invalid run config:[\s\S]*schedule: missing or not resolved/)
+    // retrying it is an entry point: the stored config is resolved there once, the filled fields are logged, and it runs
+    const retried = queue.retry(job.id)
+    const ok = await queue.waitFor(retried.id, ['completed', 'failed'], 60_000)
+    expect(ok.error).toBeNull()
+    expect(ok.status).toBe('completed')
+    expect((store.jobs.get(job.id)!.payload as { config: { schedule?: unknown } }).config.schedule).toBeDefined()
+    const upgraded = store.logs.events(job.id).find((e) => e.type === 'config-upgraded')
+    expect(upgraded?.data).toMatchObject({ filled: expect.arrayContaining([expect.stringMatching(/^schedule/)]) })
   })
 
   it('evaluates a checkpoint in an eval job: loss, gate statistics, FLOPs', async () => {

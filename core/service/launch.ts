@@ -13,8 +13,10 @@ import type { ServiceState } from './state.js'
  * a dataset path exists (inside the folders skipbench may read).
  */
 function storeChecks(s: ServiceState): StoreChecks {
+  // one listing per request (a sweep plan checks every point): read the data folder once, on first use
+  let names: readonly string[] | null = null
   return {
-    datasets: () => s.imports.list().datasets.filter((d) => d.ok).map((d) => d.name),
+    datasets: () => (names ??= s.imports.list().datasets.filter((d) => d.ok).map((d) => d.name)),
     pathIssue: (d) => {
       if (!isDatasetPath(d) || /[*?[\]{}]/.test(d)) return null
       try {
@@ -32,13 +34,12 @@ const notStarted = (issues: readonly ConfigIssue[]) => new BadRequest(`Not start
 
 export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConfig' | 'planSweep' | 'startRun' | 'startSweep'> {
   const throughput = () => s.throughput()
-  const checks = storeChecks(s)
   return {
     async validateConfig({ config }) {
-      return checkConfig(s.withDefaults(config), throughput, checks)
+      return checkConfig(s.withDefaults(config), throughput, storeChecks(s))
     },
     async planSweep(spec) {
-      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, checks).plan
+      return planSweep(s.sweepDefaults(spec), throughput(), s.ctx.settings.concurrency, storeChecks(s)).plan
     },
     async startRun({ config: given, experimentId, name, tags, on }) {
       const ctx = s.ctx
@@ -46,7 +47,7 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
       // parsed once, here; the queue, the worker and the trainer take this resolved config as it is
       const config = resolveToStart(s.withDefaults(s.withPaths(given)))
       // what only this data folder knows (the dataset exists): refused here, not as a stack trace in the run's log
-      const missing = storeIssues(config.data, checks)
+      const missing = storeIssues(config.data, storeChecks(s))
       if (missing.length) throw notStarted(missing)
       if (on) {
         // "Run on: NAME": submitted to that Slurm cluster; the context's poller streams it into the store
@@ -65,7 +66,7 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startSweep({ experimentId, spec }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, checks)
+      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, storeChecks(s))
       if (plan.axisIssues.length) throw notStarted(plan.axisIssues.map((a) => a.issue))
       for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
       if (plan.invalid) {
