@@ -1,7 +1,8 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import { resolveStorePaths } from '../../core/paths.js'
 import type { Store } from '../../core/store/index.js'
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
 import { readConfigFile } from '../../core/trainer/index.js'
