@@ -9,7 +9,8 @@ import { readConfigFile } from '../../core/trainer/index.js'
 import { parseRunConfig, resolveRunConfigInput } from '../../core/config/index.js'
 import { didYouMean } from '../../core/util/suggest.js'
 import { clusterManager, submitToCluster } from './cluster.js'
-import { EXPORT_FORMATS, exportRunMetrics } from '../../core/export/metrics.js'
+import { exportRunMetrics } from '../../core/export/metrics.js'
+import { METRICS_EXPORT_FORMATS } from '../../core/contract/runs.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -154,7 +155,7 @@ async function ingest(argv: string[]): Promise<number> {
 async function exportRuns(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['format', 'out', 'db'] })
   if (positionals.length !== 1 || !/^\d+(,\d+)*$/.test(positionals[0]!)) throw new UsageError('runs export needs run ids (e.g. 3 or 3,4,7; see skipbench runs list)')
-  const format = validate(z.enum(EXPORT_FORMATS, { error: `--format must be one of ${EXPORT_FORMATS.join(', ')}` }), options.format)
+  const format = validate(z.enum(METRICS_EXPORT_FORMATS, { error: `--format must be one of ${METRICS_EXPORT_FORMATS.join(', ')}` }), options.format)
   const out = resolve(typeof options.out === 'string' ? options.out : `export-${new Date().toISOString().replace(/[:.]/g, '-')}`)
   const store = openDb(options.db)
   try {
