@@ -5,7 +5,7 @@ import type { ApiHandlers, RunConfigDoc } from '../contract/api.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, planSweep, storeIssues, type StoreChecks } from './config.js'
 import { BadRequest, notFound } from './errors.js'
-import { isDatasetPath, resolveDataPaths } from './paths.js'
+import { isDatasetPath, resolveSweepDataPaths } from './paths.js'
 import type { ServiceState } from './state.js'
 
 /**
@@ -65,9 +65,9 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startSweep({ experimentId, spec }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, checks)
+      // data paths made absolute before the plan parses the points, as startRun does before its one parse
+      const { plan, sweep } = planSweep(s.sweepDefaults(resolveSweepDataPaths(spec, s.paths)), throughput(), ctx.settings.concurrency, checks)
       if (plan.axisIssues.length) throw notStarted(plan.axisIssues.map((a) => a.issue))
-      for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
         throw new BadRequest(`Not started: ${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map(issueText).join(', ')}`).join('; ')}`)

@@ -96,6 +96,36 @@ export function resolveDataPaths<T>(data: T, policy: PathPolicy): T {
   return d as T
 }
 
+/** A value a sweep's axis or `set` gives at a dotted config path, with its data paths resolved as resolveDataPaths does. */
+function resolveDataValue(path: string, v: unknown, policy: PathPolicy): unknown {
+  if (path === 'data') return resolveDataPaths(v, policy)
+  const k = path.startsWith('data.') ? path.slice(5) : null
+  return k && !k.includes('.') ? resolveDataPaths({ [k]: v }, policy)[k] : v
+}
+
+interface SweepSetsLike {
+  groups: { base: { data?: unknown }; axes?: { path: string; values: unknown[] }[]; set?: Record<string, unknown> }[]
+  set?: Record<string, unknown>
+}
+
+/**
+ * A sweep spec with its data paths checked and made absolute before it is planned (as a run's are before it is
+ * parsed): each group's base, and the `data` values its axes and `set`s give.
+ */
+export function resolveSweepDataPaths<T extends SweepSetsLike>(spec: T, policy: PathPolicy): T {
+  const sets = (set: Record<string, unknown> | undefined) => set && Object.fromEntries(Object.entries(set).map(([k, v]) => [k, resolveDataValue(k, v, policy)]))
+  return {
+    ...spec,
+    groups: spec.groups.map((g) => ({
+      ...g,
+      base: g.base.data === undefined ? g.base : { ...g.base, data: resolveDataPaths(g.base.data, policy) },
+      ...(g.axes ? { axes: g.axes.map((a) => ({ ...a, values: a.values.map((v) => resolveDataValue(a.path, v, policy)) })) } : {}),
+      ...(g.set ? { set: sets(g.set) } : {}),
+    })),
+    ...(spec.set ? { set: sets(spec.set) } : {}),
+  }
+}
+
 /** The fixed part of a glob (`a/b/*.txt` → `a/b`); the path itself when it has no wildcard. */
 export function globBase(p: string): string {
   const parts = p.split(/[\\/]/)
