@@ -1,11 +1,11 @@
 /** Configs and launching: validation with estimates, sweep plans, and starting runs and sweeps (locally or on Slurm). */
 import { existsSync } from 'node:fs'
-import { checkRunConfig, ConfigError, issue, issueText, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
+import { checkRunConfig, ConfigError, hasGlob, isDatasetPath, issue, issueText, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
 import type { ApiHandlers, RunConfigDoc } from '../contract/api.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, planSweep, storeIssues, type StoreChecks } from './config.js'
 import { BadRequest, notFound } from './errors.js'
-import { isDatasetPath, resolveSweepDataPaths } from './paths.js'
+import { resolveSweepDataPaths } from './paths.js'
 import type { ServiceState } from './state.js'
 
 /**
@@ -16,7 +16,7 @@ function storeChecks(s: ServiceState): StoreChecks {
   return {
     datasets: () => s.imports.list().datasets.filter((d) => d.ok).map((d) => d.name),
     pathIssue: (d) => {
-      if (!isDatasetPath(d) || /[*?[\]{}]/.test(d)) return null
+      if (!isDatasetPath(d) || hasGlob(d)) return null
       try {
         const abs = s.paths.resolve(d, 'dataset folder', 'read')
         return existsSync(abs) ? null : issue('data.dataset', `no dataset folder or shard file at ${abs}`, `Nothing at ${abs}: give the folder of a prepared dataset or a token file`)

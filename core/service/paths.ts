@@ -10,6 +10,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { hasGlob, isDatasetPath } from '../config/index.js'
 import { BadRequest } from './errors.js'
 
 export interface PathRoots {
@@ -78,9 +79,6 @@ export class PathPolicy {
   }
 }
 
-/** A run config's `data.dataset` that is a path (a name is letters, digits, dot, dash, underscore, not leading '.'). */
-export const isDatasetPath = (v: string) => /[\\/]/.test(v) || v.startsWith('.') || v.startsWith('~')
-
 /**
  * The data section of a run config with its paths checked (read) and made absolute (relative → the data folder):
  * `dataset` when it is a path, `train_shards`, `val_shards`. Other keys are kept; a non-object is returned as is.
@@ -129,7 +127,7 @@ export function resolveSweepDataPaths<T extends SweepSetsLike>(spec: T, policy: 
 /** The fixed part of a glob (`a/b/*.txt` → `a/b`); the path itself when it has no wildcard. */
 export function globBase(p: string): string {
   const parts = p.split(/[\\/]/)
-  const i = parts.findIndex((s) => /[*?[\]{}]/.test(s))
+  const i = parts.findIndex(hasGlob)
   if (i < 0) return p
   const base = parts.slice(0, i).join('/')
   return base || (p.startsWith('/') ? '/' : '.')
