@@ -1,21 +1,11 @@
 /** Plain-text rendering of comparisons, sweep plans and estimates for the terminal (pure; no I/O). */
 import { fmtSecondsPerToken } from '../core/report/charts.js'
-import { fmtDuration } from '../core/report/format.js'
+import { fmtDuration, fmtLoss, fmtSci } from '../core/report/format.js'
 import type { Comparison, Summary } from '../core/analysis/index.js'
 import type { ExpandedSweep } from '../core/sweeps/grid.js'
 import type { SweepEstimate } from '../core/sweeps/estimate.js'
 import { verdictLines } from '../core/report/verdict.js'
 
-/** 6.261e11 style: compact and unambiguous on any scale. */
-export function fmtFlops(x: number | null | undefined): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '—'
-  if (x === 0) return '0'
-  const [m, e] = x.toExponential(3).split('e')
-  return `${m}e${Number(e)}`
-}
-
-
-const fmtLoss = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(4))
 const fmtSigned = (x: number | null | undefined, digits = 4) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`)
 const fmtPct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${x >= 0 ? '+' : '−'}${(Math.abs(x) * 100).toFixed(1)}%`)
 
@@ -42,7 +32,7 @@ function pm(s: Summary | null, f: (x: number) => string, scale = 1): string {
 
 export function formatComparison(c: Comparison & { experiment?: string | null; runs?: number }): string {
   const out: string[] = []
-  const fmtX = (x: number | null | undefined) => (c.flopsKind === 'measured' ? (typeof x === 'number' && Number.isFinite(x) ? fmtSecondsPerToken(x) : 'n/a') : fmtFlops(x))
+  const fmtX = (x: number | null | undefined) => (c.flopsKind === 'measured' ? (typeof x === 'number' && Number.isFinite(x) ? fmtSecondsPerToken(x) : 'n/a') : fmtSci(x))
   const level = `${Math.round(c.level * 100)}%`
   const head = c.experiment ? `experiment ${c.experiment}: ` : ''
   const measured = c.flopsKind === 'measured'
@@ -80,7 +70,7 @@ export function formatComparison(c: Comparison & { experiment?: string | null; r
             g.id,
             String(g.seed),
             fmtX(g.flops),
-            ...(training ? [fmtFlops(g.executedTrainingFlops)] : []),
+            ...(training ? [fmtSci(g.executedTrainingFlops)] : []),
             fmtLoss(g.loss),
             g.zeroFraction === null ? '—' : `${(g.zeroFraction * 100).toFixed(1)}%`,
             fmtLoss(g.atEqualFlops.frontierLoss),
@@ -154,9 +144,9 @@ export function formatSweepPlan(sweep: ExpandedSweep, est: SweepEstimate | null)
           e ? e.params.toLocaleString('en-US') : '',
           String(c.training.train_steps),
           e ? e.tokens.toLocaleString('en-US') : '',
-          fmtFlops(e?.flops.paper.training),
-          fmtFlops(e?.flops.corrected.training),
-          fmtFlops(e?.flops.corrected.trainingAtTarget),
+          fmtSci(e?.flops.paper.training),
+          fmtSci(e?.flops.corrected.training),
+          fmtSci(e?.flops.corrected.trainingAtTarget),
           e?.seconds ? fmtDuration(e.seconds.total) + (e.rate === 'extrapolated' ? '*' : '') : '—',
         ]
       }),
@@ -183,8 +173,8 @@ function formatEstimate(est: SweepEstimate): string {
   const out: string[] = []
   const t = est.totals
   out.push(`estimate for ${t.runs} runs, ${t.tokens.toLocaleString('en-US')} training tokens:`)
-  out.push(`  training FLOPs, paper estimator (forward only):   ${fmtFlops(t.flops.paper.training)} with every gate open, ${fmtFlops(t.flops.paper.trainingAtTarget)} at the targets`)
-  out.push(`  training FLOPs, corrected estimator (3 × forward): ${fmtFlops(t.flops.corrected.training)} with every gate open, ${fmtFlops(t.flops.corrected.trainingAtTarget)} at the targets`)
+  out.push(`  training FLOPs, paper estimator (forward only):   ${fmtSci(t.flops.paper.training)} with every gate open, ${fmtSci(t.flops.paper.trainingAtTarget)} at the targets`)
+  out.push(`  training FLOPs, corrected estimator (3 × forward): ${fmtSci(t.flops.corrected.training)} with every gate open, ${fmtSci(t.flops.corrected.trainingAtTarget)} at the targets`)
   if (est.calibrations.length) {
     out.push(`  wall time on this machine, one run at a time: ${fmtDuration(t.seconds)}`)
     for (const c of est.calibrations)

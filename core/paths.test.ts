@@ -3,10 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { join, resolve } from 'node:path'
 import { calibrationFileBeside, CHECKPOINTS_DIR, databaseIn, datasetDir, defaultDataDir, FINAL_DIR, packageFile, resolveStorePaths, runFolderName, runsDirBeside, stepDirName } from './paths.js'
-import { datasetDir as dataDatasetDir } from './data/dataset.js'
 import { defaultCorpusName } from './data/corpus.js'
-import { CHECKPOINTS_DIR as CK, FINAL_DIR as FIN, stepDirName as stepName } from './checkpoint/index.js'
-import { resolveStorePaths as cliStorePaths } from './jobs/index.js'
 
 describe('core/paths', () => {
   it('the default data folder: $SKIPBENCH_DATA_DIR, else ./.skipbench/data, absolute', () => {
@@ -20,7 +17,6 @@ describe('core/paths', () => {
     expect(resolveStorePaths({ db: '/x/y.db', env: { SKIPBENCH_DB: '/z.db', SKIPBENCH_HOME: '/h' } })).toEqual({ db: '/x/y.db', runsDir: '/x/runs' })
     expect(resolveStorePaths({ env: { SKIPBENCH_DB: '/z/a.db', SKIPBENCH_RUNS_DIR: '/r' } })).toEqual({ db: '/z/a.db', runsDir: '/r' })
     expect(resolveStorePaths({ db: '/x/y.db', runsDir: 'rr', env: { SKIPBENCH_RUNS_DIR: '/r' } })).toEqual({ db: '/x/y.db', runsDir: resolve('rr') })
-    expect(cliStorePaths).toBe(resolveStorePaths) // core/jobs re-exports this one rule, it has no copy
   })
   it('a self-contained data folder holds the database; run folders, settings and calibrations sit beside the database', () => {
     expect(databaseIn('/d')).toBe('/d/skipbench.db')
@@ -35,10 +31,8 @@ describe('core/paths', () => {
   it('datasets (the shipped corpus cache included) and checkpoints have one naming', () => {
     expect(datasetDir('/d', 'tiny')).toBe('/d/datasets/tiny')
     expect(datasetDir('/d', defaultCorpusName('byte'))).toBe('/d/datasets/default')
-    expect(dataDatasetDir).toBe(datasetDir)
     expect(join('/run', CHECKPOINTS_DIR, stepDirName(42))).toBe('/run/checkpoints/step-000042')
     expect(join('/run', FINAL_DIR)).toBe('/run/final')
-    expect([CK, FIN, stepName]).toEqual([CHECKPOINTS_DIR, FINAL_DIR, stepDirName])
     expect(packageFile('package.json')).toMatch(/package\.json$/)
   })
 })

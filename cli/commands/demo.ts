@@ -20,7 +20,7 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
-import { resolveStorePaths } from '../../core/jobs/index.js'
+import { resolveStorePaths } from '../../core/paths.js'
 import { JobQueue } from '../../core/jobs/queue.js'
 import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/report-export/index.js'
 import { openStore } from '../../core/store/index.js'

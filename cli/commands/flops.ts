@@ -2,7 +2,8 @@
 import { z } from 'zod'
 import { FLOPS_ESTIMATORS, flopsReport, type FlopsEstimator, type FlopsReport } from '../../core/flops/index.js'
 import { ConfigError, getPreset, parseModelConfig, parseRunConfig, presetNames, resolveRunConfigInput, type ModelConfig, type RunConfig } from '../../core/config/index.js'
-import { fmtFlops, table } from '../format.js'
+import { table } from '../format.js'
+import { fmtSci } from '../../core/report/format.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -126,12 +127,12 @@ export async function flopsCommand(argv: string[]): Promise<number> {
   out.push('')
   const exact = (r: FlopsReport) => (r.inference_flops_per_sequence_exact ? ` (${BigInt(r.inference_flops_per_sequence_exact).toLocaleString('en-US')})` : '')
   const rows: string[][] = [
-    ['inference FLOPs per sequence', ...shown.map((e) => fmtFlops(reports[e].inference_flops_per_sequence) + exact(reports[e]))],
-    ['inference FLOPs per token', ...shown.map((e) => fmtFlops(reports[e].inference_flops_per_token))],
+    ['inference FLOPs per sequence', ...shown.map((e) => fmtSci(reports[e].inference_flops_per_sequence) + exact(reports[e]))],
+    ['inference FLOPs per token', ...shown.map((e) => fmtSci(reports[e].inference_flops_per_token))],
   ]
   if (training) {
-    rows.push([`training FLOPs (${steps!.toLocaleString('en-US')} steps × ${batchSize} seq, s = ${meanS})`, ...shown.map((e) => fmtFlops(reports[e].training_flops))])
-    rows.push(['training FLOPs per token', ...shown.map((e) => fmtFlops(reports[e].training_flops! / (steps! * batchSize! * m.max_seq_len)))])
+    rows.push([`training FLOPs (${steps!.toLocaleString('en-US')} steps × ${batchSize} seq, s = ${meanS})`, ...shown.map((e) => fmtSci(reports[e].training_flops))])
+    rows.push(['training FLOPs per token', ...shown.map((e) => fmtSci(reports[e].training_flops! / (steps! * batchSize! * m.max_seq_len)))])
   }
   out.push(table(['', ...shown], rows, ''))
   out.push('')

@@ -1,14 +1,16 @@
 /** `skipbench runs list|show|ingest`, `skipbench queue add`, `skipbench worker`: thin wrappers over core/jobs. */
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resolveStorePaths, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import { cancelRun, compareRunMetrics, formatRerunComparison, formatRunDetails, formatRunList, listRuns, openStoreAt, queueAdd, queueRerun, resumeRun, runWorker, showRun } from '../../core/jobs/index.js'
+import { resolveStorePaths } from '../../core/paths.js'
 import type { Store } from '../../core/store/index.js'
 import { RUN_STATUSES, type RunStatus } from '../../core/store/types.js'
 import { readConfigFile } from '../../core/trainer/index.js'
 import { parseRunConfig, resolveRunConfigInput } from '../../core/config/index.js'
 import { didYouMean } from '../../core/util/suggest.js'
 import { clusterManager, submitToCluster } from './cluster.js'
-import { EXPORT_FORMATS, exportRunMetrics } from '../../core/export/metrics.js'
+import { exportRunMetrics } from '../../core/export/metrics.js'
+import { METRICS_EXPORT_FORMATS } from '../../core/contract/runs.js'
 import { ingestRunFolder } from '../../core/store/index.js'
 import { parseArgv, positiveInt, UsageError, validate } from '../args.js'
 
@@ -153,7 +155,7 @@ async function ingest(argv: string[]): Promise<number> {
 async function exportRuns(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgv(argv, { flags: ['json'], values: ['format', 'out', 'db'] })
   if (positionals.length !== 1 || !/^\d+(,\d+)*$/.test(positionals[0]!)) throw new UsageError('runs export needs run ids (e.g. 3 or 3,4,7; see skipbench runs list)')
-  const format = validate(z.enum(EXPORT_FORMATS, { error: `--format must be one of ${EXPORT_FORMATS.join(', ')}` }), options.format)
+  const format = validate(z.enum(METRICS_EXPORT_FORMATS, { error: `--format must be one of ${METRICS_EXPORT_FORMATS.join(', ')}` }), options.format)
   const out = resolve(typeof options.out === 'string' ? options.out : `export-${new Date().toISOString().replace(/[:.]/g, '-')}`)
   const store = openDb(options.db)
   try {

@@ -2,9 +2,8 @@
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { z } from 'zod'
-import { resolveStorePaths } from '../../core/jobs/commands.js'
 import { requiresToken, startServer } from '../../core/server/server.js'
-import { databaseIn, defaultDataDir } from '../../core/paths.js'
+import { databaseIn, defaultDataDir, resolveStorePaths } from '../../core/paths.js'
 import { parseArgv, UsageError, validate } from '../args.js'
 
 export const SERVE_HELP = `usage: skipbench serve [--port N] [--host H] [--data-dir DIR] [--db PATH]

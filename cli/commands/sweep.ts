@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ENGINE_NAMES } from '../../core/engine/index.js'
 import { FLOPS_ESTIMATORS } from '../../core/flops/index.js'
-import { resolveStorePaths } from '../../core/jobs/index.js'
+import { resolveStorePaths } from '../../core/paths.js'
 import { JobQueue } from '../../core/jobs/queue.js'
 import { openStore, type Job } from '../../core/store/index.js'
 import {

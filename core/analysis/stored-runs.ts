@@ -25,7 +25,7 @@ import { layerKey } from '../trainer/gate-metrics.js'
 import { ConfigError } from '../model/config.js'
 import { parseRunConfig, runKind, targetEnd, type RunConfig } from '../config/index.js'
 import { latestMeasuredCost, type MeasuredCost } from '../trainer/measured-cost.js'
-import { FINAL_DIR } from '../checkpoint/index.js'
+import { FINAL_DIR } from '../paths.js'
 import { SweepError } from '../sweeps/grid.js'
 
 export type ValidationSource = 'auto' | 'evaluation' | 'validation'

@@ -18,10 +18,10 @@ import {
   resolveResume,
   saveModelCheckpoint,
   saveTrainingCheckpoint,
-  stepDirName,
   writeSafetensors,
   type TrainerState,
 } from './index.js'
+import { stepDirName } from '../paths.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const tmp = mkdtempSync(join(tmpdir(), 'skipbench-ckpt-'))

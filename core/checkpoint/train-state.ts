@@ -22,7 +22,6 @@ import { CHECKPOINTS_DIR, FINAL_DIR } from '../paths.js'
 
 export const OPTIMIZER_FILE = 'optimizer.safetensors'
 export const STATE_FILE = 'trainer_state.json'
-export { CHECKPOINTS_DIR, FINAL_DIR, stepDirName } from '../paths.js'
 
 /** Metrics a resumed run needs to carry on (cumulative counters and the validation history). */
 export interface MetricsSoFar {

@@ -169,8 +169,15 @@ export function fieldPathIssue(path: string): ConfigIssue | null {
 /** Data sets every data folder has: the built-in synthetic chain and the shipped corpus (prepared on first use). */
 const BUILTIN_DATASETS: readonly string[] = ['synthetic', 'default', 'default-byte', 'default-gpt2']
 
-/** A dataset value that is a path or a glob, not a name (names are letters, digits, ".", "_", "-"). */
-const isDatasetPathOrGlob = (v: string): boolean => /[\\/*?[\]{}]/.test(v) || v.startsWith('.') || v.startsWith('~')
+/**
+ * A `data.dataset` value that is a path, not a name (a name is letters, digits, ".", "_", "-", not leading "." or
+ * "~"): it has a slash or starts with "." or "~". The one rule: the service resolves such values against the data
+ * folder and checks they exist.
+ */
+export const isDatasetPath = (v: string): boolean => /[\\/]/.test(v) || v.startsWith('.') || v.startsWith('~')
+
+/** A path (or one segment of it) with glob characters (* ? [ ] { }). */
+export const hasGlob = (v: string): boolean => /[*?[\]{}]/.test(v)
 
 /**
  * `data.dataset` checked against the data sets this data folder has (`available`: the names of the imported ones
@@ -178,7 +185,7 @@ const isDatasetPathOrGlob = (v: string): boolean => /[\\/*?[\]{}]/.test(v) || v.
  * service checks that they exist). Null when fine.
  */
 export function datasetIssue(name: string, available: readonly string[]): ConfigIssue | null {
-  if (isDatasetPathOrGlob(name) || BUILTIN_DATASETS.includes(name) || available.includes(name)) return null
+  if (isDatasetPath(name) || hasGlob(name) || BUILTIN_DATASETS.includes(name) || available.includes(name)) return null
   const all = [...new Set([...BUILTIN_DATASETS.filter((d) => !d.startsWith('default-')), ...available])]
   const guess = closest(name, all)
   return issue(

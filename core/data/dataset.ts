@@ -19,7 +19,6 @@ import { jsonProblem } from '../util/json-problem.js'
 import { UserError } from '../user-errors.js'
 import { DATASETS_SUBDIR, datasetDir } from '../paths.js'
 
-export { datasetDir }
 
 export const DATASET_MANIFEST = 'dataset.json'
 export const SHARD_FORMAT = 'bin-uint16-v1'

@@ -149,11 +149,16 @@ export class ArrayTokenLoader {
   }
 }
 
-/** Every full window of T+1 tokens in order, stride T, at most ⌊maxTokens/T⌋ (≥ 1) windows; last batch partial. */
-export function* arrayEvalWindows(tokens: Uint16Array, T: number, batchSize: number, maxTokens?: number): Generator<Batch> {
+/** How many windows arrayEvalWindows yields (without making them); throws as it does when no window fits. */
+export function arrayEvalWindowCount(tokens: Uint16Array, T: number, maxTokens?: number): number {
   const all = Math.floor((tokens.length - 1) / T)
   if (all < 1) throw new Error(`the validation data has ${tokens.length} tokens, shorter than one window of T + 1 = ${T + 1}`)
-  const windows = maxTokens === undefined ? all : Math.min(all, Math.max(1, Math.floor(maxTokens / T)))
+  return maxTokens === undefined ? all : Math.min(all, Math.max(1, Math.floor(maxTokens / T)))
+}
+
+/** Every full window of T+1 tokens in order, stride T, at most ⌊maxTokens/T⌋ (≥ 1) windows; last batch partial. */
+export function* arrayEvalWindows(tokens: Uint16Array, T: number, batchSize: number, maxTokens?: number): Generator<Batch> {
+  const windows = arrayEvalWindowCount(tokens, T, maxTokens)
   for (let w0 = 0; w0 < windows; w0 += batchSize) {
     const rows = Math.min(batchSize, windows - w0)
     const inputs = new Int32Array(rows * T)

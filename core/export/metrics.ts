@@ -2,12 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { buildParquet } from './parquet-writer.js'
-import { METRICS_EXPORT_FORMATS, type MetricsExportFormat } from '../contract/runs.js'
+import type { MetricsExportFormat } from '../contract/runs.js'
 import type { Store } from '../store/store.js'
 import { tensorboardEventFile, type ScalarSeries } from './tensorboard.js'
-
-export const EXPORT_FORMATS = METRICS_EXPORT_FORMATS
-export type ExportFormat = MetricsExportFormat
 
 function allSeries(store: Store, runId: number): ScalarSeries[] {
   return store.metrics.keys(runId).map((k) => {
@@ -40,7 +37,7 @@ export interface MetricsFile {
  * Runs' stored metrics as files, in memory: tensorboard → <run id>-<name>/events.out.tfevents.* per run; csv →
  * metrics.csv; parquet → metrics.parquet (both long format: run_id, run, key, step, value).
  */
-export function metricsExportFiles(store: Store, runIds: number[], format: ExportFormat): { files: MetricsFile[]; values: number } {
+export function metricsExportFiles(store: Store, runIds: number[], format: MetricsExportFormat): { files: MetricsFile[]; values: number } {
   const runs = runIds.map((id) => store.runs.require(id))
   let values = 0
   if (format === 'csv') {
@@ -86,7 +83,7 @@ export function metricsExportFiles(store: Store, runIds: number[], format: Expor
 }
 
 /** Export runs' metrics into `outDir` (the layout of metricsExportFiles). */
-export function exportRunMetrics(store: Store, runIds: number[], format: ExportFormat, outDir: string): { files: string[]; values: number } {
+export function exportRunMetrics(store: Store, runIds: number[], format: MetricsExportFormat, outDir: string): { files: string[]; values: number } {
   const r = metricsExportFiles(store, runIds, format)
   const files: string[] = []
   for (const f of r.files) {

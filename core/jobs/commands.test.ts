@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { NotFoundError } from '../store/errors.js'
 import { openStore, type Store } from '../store/store.js'
 import { tempDir, tinyRunConfig, type TempDir } from '../store/test-helpers.js'
-import { formatRunDetails, formatRunList, listRuns, queueAdd, resolveStorePaths, runWorker, showRun } from './commands.js'
+import { formatRunDetails, formatRunList, listRuns, queueAdd, runWorker, showRun } from './commands.js'
+import { resolveStorePaths } from '../paths.js'
 
 let tmp: TempDir
 let store: Store

@@ -32,8 +32,6 @@ import { JobQueue } from './queue.js'
 import type { JobQueueOptions } from './types.js'
 import { resolveStorePaths } from '../paths.js'
 
-export { resolveStorePaths, type StorePaths } from '../paths.js'
-
 /**
  * Open (creating and migrating if needed) the database at --db or the default. Close it when done.
  * `readOnlyFallback` (commands that only read: runs list/show): when the database's folder is read-only, SQLite

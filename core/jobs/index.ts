@@ -5,7 +5,6 @@ export { JobError, type JobQueueOptions, type JobQueueEvents, type ProgressEvent
 export { forkLauncher, type WorkerLauncher, type WorkerHandle, type LaunchOptions, type ForkLauncherOptions } from './process.js'
 export * from './protocol.js'
 export {
-  resolveStorePaths,
   openStoreAt,
   listRuns,
   formatRunList,
@@ -19,7 +18,6 @@ export {
   runPlace,
   type CancelResult,
   type JobPlace,
-  type StorePaths,
   type RunDetails,
   type QueueAddOptions,
   type RunWorkerOptions,

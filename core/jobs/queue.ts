@@ -23,21 +23,16 @@ import { resolve } from 'node:path'
 import { readTrainerState } from '../checkpoint/index.js'
 import { syncCheckpoints } from '../store/ingest.js'
 import type { Store } from '../store/store.js'
-import { nowIso, RESUMABLE_JOB_STATUSES, type Job, type JobKind, type JobStatus, type JsonObject, type Run, type RunStatus } from '../store/types.js'
+import { ACTIVE_JOB_STATUSES, nowIso, RESUMABLE_JOB_STATUSES, type Job, type JobKind, type JobStatus, type JsonObject, type Run, type RunStatus } from '../store/types.js'
 import { mergeConfig, parseRunConfig, runConfigToJson, type ResolvedRunConfig } from '../config/index.js'
 import { enqueueTrain, pickCheckpoint, requeueTx } from './enqueue.js'
 import { TypedEmitter } from '../util/emitter.js'
 import { forkLauncher } from './process.js'
 import { parseEvalPayload, parseTrainPayload, type StartMessage } from './protocol.js'
-import { ACTIVE, recoverJobs } from './recovery.js'
+import { recoverJobs } from './recovery.js'
 import { Supervisor } from './supervisor.js'
 import { JobError, type AddEvalOptions, type AddTrainOptions, type JobQueueEvents, type JobQueueOptions, type RecoveryReport } from './types.js'
 import { BatchedWriter, isStorageError } from './writer.js'
-
-/** the event type of JobQueue's 'progress', for its subscribers */
-export type { ProgressEvent } from './types.js'
-
-const TERMINAL: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
 
 export class JobQueue extends TypedEmitter<JobQueueEvents> {
   readonly store: Store
@@ -400,7 +395,7 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
       this.notifyDrain()
       return updated
     }
-    if (ACTIVE.includes(job.status)) {
+    if (ACTIVE_JOB_STATUSES.includes(job.status)) {
       // another runner (a `skipbench worker`, `serve` or the app) owns it: record the request; the owner sees it at
       // its next poll (pollMs) and stops the job the same way. If that runner is dead, its next start settles it.
       if (job.status !== 'running') return job
@@ -423,5 +418,3 @@ export class JobQueue extends TypedEmitter<JobQueueEvents> {
     return updated
   }
 }
-
-export { TERMINAL as TERMINAL_JOB_STATUSES }

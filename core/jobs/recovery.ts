@@ -9,11 +9,9 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { ingestRunFolder, syncCheckpoints } from '../store/ingest.js'
 import type { Store } from '../store/store.js'
-import { nowIso, type Job, type JobStatus, type RunStatus } from '../store/types.js'
+import { ACTIVE_JOB_STATUSES, nowIso, type Job, type JobStatus, type RunStatus } from '../store/types.js'
 import { pickCheckpoint } from './enqueue.js'
 import type { RecoveryReport } from './types.js'
-
-export const ACTIVE: readonly JobStatus[] = ['running', 'pausing', 'cancelling']
 
 function pidAlive(pid: number | null): boolean {
   if (!pid || pid === process.pid) return false
@@ -56,7 +54,7 @@ export async function recoverJobs(host: RecoveryHost): Promise<RecoveryReport> {
   const store = host.store
   const report: RecoveryReport = { recovered: [], requeued: [] }
   const me = hostname()
-  for (const job of store.jobs.list({ status: [...ACTIVE], limit: 100_000 })) {
+  for (const job of store.jobs.list({ status: [...ACTIVE_JOB_STATUSES], limit: 100_000 })) {
     const [host_, pidText] = (job.host ?? '').split(':')
     const ownerPid = Number(pidText)
     if (host_ === me && Number.isInteger(ownerPid) && ownerPid !== process.pid && pidLooksLike(ownerPid, RUNNER_CMDLINE) !== false) continue // a live runner owns it

@@ -12,7 +12,7 @@ import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import { CheckpointError, MODEL_FILE, readCheckpointConfig, readTrainerState } from '../checkpoint/index.js'
 import { stepEventValues } from '../store/run-folder.js'
-import { openTrainData } from '../trainer/data.js'
+import { resolveEvalData } from '../trainer/data.js'
 import { evaluateCheckpoint } from '../trainer/evaluate.js'
 import { assertResolved, RunConfigError } from '../config/index.js'
 import { prepareRun } from '../trainer/run.js'
@@ -116,39 +116,34 @@ async function evaluate(msg: Extract<StartMessage, { kind: 'eval' }>): Promise<n
   const p = msg.payload
   // resolved (with the evaluation's data and token budget) once when the job was queued: checked, not re-parsed
   const config = assertResolved(p.config)
-  const data = await openTrainData({ ...config, model: readCheckpointConfig(p.checkpoint).config }, p.dataDir ? { dataDir: p.dataDir } : {})
+  // the same measurement as `skipbench eval` (core/trainer/evaluate.ts): the dataset's validation shards, or the
+  // synthetic dataset's windows, up to training.val_tokens
+  const data = await resolveEvalData({ ...config, model: readCheckpointConfig(p.checkpoint).config }, p.dataDir ? { dataDir: p.dataDir } : {})
+  const r = await evaluateCheckpoint({
+    checkpoint: p.checkpoint,
+    data: 'shards' in data ? data.shards : data,
+    maxTokens: config.training.val_tokens,
+    engine: config.engine,
+    signal: ac.signal,
+  })
+  let step: number | null = null
   try {
-    // the same measurement as `skipbench eval` (core/trainer/evaluate.ts): the dataset's validation shards, or the
-    // synthetic dataset's windows, up to training.val_tokens
-    const windows = data.info.valShards.length ? null : [...data.valBatches()]
-    const r = await evaluateCheckpoint({
-      checkpoint: p.checkpoint,
-      data: windows ? { dataset: data.info.dataset, windows: windows.reduce((n, b) => n + b.batchSize, 0), batches: windows } : data.info.valShards,
-      maxTokens: config.training.val_tokens,
-      engine: config.engine,
-      signal: ac.signal,
-    })
-    let step: number | null = null
-    try {
-      step = readTrainerState(p.checkpoint).step
-    } catch {
-      step = null
-    }
-    await port.send({
-      type: 'eval-result',
-      dataset: data.info.dataset,
-      split: 'val',
-      step,
-      tokens: r.tokens,
-      loss: r.loss,
-      gateStats: r.gate_stats,
-      flopsPerToken: r.flops_per_token,
-      flops: r.flops_per_token * r.tokens,
-    })
-    return 0
-  } finally {
-    data.close()
+    step = readTrainerState(p.checkpoint).step
+  } catch {
+    step = null
   }
+  await port.send({
+    type: 'eval-result',
+    dataset: data.dataset,
+    split: 'val',
+    step,
+    tokens: r.tokens,
+    loss: r.loss,
+    gateStats: r.gate_stats,
+    flopsPerToken: r.flops_per_token,
+    flops: r.flops_per_token * r.tokens,
+  })
+  return 0
 }
 
 async function start(msg: StartMessage): Promise<number> {

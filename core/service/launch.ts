@@ -1,11 +1,11 @@
 /** Configs and launching: validation with estimates, sweep plans, and starting runs and sweeps (locally or on Slurm). */
 import { existsSync } from 'node:fs'
-import { checkRunConfig, ConfigError, issue, issueText, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
+import { checkRunConfig, ConfigError, hasGlob, isDatasetPath, issue, issueText, resolveRunConfigInput, type ConfigIssue, type ResolvedRunConfig } from '../config/index.js'
 import type { ApiHandlers, RunConfigDoc } from '../contract/api.js'
 import { queueSweep } from '../sweeps/index.js'
 import { checkConfig, planSweep, storeIssues, type StoreChecks } from './config.js'
 import { BadRequest, notFound } from './errors.js'
-import { isDatasetPath, resolveDataPaths } from './paths.js'
+import { resolveSweepDataPaths } from './paths.js'
 import type { ServiceState } from './state.js'
 
 /**
@@ -18,7 +18,7 @@ function storeChecks(s: ServiceState): StoreChecks {
   return {
     datasets: () => (names ??= s.imports.list().datasets.filter((d) => d.ok).map((d) => d.name)),
     pathIssue: (d) => {
-      if (!isDatasetPath(d) || /[*?[\]{}]/.test(d)) return null
+      if (!isDatasetPath(d) || hasGlob(d)) return null
       try {
         const abs = s.paths.resolve(d, 'dataset folder', 'read')
         return existsSync(abs) ? null : issue('data.dataset', `no dataset folder or shard file at ${abs}`, `Nothing at ${abs}: give the folder of a prepared dataset or a token file`)
@@ -66,9 +66,9 @@ export function launchHandlers(s: ServiceState): Pick<ApiHandlers, 'validateConf
     async startSweep({ experimentId, spec }) {
       const ctx = s.ctx
       s.requireExperiment(experimentId)
-      const { plan, sweep } = planSweep(s.sweepDefaults(spec), throughput(), ctx.settings.concurrency, storeChecks(s))
+      // data paths made absolute before the plan parses the points, as startRun does before its one parse
+      const { plan, sweep } = planSweep(s.sweepDefaults(resolveSweepDataPaths(spec, s.paths)), throughput(), ctx.settings.concurrency, storeChecks(s))
       if (plan.axisIssues.length) throw notStarted(plan.axisIssues.map((a) => a.issue))
-      for (const p of sweep.points) p.config = { ...p.config, data: resolveDataPaths(p.config.data, s.paths) }
       if (plan.invalid) {
         const bad = plan.runs.filter((r) => !r.ok).slice(0, 5)
         throw new BadRequest(`Not started: ${plan.invalid} of ${plan.count} sweep runs are invalid: ${bad.map((r) => `${r.name}: ${r.issues.map(issueText).join(', ')}`).join('; ')}`)

@@ -10,6 +10,7 @@
  */
 import { existsSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { hasGlob, isDatasetPath } from '../config/index.js'
 import { BadRequest } from './errors.js'
 
 export interface PathRoots {
@@ -78,9 +79,6 @@ export class PathPolicy {
   }
 }
 
-/** A run config's `data.dataset` that is a path (a name is letters, digits, dot, dash, underscore, not leading '.'). */
-export const isDatasetPath = (v: string) => /[\\/]/.test(v) || v.startsWith('.') || v.startsWith('~')
-
 /**
  * The data section of a run config with its paths checked (read) and made absolute (relative → the data folder):
  * `dataset` when it is a path, `train_shards`, `val_shards`. Other keys are kept; a non-object is returned as is.
@@ -96,10 +94,40 @@ export function resolveDataPaths<T>(data: T, policy: PathPolicy): T {
   return d as T
 }
 
+/** A value a sweep's axis or `set` gives at a dotted config path, with its data paths resolved as resolveDataPaths does. */
+function resolveDataValue(path: string, v: unknown, policy: PathPolicy): unknown {
+  if (path === 'data') return resolveDataPaths(v, policy)
+  const k = path.startsWith('data.') ? path.slice(5) : null
+  return k && !k.includes('.') ? resolveDataPaths({ [k]: v }, policy)[k] : v
+}
+
+interface SweepSetsLike {
+  groups: { base: { data?: unknown }; axes?: { path: string; values: unknown[] }[]; set?: Record<string, unknown> }[]
+  set?: Record<string, unknown>
+}
+
+/**
+ * A sweep spec with its data paths checked and made absolute before it is planned (as a run's are before it is
+ * parsed): each group's base, and the `data` values its axes and `set`s give.
+ */
+export function resolveSweepDataPaths<T extends SweepSetsLike>(spec: T, policy: PathPolicy): T {
+  const sets = (set: Record<string, unknown> | undefined) => set && Object.fromEntries(Object.entries(set).map(([k, v]) => [k, resolveDataValue(k, v, policy)]))
+  return {
+    ...spec,
+    groups: spec.groups.map((g) => ({
+      ...g,
+      base: g.base.data === undefined ? g.base : { ...g.base, data: resolveDataPaths(g.base.data, policy) },
+      ...(g.axes ? { axes: g.axes.map((a) => ({ ...a, values: a.values.map((v) => resolveDataValue(a.path, v, policy)) })) } : {}),
+      ...(g.set ? { set: sets(g.set) } : {}),
+    })),
+    ...(spec.set ? { set: sets(spec.set) } : {}),
+  }
+}
+
 /** The fixed part of a glob (`a/b/*.txt` → `a/b`); the path itself when it has no wildcard. */
 export function globBase(p: string): string {
   const parts = p.split(/[\\/]/)
-  const i = parts.findIndex((s) => /[*?[\]{}]/.test(s))
+  const i = parts.findIndex(hasGlob)
   if (i < 0) return p
   const base = parts.slice(0, i).join('/')
   return base || (p.startsWith('/') ? '/' : '.')

@@ -88,6 +88,22 @@ describe('service contract', () => {
     await expect(call('startSweep', { experimentId: e.id, spec })).rejects.toThrow(/Not started: 2 of 2 sweep runs are invalid/)
     await call('deleteExperiment', { id: e.id })
   })
+  it('resolves a sweep\'s relative data paths against the data folder before planning, as startRun does: base and axis values', async () => {
+    const toks = (n: number) => Uint16Array.from({ length: n }, (_, i) => (i * 5) % 32)
+    mkdirSync(join(dir, 'sweep-shards'), { recursive: true })
+    writeShard(join(dir, 'sweep-shards', 'train.bin'), toks(16 * 64 + 1))
+    writeShard(join(dir, 'sweep-shards', 'val.bin'), toks(16 * 8 + 1))
+    writeShard(join(dir, 'sweep-shards', 'val2.bin'), toks(16 * 8 + 1))
+    const base = { ...tiny({ steps: 2 }), training: { ...tiny().training, train_steps: 2, val_every: 2, checkpoint_every: 2 }, data: { dataset: 'shards', train_shards: ['sweep-shards/train.bin'], val_shards: ['sweep-shards/val.bin'] } }
+    const spec = { groups: [{ name: 'rel', base, axes: [{ path: 'data.dataset', values: ['./sweep-shards'] }], set: { 'data.val_shards': ['sweep-shards/val2.bin'] } }] }
+    const e = await call('createExperiment', { name: 'relative-sweep' })
+    const { runIds } = await call('startSweep', { experimentId: e.id, spec })
+    expect(runIds).toHaveLength(1)
+    const cfg = (await call('getRun', { runId: runIds[0]! })).config as { data: Record<string, unknown> }
+    expect(cfg.data).toMatchObject({ dataset: join(dir, 'sweep-shards'), train_shards: [join(dir, 'sweep-shards', 'train.bin')], val_shards: [join(dir, 'sweep-shards', 'val2.bin')] })
+    await waitFor(() => events.some((ev) => ev.type === 'run-status' && ev.runId === runIds[0] && ev.status === 'completed'))
+    await call('deleteExperiment', { id: e.id, deleteRuns: true })
+  })
   it('flags a typo in a sweep axis path at the axis ("unknown field …, did you mean …"), not as invalid or duplicate points', async () => {
     const spec = { groups: [{ name: 'gated', base: tiny({ gated: true }), axes: [{ path: 'controller.mean_target_edn', values: [0.3, 0.6] }] }] }
     const plan = await call('planSweep', spec)

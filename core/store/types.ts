@@ -186,6 +186,10 @@ export type JobKind = 'train' | 'eval'
 export type JobStatus = 'queued' | 'running' | 'pausing' | 'paused' | 'cancelling' | 'completed' | 'failed' | 'cancelled' | 'interrupted'
 /** statuses a job can be resumed from */
 export const RESUMABLE_JOB_STATUSES: readonly JobStatus[] = ['paused', 'interrupted', 'failed', 'cancelled']
+/** statuses a job ends in (it never runs again unless resumed or retried) */
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled']
+/** statuses of a job a worker holds (recovery looks for these after a crash) */
+export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ['running', 'pausing', 'cancelling']
 
 export interface Job {
   id: number

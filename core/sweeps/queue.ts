@@ -6,9 +6,9 @@
  * again after a Ctrl-C and continues where it stopped.
  */
 import { canonicalJson } from '../analysis/records.js'
-import type { JobQueue, ProgressEvent } from '../jobs/queue.js'
-import { TERMINAL_JOB_STATUSES } from '../jobs/queue.js'
-import type { Job, JobStatus, Run } from '../store/types.js'
+import type { JobQueue } from '../jobs/queue.js'
+import type { ProgressEvent } from '../jobs/types.js'
+import { TERMINAL_JOB_STATUSES, type Job, type JobStatus, type Run } from '../store/types.js'
 import { FIELD_LABELS, runConfigToJson } from '../config/index.js'
 import type { ExpandedSweep, SweepPoint } from './grid.js'
 

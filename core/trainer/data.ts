@@ -9,7 +9,7 @@
 import type { Batch } from '../engine/engine.js'
 import { resolveDataset } from '../data/dataset.js'
 import { evalWindows, planEval, TokenLoader, type LoaderState } from '../data/loader.js'
-import { ArrayTokenLoader, arrayEvalWindows, makeSynthetic, type ArrayLoaderState } from '../data/synthetic.js'
+import { ArrayTokenLoader, arrayEvalWindowCount, arrayEvalWindows, makeSynthetic, type ArrayLoaderState } from '../data/synthetic.js'
 import type { RunConfig } from '../config/index.js'
 import { UserError } from '../user-errors.js'
 import { defaultDataDir } from '../paths.js'
@@ -76,6 +76,69 @@ function datasetName(dataset: string, tokenizer: string | undefined): string {
   return dataset
 }
 
+/** The built-in synthetic set (not explicit shards). */
+function isSynthetic(cfg: RunConfig): boolean {
+  return !cfg.data.train_shards && cfg.data.dataset === 'synthetic'
+}
+
+/** The synthetic dataset of a run (its vocabulary checked against model.vocab_size). */
+function synthetic(cfg: RunConfig): { vocab: number; syn: ReturnType<typeof makeSynthetic> } {
+  const V = cfg.model.vocab_size
+  const s = cfg.data.synthetic ?? { train_tokens: 1_000_000, val_tokens: 65_536, successors: 4 }
+  const vocab = s.vocab_size ?? Math.min(V, 64)
+  if (vocab > V) throw new DataError(`data.synthetic.vocab_size ${vocab} exceeds model.vocab_size ${V}`)
+  return { vocab, syn: makeSynthetic({ vocabSize: vocab, seed: s.seed ?? cfg.training.seed, trainTokens: s.train_tokens, valTokens: s.val_tokens, successors: s.successors }) }
+}
+
+interface ResolvedShards {
+  train: string[]
+  val: string[]
+  tokenizer: string
+  vocabSize: number
+  name: string
+}
+
+/** A run's shard lists (explicit, or a dataset resolved by core/data), checked against model.vocab_size; opens nothing. */
+async function resolveShards(cfg: RunConfig, opts: OpenDataOptions): Promise<ResolvedShards> {
+  const V = cfg.model.vocab_size
+  const d = cfg.data
+  let ds: ResolvedShards
+  if (d.train_shards && d.val_shards) ds = { train: d.train_shards, val: d.val_shards, tokenizer: d.tokenizer ?? 'unknown', vocabSize: V, name: 'shards' }
+  else {
+    const r = await resolveDataset(opts.dataDir ?? defaultDataDir(), datasetName(d.dataset, d.tokenizer), d.tokenizer ? { tokenizer: d.tokenizer } : {})
+    if (!r.valPaths.length) throw new DataError(`dataset "${r.name}" has no validation split; validation needs one`)
+    ds = { train: r.trainPaths, val: r.valPaths, tokenizer: r.tokenizer, vocabSize: r.vocabSize, name: r.name }
+  }
+  if (ds.vocabSize > V)
+    throw new DataError(
+      `dataset "${ds.name}" (tokenizer ${ds.tokenizer}) has vocabulary ${ds.vocabSize}, but model.vocab_size is ${V}; set model.vocab_size to at least ${ds.vocabSize}`,
+    )
+  return ds
+}
+
+/** What evaluating a checkpoint on a run's data reads: the dataset's validation shards, or the synthetic set's windows. */
+export type EvalData = { dataset: string; shards: string[] } | { dataset: string; windows: number; batches: Iterable<Batch> }
+
+/**
+ * Resolve the validation data of a run for an evaluation (the same windows training validates on, up to
+ * training.val_tokens): the shard paths, or the synthetic set's windows (made lazily), without opening the training
+ * shards or reading the validation ones. T = model.max_seq_len; windows per batch = training.val_batch_size ?? batch_size.
+ */
+export async function resolveEvalData(cfg: RunConfig, opts: OpenDataOptions = {}): Promise<EvalData> {
+  if (isSynthetic(cfg)) {
+    const T = cfg.model.max_seq_len
+    const { syn } = synthetic(cfg)
+    const budget = cfg.training.val_tokens
+    return {
+      dataset: 'synthetic',
+      windows: arrayEvalWindowCount(syn.val, T, budget),
+      batches: arrayEvalWindows(syn.val, T, cfg.training.val_batch_size ?? cfg.training.batch_size, budget),
+    }
+  }
+  const ds = await resolveShards(cfg, opts)
+  return { dataset: ds.name, shards: ds.val }
+}
+
 /** Open the data of a run: B = training.batch_size, T = model.max_seq_len. */
 export async function openTrainData(cfg: RunConfig, opts: OpenDataOptions = {}): Promise<TrainData> {
   const B = cfg.training.batch_size
@@ -83,13 +146,9 @@ export async function openTrainData(cfg: RunConfig, opts: OpenDataOptions = {}):
   const valB = cfg.training.val_batch_size ?? B
   const budget = cfg.training.val_tokens
   const V = cfg.model.vocab_size
-  const d = cfg.data
 
-  if (!d.train_shards && d.dataset === 'synthetic') {
-    const s = d.synthetic ?? { train_tokens: 1_000_000, val_tokens: 65_536, successors: 4 }
-    const vocab = s.vocab_size ?? Math.min(V, 64)
-    if (vocab > V) throw new DataError(`data.synthetic.vocab_size ${vocab} exceeds model.vocab_size ${V}`)
-    const syn = makeSynthetic({ vocabSize: vocab, seed: s.seed ?? cfg.training.seed, trainTokens: s.train_tokens, valTokens: s.val_tokens, successors: s.successors })
+  if (isSynthetic(cfg)) {
+    const { vocab, syn } = synthetic(cfg)
     const loader = new ArrayTokenLoader(syn.train, B, T)
     const valList = [...arrayEvalWindows(syn.val, T, valB, budget)]
     return {
@@ -112,17 +171,7 @@ export async function openTrainData(cfg: RunConfig, opts: OpenDataOptions = {}):
     }
   }
 
-  let ds: { train: string[]; val: string[]; tokenizer: string; vocabSize: number; name: string }
-  if (d.train_shards && d.val_shards) ds = { train: d.train_shards, val: d.val_shards, tokenizer: d.tokenizer ?? 'unknown', vocabSize: V, name: 'shards' }
-  else {
-    const r = await resolveDataset(opts.dataDir ?? defaultDataDir(), datasetName(d.dataset, d.tokenizer), d.tokenizer ? { tokenizer: d.tokenizer } : {})
-    if (!r.valPaths.length) throw new DataError(`dataset "${r.name}" has no validation split; validation needs one`)
-    ds = { train: r.trainPaths, val: r.valPaths, tokenizer: r.tokenizer, vocabSize: r.vocabSize, name: r.name }
-  }
-  if (ds.vocabSize > V)
-    throw new DataError(
-      `dataset "${ds.name}" (tokenizer ${ds.tokenizer}) has vocabulary ${ds.vocabSize}, but model.vocab_size is ${V}; set model.vocab_size to at least ${ds.vocabSize}`,
-    )
+  const ds = await resolveShards(cfg, opts)
   const loader = new TokenLoader(ds.train, { batchSize: B, seqLen: T, vocabSize: V })
   const plan = planEval(ds.val, T, valB, budget)
   const valBatches = () => evalWindows(ds.val, T, valB, budget, { vocabSize: V })

@@ -8,7 +8,8 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { CONFIG_FILE, FINAL_DIR, loadModelCheckpoint } from '../checkpoint/index.js'
+import { CONFIG_FILE, loadModelCheckpoint } from '../checkpoint/index.js'
+import { FINAL_DIR } from '../paths.js'
 import { evalWindows, planEval } from '../data/loader.js'
 import { REFERENCE_OPTIMIZER, type Batch, type Engine, type EngineInfo } from '../engine/engine.js'
 import { assertHardSkippable, type HardSkipResult } from '../engine/hard-skip.js'

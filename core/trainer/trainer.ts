@@ -18,16 +18,14 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  CHECKPOINTS_DIR,
-  FINAL_DIR,
   loadTrainingCheckpoint,
   pruneCheckpoints,
   saveTrainingCheckpoint,
-  stepDirName,
   writeJsonAtomic,
   type MetricsSoFar,
   type TrainerState,
 } from '../checkpoint/index.js'
+import { CHECKPOINTS_DIR, FINAL_DIR, stepDirName } from '../paths.js'
 import { createController, type GateController } from '../controllers/index.js'
 import type { Batch, Engine, EngineInfo } from '../engine/engine.js'
 import { modelConfigToJson } from '../model/config.js'

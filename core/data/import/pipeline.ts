@@ -17,7 +17,6 @@ import {
   DATASET_MANIFEST,
   SHARD_FORMAT,
   assertDatasetName,
-  datasetDir,
   datasetsRoot,
   removeStaleTemporaries,
   shardFileName,
@@ -25,6 +24,7 @@ import {
   type DatasetManifest,
   type SplitInfo,
 } from '../dataset.js'
+import { datasetDir } from '../../paths.js'
 import { RollingShardWriter, type WrittenShard } from '../shard-writer.js'
 import { createEncoder, defaultWorkerCount, type Encoder } from './pool.js'
 import type { DocItem, DocSource, SourceContext } from './sources.js'
