@@ -4,8 +4,7 @@
  * non-zero without a stack trace; SKIPBENCH_DEBUG=1 shows stacks.
  */
 import { isUserError } from '../core/user-errors.js'
-import { readFileSync } from 'node:fs'
-import { packageFile } from '../core/paths.js'
+import { packageVersion } from '../core/paths.js'
 import { UsageError } from './args.js'
 
 interface Command {
@@ -47,15 +46,6 @@ function usage(): string {
   ].join('\n')
 }
 
-
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version
-  } catch {
-    return 'unknown'
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
   if (!cmd || cmd === 'help' || cmd === '--help' || cmd === '-h') {
@@ -64,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (cmd === '--version' || cmd === '-v') {
-    process.stdout.write(`skipbench ${version()}\n`)
+    process.stdout.write(`skipbench ${packageVersion()}\n`)
     return 0
   }
   const entry = COMMANDS[cmd]

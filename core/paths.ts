@@ -39,6 +39,15 @@ function packageRoot(): string {
 /** A path inside the package ("package.json", "out/renderer"). */
 export const packageFile = (rel: string): string => join(packageRoot(), rel)
 
+/** skipbench's version (package.json's "version"); "unknown" when it cannot be read. */
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version
+  } catch {
+    return 'unknown'
+  }
+}
+
 // ------------------------------------------------------------------------------------------------ data and database
 
 /** The data folder when none is given: $SKIPBENCH_DATA_DIR, else ./.skipbench/data (absolute). */

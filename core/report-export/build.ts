@@ -30,7 +30,7 @@ import type { Provenance } from '../provenance/index.js'
 import { experimentRuns, findExperiment, runRecordsFromStore, toRunRecord, type CostedRun, type ValidationSource } from '../analysis/index.js'
 import { SweepError } from '../sweeps/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
-import { packageFile } from '../paths.js'
+import { packageVersion } from '../paths.js'
 import { UserError } from '../user-errors.js'
 
 export class ReportError extends UserError {
@@ -67,14 +67,6 @@ export interface ReportOptions {
 }
 
 const GATES_KEY = 'train/gates/mean'
-
-function skipbenchVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version
-  } catch {
-    return 'unknown'
-  }
-}
 
 interface RunJson {
   host?: { node?: string; platform?: string; arch?: string }
@@ -328,7 +320,7 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
     }
   }
   const software: ReportModel['appendix']['software'] = [
-    { name: 'skipbench (this report)', value: skipbenchVersion(), runs: null },
+    { name: 'skipbench (this report)', value: packageVersion(), runs: null },
     { name: 'node (this report)', value: `${process.version} ${process.platform}/${process.arch}`, runs: null },
     { name: 'echarts (figures)', value: echartsVersion, runs: null },
     ...softCounts.values(),
