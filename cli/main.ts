@@ -70,11 +70,8 @@ export async function main(argv: string[]): Promise<number> {
 function report(e: unknown): number {
   const err = e instanceof Error ? e : new Error(String(e))
   const debug = process.env.SKIPBENCH_DEBUG === '1'
-  if (isUserError(err) && !debug) {
-    process.stderr.write(`skipbench: error: ${err.message}\n`)
-    return err instanceof UsageError ? 2 : 1
-  }
   process.stderr.write(`skipbench: error: ${err.message}\n`)
+  if (isUserError(err) && !debug) return err instanceof UsageError ? 2 : 1
   if (debug) process.stderr.write(`${err.stack ?? ''}\n`)
   else process.stderr.write('(this looks like a bug in skipbench; run with SKIPBENCH_DEBUG=1 for details)\n')
   return 1

@@ -3,7 +3,6 @@ import type { ApiHandlers } from '../contract/api.js'
 import { metricsExportFiles } from '../export/metrics.js'
 import { compileFilter } from '../store/filter.js'
 import type { SavedView as StoredView } from '../store/views.js'
-import { notFound } from './errors.js'
 import { getParallel } from './parallel.js'
 import type { ServiceState } from './state.js'
 
@@ -11,9 +10,8 @@ const viewOut = (v: StoredView) => ({ id: v.id, experimentId: v.experimentId, na
 
 export function trackerHandlers(s: ServiceState): Pick<ApiHandlers, 'getParallel' | 'listViews' | 'saveView' | 'deleteView' | 'exportMetrics'> {
   return {
-    /** the files of `skipbench runs export`, built in memory, bytes in base64 (both transports carry them as JSON) */
+    /** the files of `skipbench runs export`, built in memory, bytes in base64 (both transports carry them as JSON); an unknown run id is the store's NotFoundError (not_found) */
     async exportMetrics({ runIds, format }) {
-      for (const id of runIds) if (!s.ctx.store.runs.get(id)) throw notFound(`run ${id}`)
       const r = metricsExportFiles(s.ctx.store, runIds, format)
       return { values: r.values, files: r.files.map((f) => ({ name: f.name, path: f.path, mediaType: f.mediaType, bytes: f.data.length, base64: f.data.toString('base64') })) }
     },
