@@ -55,7 +55,8 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.SKIPBENCH_DATA_DIR ?? '.skipbench/data')
 }
 
-const DATABASE_FILE = 'skipbench.db'
+/** The database's file name (inside a data folder, or the CLI's home folder). */
+export const DATABASE_FILE = 'skipbench.db'
 
 /** The database inside a self-contained data folder (the app, `skipbench serve --data-dir`). */
 export const databaseIn = (dataDir: string): string => resolve(dataDir, DATABASE_FILE)
@@ -65,6 +66,9 @@ export const runsDirBeside = (dbPath: string): string => resolve(dirname(dbPath)
 
 /** The sweep calibration cache beside a database (shared by `skipbench sweep` and the app). */
 export const calibrationFileBeside = (dbPath: string): string => join(dirname(dbPath), 'calibration.json')
+
+/** The app's settings (core/service/settings.ts) in the database's folder `homeDir`. */
+export const settingsFileIn = (homeDir: string): string => join(homeDir, 'settings.json')
 
 export interface StorePaths {
   /** the database file */

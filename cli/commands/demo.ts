@@ -20,7 +20,7 @@
  */
 import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
-import { resolveStorePaths } from '../../core/paths.js'
+import { calibrationFileBeside, resolveStorePaths } from '../../core/paths.js'
 import { JobQueue } from '../../core/jobs/queue.js'
 import { buildReport, ChromiumMissingError, type BuiltReport } from '../../core/report-export/index.js'
 import { openStore } from '../../core/store/index.js'
@@ -145,7 +145,7 @@ async function demo(argv: string[]): Promise<number> {
   const dataDir = a.data_dir ? resolve(a.data_dir) : undefined
   const est = await estimateSweep(sweep, {
     calibrate: !a.quick,
-    cache: new CalibrationCache(join(dirname(dbPath), 'calibration.json')),
+    cache: new CalibrationCache(calibrationFileBeside(dbPath)),
     ...(dataDir ? { dataDir } : {}),
   })
   say(formatSweepPlan(sweep, est) + '\n')

@@ -5,11 +5,11 @@
  * queue its runs as one experiment through the job queue, run the queue to completion with progress, and print the
  * comparison. Re-running the same command continues an interrupted sweep (finished runs are not repeated).
  */
-import { dirname, join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { z } from 'zod'
 import { ENGINE_NAMES } from '../../core/engine/index.js'
 import { FLOPS_ESTIMATORS } from '../../core/flops/index.js'
-import { resolveStorePaths } from '../../core/paths.js'
+import { calibrationFileBeside, resolveStorePaths } from '../../core/paths.js'
 import { JobQueue } from '../../core/jobs/queue.js'
 import { openStore, type Job } from '../../core/store/index.js'
 import {
@@ -227,7 +227,7 @@ async function sweep(argv: string[]): Promise<number> {
     est = await estimateSweep(sweep, {
       calibrate: !a.no_calibrate,
       recalibrate: a.recalibrate,
-      cache: new CalibrationCache(join(dirname(dbPath), 'calibration.json')),
+      cache: new CalibrationCache(calibrationFileBeside(dbPath)),
       engine,
       ...(dataDir ? { dataDir } : {}),
       onCalibration: (e) => {

@@ -1,8 +1,9 @@
-/** User settings kept in `<dataDir>/settings.json`: default engine/backend for new runs, training concurrency, allowed folders. */
+/** User settings kept in settings.json beside the database (core/paths.ts settingsFileIn): default engine/backend for new runs, training concurrency, allowed folders. */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { z } from 'zod'
 import type { ApiHandlers, Settings } from '../contract/api.js'
+import { settingsFileIn } from '../paths.js'
 import { BadRequest, conflict } from './errors.js'
 import type { ServiceState } from './state.js'
 
@@ -15,10 +16,9 @@ export const StoredSettings = z.object({
 })
 export type StoredSettings = z.output<typeof StoredSettings>
 
-const SETTINGS_FILE = 'settings.json'
-
-export function loadSettings(dataDir: string): StoredSettings {
-  const file = join(dataDir, SETTINGS_FILE)
+/** The settings in `homeDir` (the database's folder); the defaults when there are none or they do not parse. */
+export function loadSettings(homeDir: string): StoredSettings {
+  const file = settingsFileIn(homeDir)
   if (!existsSync(file)) return StoredSettings.parse({})
   try {
     const r = StoredSettings.safeParse(JSON.parse(readFileSync(file, 'utf8')))
@@ -29,8 +29,8 @@ export function loadSettings(dataDir: string): StoredSettings {
 }
 
 /** Atomic write (temp file + rename): a crash never leaves half a settings file. */
-export function saveSettings(dataDir: string, s: StoredSettings): void {
-  const file = join(dataDir, SETTINGS_FILE)
+export function saveSettings(homeDir: string, s: StoredSettings): void {
+  const file = settingsFileIn(homeDir)
   mkdirSync(dirname(file), { recursive: true })
   const tmp = `${file}.${process.pid}.tmp`
   writeFileSync(tmp, JSON.stringify(s, null, 2) + '\n')

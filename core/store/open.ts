@@ -11,6 +11,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import Database from 'better-sqlite3'
+import { DATABASE_FILE } from '../paths.js'
 import { StoreError } from './errors.js'
 
 export type SqliteDatabase = Database.Database
@@ -65,7 +66,7 @@ function preflight(path: string, create: boolean): void {
   } catch {
     /* does not exist yet */
   }
-  if (st?.isDirectory()) throw new DatabaseOpenError(path, `is a folder, not a database file: pass the file inside it, e.g. --db ${join(path, 'skipbench.db')}`)
+  if (st?.isDirectory()) throw new DatabaseOpenError(path, `is a folder, not a database file: pass the file inside it, e.g. --db ${join(path, DATABASE_FILE)}`)
   if (!create) return
   const dir = dirname(path)
   try {

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { buildReport, buildReportModel, findChromium, parseFormats, writeReport } from '../../core/report-export/index.js'
 import { seedSyntheticExperiment } from '../../core/report-export/synthetic.js'
 import { renderFigures } from '../../core/report/index.js'
+import { databaseIn } from '../../core/paths.js'
 import { openStore } from '../../core/store/index.js'
 
 const { values: args } = parseArgs({
@@ -34,7 +35,7 @@ const now = () => performance.now()
 const results: Record<string, number> = {}
 
 try {
-  const store = openStore(join(dir, 'skipbench.db'))
+  const store = openStore(databaseIn(dir))
   let t = now()
   seedSyntheticExperiment(store, { experiment: 'bench', runs: RUNS, steps: Number(args.steps) })
   console.log(`stored ${RUNS} synthetic runs in ${((now() - t) / 1000).toFixed(2)} s`)
