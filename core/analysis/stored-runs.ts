@@ -26,7 +26,8 @@ import { ConfigError } from '../model/config.js'
 import { parseRunConfig, runKind, targetEnd, type RunConfig } from '../config/index.js'
 import { latestMeasuredCost, type MeasuredCost } from '../trainer/measured-cost.js'
 import { FINAL_DIR } from '../paths.js'
-import { SweepError } from '../sweeps/grid.js'
+import { NotFoundError } from '../store/errors.js'
+import { UserError } from '../user-errors.js'
 
 export type ValidationSource = 'auto' | 'evaluation' | 'validation'
 
@@ -283,7 +284,7 @@ export function findExperiment(store: Store, experiment: string | number): Exper
   const e = typeof experiment === 'number' ? store.experiments.get(experiment) : (store.experiments.byName(experiment) ?? (/^\d+$/.test(experiment) ? store.experiments.get(Number(experiment)) : null))
   if (!e) {
     const names = store.experiments.list().map((x) => x.name)
-    throw new SweepError(`no experiment "${experiment}" in ${store.path}${names.length ? `; experiments: ${names.join(', ')}` : ' (it has no experiments)'}`)
+    throw new NotFoundError(`experiment "${experiment}"`, `no experiment "${experiment}" in ${store.path}${names.length ? `; experiments: ${names.join(', ')}` : ' (it has no experiments)'}`)
   }
   return e
 }
@@ -291,7 +292,7 @@ export function findExperiment(store: Store, experiment: string | number): Exper
 /** The stored runs of an experiment (or the given ids), oldest first. */
 export function experimentRuns(store: Store, o: { experiment?: string | number; runIds?: number[] }): Run[] {
   if (o.runIds) return o.runIds.map((id) => store.runs.require(id))
-  if (o.experiment === undefined) throw new SweepError('give an experiment or run ids')
+  if (o.experiment === undefined) throw new UserError('give an experiment or run ids')
   const e = findExperiment(store, o.experiment)
   const rows = store.runs.list({ experimentId: e.id, limit: 10_000, sort: { by: 'id', dir: 'asc' }, summaries: [] }).rows
   return rows.map((r) => store.runs.require(r.id))

@@ -7,7 +7,6 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { version as echartsVersion } from 'echarts'
-import { addExclusions, compareRuns, type Comparison, type Excluded } from '../analysis/index.js'
 import { FLOPS_ESTIMATORS, type FlopsEstimator } from '../flops/index.js'
 import {
   QUESTION,
@@ -27,8 +26,7 @@ import type { Store } from '../store/store.js'
 import type { Run } from '../store/types.js'
 import { targetEnd } from '../config/index.js'
 import type { Provenance } from '../provenance/index.js'
-import { experimentRuns, findExperiment, runRecordsFromStore, toRunRecord, type CostedRun, type ValidationSource } from '../analysis/index.js'
-import { SweepError } from '../sweeps/index.js'
+import { addExclusions, compareRuns, experimentRuns, findExperiment, runRecordsFromStore, toRunRecord, type Comparison, type CostedRun, type Excluded, type ValidationSource } from '../analysis/index.js'
 import { layerKey } from '../trainer/gate-metrics.js'
 import { packageVersion } from '../paths.js'
 import { UserError } from '../user-errors.js'
@@ -141,7 +139,7 @@ function selectRuns(store: Store, o: ReportOptions): { runs: Run[]; experiment: 
   return { runs, experiment: exp ? { id: exp.id, name: exp.name, description: exp.description } : null }
 }
 
-/** Build the report model of an experiment or a list of runs. Reads only; throws ReportError/SweepError for user errors. */
+/** Build the report model of an experiment or a list of runs. Reads only; throws ReportError/NotFoundError (no such experiment) for user errors. */
 export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
   const estimator = o.estimator ?? 'paper'
   const flopsKind = o.flopsKind ?? 'inference'
@@ -398,5 +396,3 @@ export function buildReportModel(store: Store, o: ReportOptions): ReportModel {
     notes,
   }
 }
-
-export { SweepError }

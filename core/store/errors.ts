@@ -62,8 +62,9 @@ export class IngestError extends StoreError {
 }
 
 export class NotFoundError extends StoreError {
-  constructor(what: string) {
-    super(`${what} not found`)
+  /** `message` replaces the default "<what> not found" where a longer one helps (e.g. listing what there is) */
+  constructor(what: string, message = `${what} not found`) {
+    super(message)
     this.name = 'NotFoundError'
   }
 }
