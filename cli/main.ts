@@ -29,7 +29,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   sweep: { load: async () => { const m = await import('./commands/sweep.js'); return { run: m.sweepCommand, help: m.SWEEP_HELP } }, summary: 'expand, estimate, queue and run a grid of runs (e.g. the paper grid), then compare' },
   compare: { load: async () => { const m = await import('./commands/compare.js'); return { run: m.compareCommand, help: m.COMPARE_HELP } }, summary: "compare an experiment's gated runs with its dense frontier at equal FLOPs" },
   report: { load: async () => { const m = await import('./commands/report.js'); return { run: m.reportCommand, help: m.REPORT_HELP } }, summary: 'write a comparison report (HTML, PDF, CSV, JSON, Markdown, LaTeX) of an experiment or runs' },
-  demo: { load: async () => { const m = await import('./commands/demo.js'); return { run: m.demoCommand, help: m.DEMO_HELP } }, summary: 'train a reduced paper grid on the shipped corpus (~9 min; --quick ~1 min), compare, write HTML + PDF reports' },
+  demo: { load: async () => { const m = await import('./commands/demo.js'); return { run: m.demoCommand, help: m.DEMO_HELP } }, summary: 'train a reduced paper grid on the shipped corpus (~9 min; --quick ~10 s), compare, write HTML + PDF reports' },
   cluster: { load: async () => { const m = await import('./commands/cluster.js'); return { run: m.clusterCommand, help: m.CLUSTER_HELP } }, summary: 'Slurm cluster profiles (add, list, check, remove) and re-attaching to cluster jobs (watch)' },
   serve: { load: async () => { const m = await import('./commands/serve.js'); return { run: m.serveCommand, help: m.SERVE_HELP } }, summary: 'serve the workbench UI and its API (HTTP + WebSocket) for a browser' },
 }

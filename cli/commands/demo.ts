@@ -12,7 +12,7 @@
  * falls by ~0.04 nats, several times the seed noise (ADR 0013). The gated runs use the proportional controller with
  * k = 1e-2 instead of the paper's 1e-3 (as the tiny-gated preset): at k = 1e-3 a run this short never reaches its
  * target sparsity.
- * Quick (about a minute, used by tests): dim 32, 60 steps, one seed; dense L = 2, 4 and 4-layer gated runs with
+ * Quick (about 10 s on 2 idle cores, PDF included; used by tests): dim 32, 60 steps, one seed; dense L = 2, 4 and 4-layer gated runs with
  * E = 0.3, 0.6. Its verdict is inconclusive by design, and it says so.
  *
  * Runs already in the demo experiment are reused (queueSweep is idempotent), so a second `skipbench demo` only
@@ -48,11 +48,11 @@ gated run's CE gap to the dense frontier at equal FLOPs) and writes an HTML and 
   full     about 9 minutes on 2 idle CPU cores: dim 64, 1,500 steps, 65,536 validation tokens; dense L = 1, 2, 3
            and gated L = 4 with E = 0.1, 0.25, 0.4 (FLOPs between dense L = 2 and 3, where the frontier falls well
            beyond seed noise), two seeds each (the seed noise the verdict needs)
-  --quick  about a minute: dim 32, 60 steps, one seed; dense L = 2, 4; gated L = 4 with E = 0.3, 0.6. A smoke test
+  --quick  about 10 seconds: dim 32, 60 steps, one seed; dense L = 2, 4; gated L = 4 with E = 0.3, 0.6. A smoke test
            of the whole pipeline: its verdict is inconclusive by design (one seed, an under-trained frontier)
 
 options:
-  --quick                the one-minute variant
+  --quick                the 10-second variant
   --experiment NAME      the experiment to store the runs in (default: demo for --quick, demo-full for the full demo)
   --out DIR              where the report goes (default: reports/<experiment> next to the database)
   --db PATH              the database (default: $SKIPBENCH_DB or .skipbench/skipbench.db)
@@ -102,7 +102,7 @@ export function demoSweepSpec(o: DemoGridOptions): SweepSpec {
   return {
     ...spec,
     // the quick demo is the one a new user runs first, so it takes the plain name (`compare --experiment demo`);
-    // the full demo has its own experiment so one-minute runs never mix into its comparison
+    // the full demo has its own experiment so ten-second smoke-test runs never mix into its comparison
     name: o.quick ? 'demo' : 'demo-full',
     description:
       `skipbench demo${o.quick ? ' (quick)' : ''}: a reduced paper grid at the tiny scale on the shipped corpus — ` +

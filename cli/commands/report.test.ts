@@ -102,6 +102,6 @@ describe('skipbench report', () => {
   it('is listed in the usage and has help', () => {
     expect(sb(['--help']).stdout).toMatch(/report +write a comparison report[\s\S]*demo +train a reduced paper grid/)
     expect(sb(['report', '--help']).stdout).toMatch(/usage: skipbench report --experiment NAME/)
-    expect(sb(['demo', '--help']).stdout).toMatch(/--quick +the one-minute variant/)
+    expect(sb(['demo', '--help']).stdout).toMatch(/--quick +the 10-second variant/)
   })
 })
